@@ -1,0 +1,37 @@
+/**
+ * The realtime hub's interface: who is connected, who is subscribed to what, fan-out and presence.
+ * It imports nothing from src/server or Fastify; the WebSocket route adapts sockets to `Peer`.
+ */
+import type { ServerFrame } from '../shared/protocol.ts';
+
+/** One connected socket, as the hub sees it. */
+export interface Peer {
+  readonly id: string;
+  readonly userId: string;
+  /** SHA-256 hash of the session token, so sign-out can close exactly that session's sockets. */
+  readonly sessionHash: string;
+  /** Writes an already-serialized frame (serialize once per broadcast, write to every peer). */
+  sendRaw(data: string | Buffer): void;
+  /** Closes the socket with an application close code (src/shared/protocol.ts CloseCode). */
+  close(code: number, reason: string): void;
+}
+
+export interface Hub {
+  /** Registers a connection; presence goes online on the user's first peer. */
+  connect(peer: Peer): void;
+  /** Unregisters; drops its subscriptions; presence goes offline after the user's last peer. */
+  disconnect(peer: Peer): void;
+  subscribe(peer: Peer, convId: string): void;
+  unsubscribe(peer: Peer, convId: string): void;
+  /** Serializes the frame once and writes it to every peer subscribed to the conversation. */
+  publish(convId: string, frame: ServerFrame, exceptPeerId?: string): void;
+  /** Sends a frame to every peer of these users (e.g. `conversations` changes, `read` sync). */
+  notifyUsers(userIds: Iterable<string>, frame: ServerFrame): void;
+  /** The user lost access: drop their subscriptions to it and tell their peers. */
+  revoke(convId: string, userId: string): void;
+  /** Closes every socket of these sessions (sign-out). */
+  closeSessions(sessionHashes: Iterable<string>, code: number, reason: string): void;
+  isOnline(userId: string): boolean;
+  /** Closes every socket (server shutdown). */
+  closeAll(code: number, reason: string): void;
+}

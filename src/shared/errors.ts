@@ -1,0 +1,52 @@
+/**
+ * Stable error codes, one table for the CLI, the HTTP API and the WebSocket. Tests assert on
+ * `code`, never on message text. HTTP errors are `{ error: { code, message } }` with the status here.
+ */
+export const ErrorCodes = {
+  // usage and configuration (CLI exit 2)
+  CONFIG_MISSING: { status: 0, message: 'No chatroom.yaml here: run `chatroom init` first.' },
+  CONFIG_INVALID: { status: 0, message: 'The configuration has an invalid value.' },
+  USAGE: { status: 0, message: 'Invalid command-line usage.' },
+  PORT_IN_USE: { status: 0, message: 'The port is already in use.' },
+  SCHEMA_TOO_NEW: { status: 0, message: 'The database was written by a newer chatroom.' },
+
+  // HTTP / WebSocket
+  BAD_REQUEST: { status: 400, message: 'The request is malformed.' },
+  BAD_FRAME: { status: 400, message: 'The frame is not valid JSON or does not match the protocol.' },
+  FRAME_TOO_LARGE: { status: 413, message: 'The frame is larger than the server accepts.' },
+  BODY_TOO_LARGE: { status: 413, message: 'The message body is larger than the server accepts.' },
+  UNAUTHENTICATED: { status: 401, message: 'Sign in first.' },
+  BAD_CREDENTIALS: { status: 401, message: 'Wrong username or password.' },
+  FORBIDDEN: { status: 403, message: 'You are not allowed to do that.' },
+  BAD_ORIGIN: { status: 403, message: 'This origin is not allowed.' },
+  NOT_FOUND: { status: 404, message: 'No such conversation, or you are not a member.' },
+  USERNAME_TAKEN: { status: 409, message: 'That username is taken.' },
+  INVALID_USERNAME: {
+    status: 400,
+    message: 'Usernames are 3 to 32 characters: letters, digits, dot, dash, underscore.',
+  },
+  INVITE_INVALID: { status: 403, message: 'This invite link is invalid, used or expired.' },
+  REGISTRATION_CLOSED: { status: 403, message: 'Registration is closed on this server.' },
+  BANNED: { status: 403, message: 'You are banned from this server.' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests: slow down and try again shortly.' },
+  TOO_MANY_CONNECTIONS: { status: 429, message: 'Too many connections from your address.' },
+  INTERNAL: { status: 500, message: 'Something went wrong on the server.' },
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** An error with a stable code; the CLI maps it to an exit code, the server to an HTTP status. */
+export class ChatroomError extends Error {
+  readonly code: ErrorCode;
+  /** Extra fields for the JSON error (e.g. the config key). Never user content or addresses. */
+  readonly details: Record<string, unknown>;
+  constructor(code: ErrorCode, message?: string, details: Record<string, unknown> = {}) {
+    super(message ?? ErrorCodes[code].message);
+    this.name = 'ChatroomError';
+    this.code = code;
+    this.details = details;
+  }
+  get status(): number {
+    return ErrorCodes[this.code].status || 500;
+  }
+}
