@@ -16,7 +16,7 @@ export function newSalt(): Uint8Array {
 /** Stretches the password into a 32-byte root secret. `iterations` ≥ 600,000 in production. */
 export async function deriveRoot(password: string, salt: Uint8Array, iterations: number): Promise<CryptoKey> {
   const base = await crypto.subtle.importKey('raw', enc.encode(password.normalize('NFKC')), 'PBKDF2', false, ['deriveBits']);
-  const bits = await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, base, 256);
+  const bits = await crypto.subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256', salt: salt as BufferSource, iterations }, base, 256);
   return crypto.subtle.importKey('raw', bits, 'HKDF', false, ['deriveBits']);
 }
 
