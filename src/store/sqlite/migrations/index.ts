@@ -1,0 +1,12 @@
+/** The numbered migrations, in order; migration N brings the schema to user_version N. */
+import { sql as initial } from './001-initial.ts';
+
+export interface Migration {
+  version: number;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [{ version: 1, sql: initial }];
+
+/** The schema version this code writes. */
+export const latestVersion = migrations[migrations.length - 1].version;
