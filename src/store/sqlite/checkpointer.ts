@@ -147,6 +147,8 @@ export class Checkpointer {
   /** Closes the worker's connection and waits for the thread to end. */
   async stop(): Promise<void> {
     if (this.exited) return;
+    // Held until it has exited: an unref'd worker alone would let the loop end with close() pending.
+    this.worker.ref();
     this.worker.postMessage({ type: 'stop' });
     await this.exitPromise;
   }
