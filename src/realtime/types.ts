@@ -4,14 +4,28 @@
  */
 import type { ServerFrame } from '../shared/protocol.ts';
 
+/**
+ * A server frame serialized and framed once, then written as the same bytes to every recipient
+ * (src/realtime/frame.ts). `conv`/`seq` are set for `msg` frames so a peer that is replaying
+ * history can buffer and de-duplicate live ones.
+ */
+export interface OutboundFrame {
+  /** The JSON text. */
+  readonly text: string;
+  /** The complete unmasked WebSocket text frame (header + UTF-8 payload), shared by all peers. */
+  readonly wire: Buffer;
+  readonly conv?: string;
+  readonly seq?: number;
+}
+
 /** One connected socket, as the hub sees it. */
 export interface Peer {
   readonly id: string;
   readonly userId: string;
   /** SHA-256 hash of the session token, so sign-out can close exactly that session's sockets. */
   readonly sessionHash: string;
-  /** Writes an already-serialized frame (serialize once per broadcast, write to every peer). */
-  sendRaw(data: string | Buffer): void;
+  /** Writes an already-prepared frame (prepared once per broadcast, written to every peer). */
+  deliver(frame: OutboundFrame): void;
   /** Closes the socket with an application close code (src/shared/protocol.ts CloseCode). */
   close(code: number, reason: string): void;
 }
@@ -23,15 +37,21 @@ export interface Hub {
   disconnect(peer: Peer): void;
   subscribe(peer: Peer, convId: string): void;
   unsubscribe(peer: Peer, convId: string): void;
-  /** Serializes the frame once and writes it to every peer subscribed to the conversation. */
-  publish(convId: string, frame: ServerFrame, exceptPeerId?: string): void;
+  isSubscribed(peer: Peer, convId: string): boolean;
+  /**
+   * Prepares the frame once and writes it to every peer subscribed to the conversation, except
+   * the peer `exceptPeerId` and every peer of the user `exceptUserId`.
+   */
+  publish(convId: string, frame: ServerFrame, exceptPeerId?: string, exceptUserId?: string): void;
   /** Sends a frame to every peer of these users (e.g. `conversations` changes, `read` sync). */
-  notifyUsers(userIds: Iterable<string>, frame: ServerFrame): void;
+  notifyUsers(userIds: Iterable<string>, frame: ServerFrame, exceptPeerId?: string): void;
   /** The user lost access: drop their subscriptions to it and tell their peers. */
   revoke(convId: string, userId: string): void;
   /** Closes every socket of these sessions (sign-out). */
   closeSessions(sessionHashes: Iterable<string>, code: number, reason: string): void;
   isOnline(userId: string): boolean;
+  /** User ids with at least one open socket. */
+  onlineUserIds(): string[];
   /** Closes every socket (server shutdown). */
   closeAll(code: number, reason: string): void;
 }

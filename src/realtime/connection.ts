@@ -1,0 +1,247 @@
+/**
+ * One WebSocket connection: validates client frames, enforces the per-connection rate limit and
+ * slow-reader cap, and writes frames. What each frame does is in handlers.ts.
+ *
+ * Memory per idle connection is kept small on purpose (target ≤ 1.25× raw ws): plain fields, no
+ * per-connection closures (the socket listeners are shared functions that find the peer through
+ * a symbol), and lazily created maps.
+ */
+import type { WebSocket, RawData } from 'ws';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { ClientFrame, CloseCode, type ServerFrame } from '../shared/protocol.ts';
+import { ErrorCodes, type ErrorCode } from '../shared/errors.ts';
+import type { Hub, OutboundFrame, Peer } from './types.ts';
+import type { Store } from '../store/types.ts';
+import type { Config } from '../config/schema.ts';
+import { frameText } from './frame.ts';
+import { handleFrame } from './handlers.ts';
+
+/** Compiled once per process: validating a frame is a plain function call. */
+const clientFrameCheck = TypeCompiler.Compile(ClientFrame);
+
+/** ws readyState OPEN. */
+const OPEN = 1;
+/** ws Sender state DEFAULT: nothing queued behind a compression or Blob read. */
+const SENDER_IDLE = 0;
+/** Frames accepted but not yet handled, per connection, before new ones are refused. */
+const MAX_QUEUED_FRAMES = 64;
+/** Live frames buffered while a `sub` replays history; past this the reader is too slow. */
+export const MAX_REPLAY_BUFFER = 10_000;
+
+const kPeer = Symbol('chatroom.peer');
+
+/** What every connection shares (one object per server, not per connection). */
+export interface ConnectionContext {
+  hub: Hub;
+  store: Store;
+  limits: Config['limits'];
+  /** ms since the Unix epoch, for message timestamps. */
+  now: () => number;
+  /** Operational event log: codes only, never content or addresses. */
+  event: (code: string) => void;
+}
+
+export interface Identity {
+  userId: string;
+  username: string;
+  sessionHash: string;
+}
+
+let nextPeerId = 0;
+
+/** A `Peer` backed by a `ws` WebSocket. Create it synchronously in the upgrade handler. */
+export class SocketPeer implements Peer {
+  readonly id: string;
+  readonly userId: string;
+  readonly username: string;
+  readonly sessionHash: string;
+  readonly ctx: ConnectionContext;
+  private readonly ws: WebSocket;
+  private closed = false;
+  /** Token bucket (frames); goes negative while a client floods. */
+  private tokens: number;
+  /** performance.now() of the last refill, ms. */
+  private refilledAt: number;
+  private queued = 0;
+  private tail: Promise<void> | null = null;
+  /** conv → live msg frames held back while that conversation's history is replayed. */
+  private replays: Map<string, OutboundFrame[]> | null = null;
+  /** Typing relays are limited to one per conversation per TYPING_INTERVAL_MS. */
+  lastTypingConv = '';
+  lastTypingAt = 0;
+
+  constructor(ws: WebSocket, who: Identity, ctx: ConnectionContext) {
+    this.id = String(++nextPeerId);
+    this.userId = who.userId;
+    this.username = who.username;
+    this.sessionHash = who.sessionHash;
+    this.ctx = ctx;
+    this.ws = ws;
+    this.tokens = ctx.limits.messagesPerSecond * 2;
+    this.refilledAt = performance.now();
+    (ws as unknown as Record<symbol, SocketPeer>)[kPeer] = this;
+    ws.on('message', onSocketMessage);
+    ws.on('close', onSocketClose);
+    ctx.hub.connect(this);
+    for (const user of ctx.hub.onlineUserIds()) this.send({ t: 'presence', user, online: true });
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  deliver(frame: OutboundFrame): void {
+    if (frame.conv !== undefined && this.replays !== null) {
+      const held = this.replays.get(frame.conv);
+      if (held) {
+        if (held.length >= MAX_REPLAY_BUFFER) this.close(CloseCode.slowReader, 'slow reader');
+        else held.push(frame);
+        return;
+      }
+    }
+    this.write(frame.wire, frame.text);
+  }
+
+  /** Serializes and writes a frame meant for this connection only. */
+  send(frame: ServerFrame): void {
+    const text = JSON.stringify(frame);
+    this.write(frameText(text), text);
+  }
+
+  sendError(code: ErrorCode, extra: { ref?: string; conv?: string } = {}): void {
+    this.send({ t: 'error', code, message: ErrorCodes[code].message, ...extra });
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.replays = null;
+    this.ctx.hub.disconnect(this);
+    this.ws.close(code, reason);
+  }
+
+  /** Unsent bytes for this socket (kernel-side excluded), bytes. */
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  /** Resolves once the socket's write buffer drains (or it closes). */
+  drained(): Promise<void> {
+    const socket = rawSocketOf(this.ws);
+    if (!socket || this.closed || socket.writableLength === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    });
+  }
+
+  /** Starts holding live msg frames of `conv`, for the duration of a history replay. */
+  holdLive(conv: string): void {
+    (this.replays ??= new Map()).set(conv, []);
+  }
+
+  /** Stops holding and returns what was held for `conv`, ascending by seq. */
+  releaseLive(conv: string): OutboundFrame[] {
+    const held = this.replays?.get(conv) ?? [];
+    this.replays?.delete(conv);
+    if (this.replays?.size === 0) this.replays = null;
+    return held.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  }
+
+  /** Called for every inbound frame. */
+  receive(data: RawData, isBinary: boolean): void {
+    if (this.closed) return;
+    if (!this.takeToken()) return;
+    if (isBinary) return this.sendError('BAD_FRAME');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(String(data));
+    } catch {
+      return this.sendError('BAD_FRAME');
+    }
+    if (!clientFrameCheck.Check(parsed)) return this.sendError('BAD_FRAME', refOf(parsed));
+    if (parsed.t === 'ping') return this.send({ t: 'pong' });
+    if (this.queued >= MAX_QUEUED_FRAMES) return this.sendError('RATE_LIMITED', refOf(parsed));
+    this.queued++;
+    const frame = parsed;
+    const run = (): Promise<void> =>
+      handleFrame(this, frame)
+        .catch(() => {
+          this.ctx.event('ws.handler_failed');
+          if (!this.closed) this.sendError('INTERNAL', refOf(frame));
+        })
+        .finally(() => {
+          if (--this.queued === 0) this.tail = null;
+        });
+    // Frames of one connection run in order, so a client's sends get increasing seqs.
+    this.tail = this.tail ? this.tail.then(run) : run();
+  }
+
+  /** Called when ws reports the socket closed (by either side). */
+  closedBySocket(): void {
+    this.closed = true;
+    this.replays = null;
+    this.ctx.hub.disconnect(this);
+  }
+
+  /** Writes one complete frame: straight to the TCP socket when ws has nothing queued. */
+  private write(wire: Buffer, text: string): void {
+    const ws = this.ws;
+    if (this.closed || ws.readyState !== OPEN) return;
+    // Checked before each write, so a slow reader holds at most the cap plus one frame.
+    if (ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
+      this.ctx.event('ws.slow_reader');
+      this.close(CloseCode.slowReader, 'slow reader');
+      return;
+    }
+    const socket = rawSocketOf(ws);
+    const sender = (ws as unknown as { _sender?: { _state?: number } })._sender;
+    if (socket && socket.writable && sender && sender._state === SENDER_IDLE) socket.write(wire);
+    else ws.send(text);
+  }
+
+  /** Token bucket: `messagesPerSecond` sustained, bursts of 2×; a flood past another 2× closes 4008. */
+  private takeToken(): boolean {
+    const rate = this.ctx.limits.messagesPerSecond;
+    const burst = rate * 2;
+    const now = performance.now();
+    this.tokens = Math.min(burst, this.tokens + ((now - this.refilledAt) / 1000) * rate);
+    this.refilledAt = now;
+    this.tokens -= 1;
+    if (this.tokens >= 0) return true;
+    if (this.tokens <= -burst) {
+      this.ctx.event('ws.rate_limited_close');
+      this.close(CloseCode.rateLimited, 'rate limited');
+    } else {
+      this.sendError('RATE_LIMITED');
+    }
+    return false;
+  }
+}
+
+function rawSocketOf(ws: WebSocket): import('node:net').Socket | undefined {
+  return (ws as unknown as { _socket?: import('node:net').Socket })._socket;
+}
+
+function refOf(frame: unknown): { ref?: string; conv?: string } {
+  const out: { ref?: string; conv?: string } = {};
+  if (frame && typeof frame === 'object') {
+    const { ref, conv } = frame as { ref?: unknown; conv?: unknown };
+    if (typeof ref === 'string' && ref.length > 0 && ref.length <= 64) out.ref = ref;
+    if (typeof conv === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(conv)) out.conv = conv;
+  }
+  return out;
+}
+
+function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  (this as unknown as Record<symbol, SocketPeer>)[kPeer].receive(data, isBinary);
+}
+
+function onSocketClose(this: WebSocket): void {
+  (this as unknown as Record<symbol, SocketPeer>)[kPeer].closedBySocket();
+}

@@ -1,0 +1,128 @@
+/**
+ * What each client frame does. Access is decided by store.getAccess on every sub, send and read
+ * (a conversation the user may not see answers NOT_FOUND, exactly like a missing one).
+ * Message bodies are opaque: only their decoded length is computed, never their content.
+ */
+import type { ClientFrame, MessageFrame } from '../shared/protocol.ts';
+import { toBase64 } from '../shared/base64.ts';
+import type { SocketPeer } from './connection.ts';
+
+/** Messages read from the store per replay page. */
+const REPLAY_PAGE = 256;
+/** At most one typing relay per connection and conversation in this window, ms. */
+const TYPING_INTERVAL_MS = 1000;
+
+type Frame<T extends ClientFrame['t']> = Extract<ClientFrame, { t: T }>;
+
+/** Runs one validated frame (frames of one connection run one after another). */
+export async function handleFrame(peer: SocketPeer, frame: ClientFrame): Promise<void> {
+  switch (frame.t) {
+    case 'sub':
+      return subscribe(peer, frame);
+    case 'unsub':
+      peer.ctx.hub.unsubscribe(peer, frame.conv);
+      return;
+    case 'send':
+      return send(peer, frame);
+    case 'typing':
+      return typing(peer, frame);
+    case 'read':
+      return read(peer, frame);
+    case 'ping':
+      peer.send({ t: 'pong' });
+      return;
+  }
+}
+
+/**
+ * Subscribe first, then replay history, holding live frames meanwhile: a message committed during
+ * the replay is either in a replayed page or held (or both, and then dropped by seq), so the
+ * client sees every seq after `since` exactly once and in order.
+ */
+async function subscribe(peer: SocketPeer, frame: Frame<'sub'>): Promise<void> {
+  const { hub, store, limits } = peer.ctx;
+  const conv = frame.conv;
+  const access = await store.getAccess(conv, peer.userId);
+  if (!access) return peer.sendError('NOT_FOUND', { conv });
+  if (!peer.isOpen) return;
+  peer.holdLive(conv);
+  hub.subscribe(peer, conv);
+  let last = frame.since ?? 0;
+  const names = new Map<string, string>();
+  for (;;) {
+    const page = await store.messagesAfter(conv, last, REPLAY_PAGE);
+    // Revoked (kicked, banned) or closed mid-replay: stop sending its history.
+    if (!peer.isOpen || !hub.isSubscribed(peer, conv)) {
+      peer.releaseLive(conv);
+      return;
+    }
+    for (const m of page) {
+      let senderName = names.get(m.senderId);
+      if (senderName === undefined) {
+        senderName = (await store.getUser(m.senderId))?.username ?? '';
+        names.set(m.senderId, senderName);
+      }
+      const msg: MessageFrame = { t: 'msg', conv, seq: m.seq, sender: m.senderId, senderName, ts: m.ts, body: toBase64(m.body) };
+      peer.send(msg);
+      last = m.seq;
+    }
+    if (page.length < REPLAY_PAGE) break;
+    // Never queue more than half the slow-reader cap of history: wait for the client to read.
+    if (peer.bufferedAmount > limits.maxBufferedBytes / 2) await peer.drained();
+  }
+  if (!peer.isOpen || !hub.isSubscribed(peer, conv)) {
+    peer.releaseLive(conv);
+    return;
+  }
+  for (const live of peer.releaseLive(conv)) {
+    if ((live.seq ?? 0) <= last) continue;
+    peer.deliver(live);
+    last = live.seq ?? last;
+  }
+  peer.send({ t: 'subscribed', conv, head: Math.max(last, access.conversation.head) });
+}
+
+async function send(peer: SocketPeer, frame: Frame<'send'>): Promise<void> {
+  const { hub, store, limits, now } = peer.ctx;
+  const { ref, conv, body } = frame;
+  if (decodedLength(body) > limits.maxBodyBytes) return peer.sendError('BODY_TOO_LARGE', { ref, conv });
+  const access = await store.getAccess(conv, peer.userId);
+  if (!access) return peer.sendError('NOT_FOUND', { ref, conv });
+  const bytes = Buffer.from(body, 'base64');
+  const record = await store.appendMessage({ convId: conv, senderId: peer.userId, ts: now(), body: bytes });
+  // The commit has happened: ack, then fan out, with no await in between so that acks and
+  // deliveries leave in seq order.
+  peer.send({ t: 'ack', ref, conv, seq: record.seq, ts: record.ts });
+  hub.publish(
+    conv,
+    { t: 'msg', conv, seq: record.seq, sender: peer.userId, senderName: peer.username, ts: record.ts, body },
+    peer.id,
+  );
+  store.setLastRead(peer.userId, conv, record.seq).catch(() => peer.ctx.event('ws.set_last_read_failed'));
+}
+
+function typing(peer: SocketPeer, frame: Frame<'typing'>): void {
+  const { hub } = peer.ctx;
+  // Subscription implies access (revoke drops it), so typing needs no database read.
+  if (!hub.isSubscribed(peer, frame.conv)) return peer.sendError('NOT_FOUND', { conv: frame.conv });
+  const at = performance.now();
+  if (peer.lastTypingConv === frame.conv && at - peer.lastTypingAt < TYPING_INTERVAL_MS) return;
+  peer.lastTypingConv = frame.conv;
+  peer.lastTypingAt = at;
+  hub.publish(frame.conv, { t: 'typing', conv: frame.conv, user: peer.userId, username: peer.username }, undefined, peer.userId);
+}
+
+async function read(peer: SocketPeer, frame: Frame<'read'>): Promise<void> {
+  const { hub, store } = peer.ctx;
+  const access = await store.getAccess(frame.conv, peer.userId);
+  if (!access) return peer.sendError('NOT_FOUND', { conv: frame.conv });
+  const seq = Math.min(frame.seq, access.conversation.head);
+  await store.setLastRead(peer.userId, frame.conv, seq);
+  hub.notifyUsers([peer.userId], { t: 'read', conv: frame.conv, seq }, peer.id);
+}
+
+/** Bytes that a standard base64 string decodes to (the schema already checked the alphabet). */
+export function decodedLength(b64: string): number {
+  const padding = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
+  return Math.floor((b64.length * 3) / 4) - padding;
+}
