@@ -1,4 +1,4 @@
-/** Message retention: deletes messages older than `retentionDays`, once now and then every hour. */
+/** Message retention: deletes messages older than `retentionDays`, every hour (runOnce for right now). */
 import type { Store } from './types.ts';
 
 const DAY_MS = 86_400_000;

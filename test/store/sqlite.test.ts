@@ -1,11 +1,19 @@
 // SQLite store on disk: the Store contract, migrations, reopen, group commit, real deletes, crash durability.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { openSqliteStore, openStore } from '../../src/store/index.ts';
+import { latestVersion } from '../../src/store/sqlite/migrations/index.ts';
 import { runStoreContract } from './contract.ts';
+
+const writerScript = fileURLToPath(new URL('./fixtures/append-writer.ts', import.meta.url));
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'chatroom-store-'));
@@ -22,4 +30,264 @@ runStoreContract('sqlite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+});
+
+interface Fixture {
+  dir: string;
+  dataPath: string;
+  file: string;
+}
+
+function fixture(t: { after(fn: () => void): void }): Fixture {
+  const dir = tempDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dataPath = join(dir, 'data');
+  return { dir, dataPath, file: join(dataPath, 'chatroom.db') };
+}
+
+/** A store with one user and the default server, opened in `dataPath`. */
+async function seeded(dataPath: string, opts: Parameters<typeof openSqliteStore>[1] = {}) {
+  const store = await openSqliteStore(dataPath, opts);
+  const alice = await store.createUser({ username: 'alice', role: 'owner', salt: new Uint8Array(16), iterations: 600_000, verifier: 'v' });
+  const { server, general } = await store.createServer({ name: 'Home', ownerId: alice.id, isDefault: true });
+  return { store, alice, server, general };
+}
+
+function readAll(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    throw err;
+  }
+}
+
+describe('SQLite store specifics', () => {
+  it('creates the data folder 0700 and the database files 0600, with WAL, FULL, secure_delete and foreign keys', async (t) => {
+    const f = fixture(t);
+    const { store, alice, general } = await seeded(f.dataPath);
+    t.after(() => store.close());
+    await store.appendMessage({ convId: general.id, senderId: alice.id, ts: 1, body: new Uint8Array([1]) });
+    assert.equal(statSync(f.dataPath).mode & 0o777, 0o700);
+    assert.equal(statSync(f.file).mode & 0o777, 0o600);
+    assert.equal(statSync(`${f.file}-wal`).mode & 0o777, 0o600);
+    assert.deepEqual(store.settings(), {
+      journalMode: 'wal',
+      synchronous: 2,
+      secureDelete: 1,
+      foreignKeys: 1,
+      busyTimeoutMs: 5000,
+      walAutocheckpoint: 0,
+    });
+  });
+
+  it('refuses a database with a newer schema (SCHEMA_TOO_NEW, naming both versions)', async (t) => {
+    const f = fixture(t);
+    const store = await openStore({ dataPath: f.dataPath });
+    await store.close();
+    const raw = new Database(f.file);
+    raw.pragma(`user_version = ${latestVersion + 41}`);
+    raw.close();
+    await assert.rejects(openStore({ dataPath: f.dataPath }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'SCHEMA_TOO_NEW');
+      assert.match(err.message, new RegExp(`\\b${latestVersion + 41}\\b`));
+      assert.match(err.message, new RegExp(`\\b${latestVersion}\\b`));
+      return true;
+    });
+  });
+
+  it('migrating twice is harmless and records the latest version', async (t) => {
+    const f = fixture(t);
+    const store = await openStore({ dataPath: f.dataPath });
+    await store.migrate();
+    await store.migrate();
+    await store.close();
+    const raw = new Database(f.file, { readonly: true });
+    t.after(() => raw.close());
+    assert.equal(raw.pragma('user_version', { simple: true }), latestVersion);
+  });
+
+  it('keeps everything across a reopen and continues seqs from the stored head', async (t) => {
+    const f = fixture(t);
+    const first = await seeded(f.dataPath);
+    for (let i = 0; i < 5; i++) await first.store.appendMessage({ convId: first.general.id, senderId: first.alice.id, ts: i, body: new Uint8Array([i]) });
+    await first.store.close();
+
+    const store = await openStore({ dataPath: f.dataPath });
+    t.after(() => store.close());
+    assert.deepEqual(await store.getUserByUsername('ALICE'), first.alice);
+    assert.deepEqual(await store.getDefaultServer(), first.server);
+    assert.equal((await store.getConversation(first.general.id))?.head, 5);
+    assert.deepEqual((await store.messagesAfter(first.general.id, 0, 100)).map((m) => m.body[0]), [0, 1, 2, 3, 4]);
+    const next = await store.appendMessage({ convId: first.general.id, senderId: first.alice.id, ts: 9, body: new Uint8Array([9]) });
+    assert.equal(next.seq, 6);
+  });
+
+  it('group-commits 2,000 concurrent appends over 3 conversations: seqs 1..N without gaps, few transactions', async (t) => {
+    const f = fixture(t);
+    const { store, alice, server, general } = await seeded(f.dataPath);
+    t.after(() => store.close());
+    const convs = [general, await store.createChannel({ serverId: server.id, name: 'b', createdBy: alice.id }), await store.createGroup({ name: 'c', createdBy: alice.id, memberIds: [] })];
+    const before = store.stats();
+    const results = await Promise.all(
+      Array.from({ length: 2000 }, (_, i) => store.appendMessage({ convId: convs[i % 3].id, senderId: alice.id, ts: i, body: Buffer.from(`m${i}`) })),
+    );
+    const after = store.stats();
+    const transactions = after.appendTransactions - before.appendTransactions;
+    assert.equal(after.appendedMessages - before.appendedMessages, 2000);
+    assert.ok(transactions >= 1 && transactions <= 20, `expected far fewer transactions than messages, got ${transactions}`);
+    for (const conv of convs) {
+      const mine = results.filter((m) => m.convId === conv.id);
+      const n = mine.length;
+      assert.deepEqual(mine.map((m) => m.seq), Array.from({ length: n }, (_, i) => i + 1), 'acked seqs are 1..N in call order');
+      const stored = await store.messagesAfter(conv.id, 0, 1000);
+      assert.deepEqual(stored.map((m) => m.seq), Array.from({ length: n }, (_, i) => i + 1), 'stored seqs have no gap or duplicate');
+      assert.deepEqual(stored.map((m) => Buffer.from(m.body).toString()), mine.map((m) => Buffer.from(m.body).toString()));
+      assert.equal((await store.getConversation(conv.id))?.head, n);
+    }
+  });
+
+  it('a failed group commit rejects its whole batch and does not advance the heads', async (t) => {
+    const f = fixture(t);
+    const { store, alice, general } = await seeded(f.dataPath);
+    t.after(() => store.close());
+    const outcomes = await Promise.allSettled([
+      store.appendMessage({ convId: general.id, senderId: alice.id, ts: 1, body: new Uint8Array([1]) }),
+      // An unknown sender violates the foreign key and fails the transaction.
+      store.appendMessage({ convId: general.id, senderId: 'no-such-user', ts: 2, body: new Uint8Array([2]) }),
+      store.appendMessage({ convId: general.id, senderId: alice.id, ts: 3, body: new Uint8Array([3]) }),
+    ]);
+    assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'rejected', 'rejected']);
+    assert.deepEqual(await store.messagesAfter(general.id, 0, 10), []);
+    assert.equal((await store.getConversation(general.id))?.head, 0);
+    const next = await store.appendMessage({ convId: general.id, senderId: alice.id, ts: 4, body: new Uint8Array([4]) });
+    assert.equal(next.seq, 1);
+  });
+
+  it('close() commits appends still queued', async (t) => {
+    const f = fixture(t);
+    const { store, alice, general } = await seeded(f.dataPath);
+    const pending = Array.from({ length: 10 }, (_, i) => store.appendMessage({ convId: general.id, senderId: alice.id, ts: i, body: new Uint8Array([i]) }));
+    await store.close();
+    assert.deepEqual((await Promise.all(pending)).map((m) => m.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    await assert.rejects(store.appendMessage({ convId: general.id, senderId: alice.id, ts: 1, body: new Uint8Array([1]) }));
+    const reopened = await openStore({ dataPath: f.dataPath });
+    t.after(() => reopened.close());
+    assert.equal((await reopened.messagesAfter(general.id, 0, 100)).length, 10);
+    assert.equal(readAll(`${f.file}-wal`).length, 0, 'close truncated the WAL');
+  });
+
+  it('a purged message body is gone from the .db and -wal files while the store stays open', async (t) => {
+    const f = fixture(t);
+    const { store, alice, general } = await seeded(f.dataPath);
+    t.after(() => store.close());
+    const canary = `CANARY-${randomBytes(12).toString('hex')}`;
+    // One small body (in a table page) and one large (in overflow pages).
+    const small = Buffer.from(canary);
+    const large = Buffer.from(canary.repeat(Math.ceil(20_000 / canary.length)));
+    for (let i = 0; i < 50; i++) await store.appendMessage({ convId: general.id, senderId: alice.id, ts: Date.now(), body: Buffer.from(`keep-${i}`) });
+    await store.appendMessage({ convId: general.id, senderId: alice.id, ts: 1000, body: small });
+    await store.appendMessage({ convId: general.id, senderId: alice.id, ts: 1001, body: large });
+    for (let i = 0; i < 50; i++) await store.appendMessage({ convId: general.id, senderId: alice.id, ts: Date.now(), body: Buffer.from(`keep-${i}`) });
+    // Move the canary into the main file too, so the test sees both places scrubbed.
+    await store.checkpoint('PASSIVE');
+    const files = () => Buffer.concat([readAll(f.file), readAll(`${f.file}-wal`)]);
+    assert.ok(files().includes(canary), 'the canary is on disk before the purge');
+
+    assert.equal(await store.purgeMessagesBefore(2000), 2);
+    assert.equal(files().includes(canary), false, 'no copy of the canary left in chatroom.db or chatroom.db-wal');
+    assert.equal(files().includes(canary.slice(0, 16)), false);
+    assert.equal((await store.messagesAfter(general.id, 0, 1000)).length, 100);
+  });
+
+  it('the checkpoint worker checkpoints on its timer and when the WAL grows past its limit', async (t) => {
+    const f = fixture(t);
+    const timed = await seeded(f.dataPath, { checkpoints: { intervalMs: 20, pollMs: 5 } });
+    await timed.store.appendMessage({ convId: timed.general.id, senderId: timed.alice.id, ts: 1, body: new Uint8Array(100) });
+    const r = await timed.store.nextPeriodicCheckpoint();
+    assert.equal(r.busy, 0);
+    assert.ok(r.log > 0, 'the WAL had frames');
+    await timed.store.close();
+
+    const sized = await openSqliteStore(f.dataPath, { checkpoints: { intervalMs: 3_600_000, pollMs: 5, maxWalBytes: 256 * 1024 } });
+    t.after(() => sized.close());
+    const next = sized.nextPeriodicCheckpoint();
+    const body = new Uint8Array(2000);
+    await Promise.all(Array.from({ length: 300 }, (_, i) => sized.appendMessage({ convId: timed.general.id, senderId: timed.alice.id, ts: i, body })));
+    const bySize = await next;
+    assert.ok(bySize.log * 4096 >= 256 * 1024, `a size-triggered checkpoint saw ${bySize.log} frames`);
+    assert.equal(bySize.checkpointed, bySize.log);
+  });
+
+  it('a second connection (the CLI) can write while the server holds the store open', async (t) => {
+    const f = fixture(t);
+    const server = await seeded(f.dataPath);
+    t.after(() => server.store.close());
+    const cli = await openStore({ dataPath: f.dataPath });
+    t.after(() => cli.close());
+    const now = Date.now();
+    const inv = { tokenHash: 'ab'.repeat(32), kind: 'invite' as const, serverId: server.server.id, createdBy: server.alice.id, createdAt: now, expiresAt: now + 60_000, usedAt: null };
+    const appends = Array.from({ length: 100 }, (_, i) => server.store.appendMessage({ convId: server.general.id, senderId: server.alice.id, ts: i, body: new Uint8Array([i]) }));
+    await cli.createInvite(inv);
+    await Promise.all(appends);
+    assert.deepEqual(await server.store.getUsableInvite(inv.tokenHash, now), inv);
+    assert.equal(await server.store.consumeInvite(inv.tokenHash, now), true);
+    assert.equal(await cli.consumeInvite(inv.tokenHash, now), false);
+    assert.equal((await cli.messagesAfter(server.general.id, 0, 1000)).length, 100);
+  });
+
+  it('an open store does not keep the process alive (the checkpoint worker is unref\'d)', async (t) => {
+    const f = fixture(t);
+    const { store, alice, general } = await seeded(f.dataPath);
+    await store.close();
+    const child = spawn(process.execPath, ['--import', 'tsx', writerScript, f.dataPath, general.id, alice.id, '--once'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const guard = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    t.after(() => clearTimeout(guard));
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+    assert.equal(signal, null, 'exited on its own, not killed by the guard');
+    assert.equal(code, 0);
+    assert.equal(out.trim(), 'A 1');
+  });
+
+  it('every acknowledged message survives SIGKILL of the writing process', async (t) => {
+    const f = fixture(t);
+    const { store, alice, general } = await seeded(f.dataPath);
+    await store.close();
+    const child = spawn(process.execPath, ['--import', 'tsx', writerScript, f.dataPath, general.id, alice.id], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    t.after(() => clearTimeout(guard));
+    const exited = once(child, 'exit');
+    const acked: number[] = [];
+    let partial = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        const lines = (partial + d.toString()).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) if (line.startsWith('A ')) acked.push(Number(line.slice(2)));
+        if (acked.length >= 500 && child.exitCode === null && !child.killed) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+    });
+    const [, signal] = (await exited) as [number | null, string | null];
+    assert.equal(signal, 'SIGKILL');
+
+    const reopened = await openStore({ dataPath: f.dataPath });
+    t.after(() => reopened.close());
+    const head = (await reopened.getConversation(general.id))!.head;
+    const maxAcked = Math.max(...acked);
+    assert.ok(head >= maxAcked, `head ${head} covers every acked seq (max ${maxAcked})`);
+    const stored = new Set<number>();
+    for (let after = 0; ; ) {
+      const page = await reopened.messagesAfter(general.id, after, 1000);
+      if (page.length === 0) break;
+      for (const m of page) stored.add(m.seq);
+      after = page[page.length - 1].seq;
+    }
+    assert.equal(stored.size, head, 'seqs 1..head, no gap');
+    for (const seq of acked) assert.ok(stored.has(seq), `acked seq ${seq} is stored`);
+  });
 });

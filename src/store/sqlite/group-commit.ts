@@ -7,6 +7,8 @@ import type Database from 'better-sqlite3';
 import { ChatroomError } from '../../shared/errors.ts';
 import type { MessageRecord } from '../types.ts';
 
+/** Rough bytes a message adds to the WAL besides its body: row header, ids, index entries. */
+const ROW_OVERHEAD_BYTES = 120;
 /** Rows per transaction at most; a larger queue is split so one flush never blocks the loop for long. */
 const MAX_BATCH_ROWS = 1000;
 
@@ -32,7 +34,11 @@ export class GroupCommitter {
   private readonly commit: (batch: Pending[], next: Map<string, number>) => MessageRecord[];
   readonly stats: GroupCommitStats = { transactions: 0, messages: 0 };
 
-  constructor(private readonly db: Database.Database) {
+  /** `onCommitted` gets the approximate bytes each committed batch wrote. */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly onCommitted: (bytes: number) => void = () => {},
+  ) {
     this.loadHead = db.prepare('SELECT head FROM conversations WHERE id = ?');
     const insert = db.prepare('INSERT INTO messages (conv_id, seq, sender_id, ts, body) VALUES (?, ?, ?, ?, ?)');
     const setHead = db.prepare('UPDATE conversations SET head = ? WHERE id = ?');
@@ -104,6 +110,9 @@ export class GroupCommitter {
     }
     for (const [convId, head] of next) this.heads.set(convId, head);
     this.stats.messages += batch.length;
+    let bytes = 0;
+    for (const p of batch) bytes += p.bodyBuffer.byteLength + ROW_OVERHEAD_BYTES;
+    this.onCommitted(bytes);
     for (let i = 0; i < batch.length; i++) batch[i].resolve(records[i]);
   }
 }

@@ -14,7 +14,7 @@ import type {
   Store,
   User,
 } from '../types.ts';
-import { Checkpointer, type CheckpointMode, type CheckpointerOptions } from './checkpointer.ts';
+import { Checkpointer, type CheckpointMode, type CheckpointResult, type CheckpointerOptions } from './checkpointer.ts';
 import { GroupCommitter } from './group-commit.ts';
 import { newId } from './ids.ts';
 import { migrateDatabase } from './migrate.ts';
@@ -92,7 +92,7 @@ export class SqliteStore implements Store {
   }
 
   private get appends(): GroupCommitter {
-    if (!this.committer) this.committer = new GroupCommitter(this.db);
+    if (!this.committer) this.committer = new GroupCommitter(this.db, (bytes) => this.checkpointer.noteWritten(bytes));
     return this.committer;
   }
 
@@ -106,6 +106,24 @@ export class SqliteStore implements Store {
       appendTransactions: this.committer?.stats.transactions ?? 0,
       appendedMessages: this.committer?.stats.messages ?? 0,
       checkpoints: this.checkpointer.count + this.mainThreadCheckpoints,
+    };
+  }
+
+  /** Resolves after the checkpoint worker's next periodic checkpoint (for tests). */
+  nextPeriodicCheckpoint(): Promise<CheckpointResult> {
+    return this.checkpointer.nextPeriodic();
+  }
+
+  /** The connection's durability and privacy settings, as SQLite reports them. */
+  settings(): { journalMode: string; synchronous: number; secureDelete: number; foreignKeys: number; busyTimeoutMs: number; walAutocheckpoint: number } {
+    const get = (name: string) => this.db.pragma(name, { simple: true });
+    return {
+      journalMode: get('journal_mode') as string,
+      synchronous: get('synchronous') as number,
+      secureDelete: get('secure_delete') as number,
+      foreignKeys: get('foreign_keys') as number,
+      busyTimeoutMs: get('busy_timeout') as number,
+      walAutocheckpoint: get('wal_autocheckpoint') as number,
     };
   }
 
