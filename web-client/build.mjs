@@ -1,0 +1,56 @@
+// Builds the web client into dist/web: one ESM bundle, the stylesheets, and an index.html whose
+// every script and stylesheet carries a Subresource Integrity hash (the CSP allows no inline code).
+import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const out = join(root, 'dist', 'web');
+
+/** `integrity` value for a file's bytes. */
+function sri(path) {
+  return `sha384-${createHash('sha384').update(readFileSync(path)).digest('base64')}`;
+}
+
+/** Adds integrity + crossorigin to every <script src> and <link rel=stylesheet href> pointing at our files. */
+function withIntegrity(html) {
+  const tag = /<(script|link)\b([^>]*?)\s(src|href)="\/([^"?#]+)"([^>]*)>/g;
+  return html.replace(tag, (whole, name, before, attr, file, after) => {
+    if (name === 'link' && !/rel="stylesheet"/.test(before + after)) return whole;
+    if (/integrity=/.test(before + after)) throw new Error(`index.html: ${file} already has an integrity attribute`);
+    return `<${name}${before} ${attr}="/${file}" integrity="${sri(join(out, file))}" crossorigin="anonymous"${after}>`;
+  });
+}
+
+async function main() {
+  const started = performance.now();
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  await build({
+    entryPoints: [join(here, 'src', 'main.ts')],
+    outfile: join(out, 'app.js'),
+    bundle: true,
+    format: 'esm',
+    minify: true,
+    target: 'es2022',
+    legalComments: 'none',
+    sourcemap: false,
+    tsconfig: join(root, 'tsconfig.json'),
+    logLevel: 'warning',
+  });
+  for (const name of readdirSync(join(here, 'styles'))) {
+    if (name.endsWith('.css')) copyFileSync(join(here, 'styles', name), join(out, name));
+  }
+  const html = withIntegrity(readFileSync(join(here, 'index.html'), 'utf8'));
+  if (/<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=/i.test(html)) throw new Error('index.html: inline script or style is not allowed (CSP)');
+  writeFileSync(join(out, 'index.html'), html);
+  console.log(`web client built in ${Math.round(performance.now() - started)} ms → ${out}`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});

@@ -1,0 +1,85 @@
+/** <conversation-pane>: the open conversation — title, Messages log, typing notice, composer, members. */
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, query, state } from 'lit/decorators.js';
+import { StoreController } from '../state/store-controller.ts';
+import type { ComposerBox } from './composer-box.ts';
+import './composer-box.ts';
+import './member-list.ts';
+import './message-view.ts';
+import { sharedStyles } from './shared-styles.ts';
+
+@customElement('conversation-pane')
+export class ConversationPane extends LitElement {
+  static styles = [
+    sharedStyles,
+    css`
+      :host { display: flex; min-height: 0; min-width: 0; }
+      .main { flex: 1; display: flex; flex-direction: column; min-width: 0; min-height: 0; }
+      header {
+        display: flex; align-items: center; gap: var(--chat-space-2);
+        height: var(--chat-header-height); padding: 0 var(--chat-space-4);
+        border-bottom: 1px solid var(--chat-color-border);
+      }
+      h1 { font-size: var(--chat-font-size-large); margin: 0; flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+      .sigil { color: var(--chat-color-text-muted); }
+      message-view { flex: 1; }
+      .typing { min-height: 1.4em; margin: 0; padding: 0 var(--chat-space-4); color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); font-style: italic; }
+      member-list { width: var(--chat-members-width); border-left: 1px solid var(--chat-color-border); background: var(--chat-color-sidebar); overflow-y: auto; }
+      .offline { padding: var(--chat-space-1) var(--chat-space-4); background: var(--chat-color-surface-raised); color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); }
+      .empty { margin: auto; color: var(--chat-color-text-muted); padding: var(--chat-space-5); text-align: center; }
+      @media (max-width: 900px) {
+        member-list { display: none; }
+        :host([members-open]) member-list { display: block; position: absolute; right: 0; top: var(--chat-header-height); bottom: 0; z-index: 2; }
+      }
+    `,
+  ];
+
+  @state() private membersOpen = false;
+  @query('composer-box') private composer?: ComposerBox;
+  private readonly chat = new StoreController(this);
+
+  override render() {
+    const store = this.chat.store;
+    const c = store?.active;
+    if (!store || !c) {
+      const waiting = store?.activeId && store.list.servers.length + store.list.groups.length + store.list.dms.length === 0;
+      return html`<div class="main"><p class="empty">${waiting ? 'Loading…' : 'Pick a conversation, or start one: New direct message, New group or Create server.'}</p></div>`;
+    }
+    this.toggleAttribute('members-open', this.membersOpen);
+    const sigil = c.kind === 'channel' ? '#' : c.kind === 'dm' ? '@' : '◆';
+    const typists = store.typistsOf(c.id);
+    return html`
+      <section class="main" aria-label=${c.name}>
+        <header>
+          <h1><span class="sigil" aria-hidden="true">${sigil}</span> ${c.name}</h1>
+          <button type="button" class="quiet" aria-expanded=${this.membersOpen ? 'true' : 'false'}
+            @click=${() => (this.membersOpen = !this.membersOpen)}>Members</button>
+        </header>
+        ${store.connection !== 'open' ? html`<p class="offline" role="status">Reconnecting…</p>` : nothing}
+        <message-view .conv=${c.id}></message-view>
+        <p class="typing" aria-live="polite">${typingText(typists.map((t) => t.username))}</p>
+        <composer-box .conv=${c.id} placeholder=${`Message ${c.kind === 'channel' ? '#' : ''}${c.name}`}></composer-box>
+      </section>
+      <member-list .conv=${c.id}></member-list>
+    `;
+  }
+
+  /** Focuses the composer (used by the skip link). */
+  focusComposer(): void {
+    this.composer?.focus();
+  }
+}
+
+/** "alice is typing…", "alice and bob are typing…", "Several people are typing…". */
+export function typingText(names: string[]): string {
+  if (names.length === 0) return '';
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  return 'Several people are typing…';
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'conversation-pane': ConversationPane;
+  }
+}

@@ -1,0 +1,55 @@
+/** <member-list>: who is in the open conversation, with presence dots. */
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import { StoreController } from '../state/store-controller.ts';
+import { sharedStyles } from './shared-styles.ts';
+
+@customElement('member-list')
+export class MemberList extends LitElement {
+  static styles = [
+    sharedStyles,
+    css`
+      :host { display: block; }
+      aside { padding: var(--chat-space-3); }
+      h2 { font-size: var(--chat-font-size-small); text-transform: uppercase; letter-spacing: 0.04em; color: var(--chat-color-text-muted); margin: 0 0 var(--chat-space-2); }
+      ul { list-style: none; margin: 0; padding: 0; }
+      li { display: flex; align-items: center; gap: var(--chat-space-2); padding: var(--chat-space-1) 0; }
+      .dot { width: var(--chat-presence-dot-size); height: var(--chat-presence-dot-size); border-radius: var(--chat-radius-round); background: var(--chat-color-offline); flex: none; }
+      .dot.online { background: var(--chat-color-online); }
+      .role { color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); }
+      .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+    `,
+  ];
+
+  @property() conv = '';
+  private readonly chat = new StoreController(this);
+
+  override render() {
+    const store = this.chat.store;
+    if (!store) return nothing;
+    const members = [...store.membersOf(this.conv)].sort(
+      (a, b) => Number(b.online) - Number(a.online) || a.username.localeCompare(b.username),
+    );
+    return html`
+      <aside aria-label="Members">
+        <h2>Members — ${members.length}</h2>
+        <ul>
+          ${members.map(
+            (m) => html`<li>
+              <span class=${m.online ? 'dot online' : 'dot'} aria-hidden="true"></span>
+              <span class="name">${m.username}</span>
+              <span class="visually-hidden">${m.online ? 'online' : 'offline'}</span>
+              ${m.role && m.role !== 'member' ? html`<span class="role">${m.role}</span>` : nothing}
+            </li>`,
+          )}
+        </ul>
+      </aside>
+    `;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'member-list': MemberList;
+  }
+}

@@ -1,0 +1,491 @@
+/**
+ * App state and the I/O behind it: session, conversation list, messages per conversation (deduped
+ * by seq), typing, presence, members, outgoing messages awaiting their ack. Components read it
+ * through `storeContext` and re-render on its `change` event; they never fetch or open sockets.
+ */
+import { createContext } from '@lit/context';
+import type {
+  ConversationList,
+  ConversationSummary,
+  CreatedInvite,
+  Member,
+  ServerSummary,
+  Session,
+  StoredMessage,
+} from '../../../src/shared/api.ts';
+import type { ServerFrame } from '../../../src/shared/protocol.ts';
+import { encodeText } from '../content.ts';
+import { ApiError, api } from './api.ts';
+import { register, signIn } from './auth.ts';
+import { Connection, type ConnectionStatus } from './connection.ts';
+import { parseRoute, routePath, type Route } from './router.ts';
+
+/** How long a typing notice stays up after the last `typing` frame, in ms. */
+const TYPING_SHOW_MS = 5_000;
+/** Minimum gap between our own `typing` frames, in ms. */
+const TYPING_SEND_EVERY_MS = 3_000;
+/** Messages per history page. */
+const PAGE_SIZE = 50;
+
+/** A message we sent that the server has not acknowledged yet. */
+export interface PendingMessage {
+  ref: string;
+  conv: string;
+  text: string;
+  ts: number;
+  error?: string;
+}
+
+export interface Typist {
+  user: string;
+  username: string;
+}
+
+export class ChatStore extends EventTarget {
+  /** True until the first GET /api/me answered. */
+  booting = true;
+  session: Session | null = null;
+  route: Route = parseRoute(location.pathname);
+  list: ConversationList = { servers: [], groups: [], dms: [] };
+  connection: ConnectionStatus = 'closed';
+  /** A problem to show app-wide (e.g. a failed invite accept). */
+  notice: string | null = null;
+
+  private readonly byId = new Map<string, ConversationSummary>();
+  private readonly messages = new Map<string, Map<number, StoredMessage>>();
+  private readonly sorted = new Map<string, StoredMessage[]>();
+  private readonly more = new Map<string, boolean>();
+  private readonly loading = new Set<string>();
+  private readonly typists = new Map<string, Map<string, { username: string; until: number }>>();
+  private readonly online = new Map<string, boolean>();
+  private readonly memberLists = new Map<string, Member[]>();
+  private readonly pending = new Map<string, PendingMessage>();
+  private lastTypingSent = new Map<string, number>();
+  private refCounter = 0;
+  private readonly socket = new Connection({
+    frame: (f) => this.onFrame(f),
+    status: (s) => this.onStatus(s),
+    signedOut: () => this.reset('You were signed out.'),
+  });
+
+  /** Asks the server who we are, then routes. */
+  async boot(): Promise<void> {
+    addEventListener('popstate', () => this.applyRoute(parseRoute(location.pathname)));
+    document.addEventListener('visibilitychange', () => this.markActiveRead());
+    try {
+      this.session = await api.me();
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 401) this.notice = messageOf(err);
+      this.session = null;
+    }
+    this.booting = false;
+    if (this.session) await this.afterSignIn();
+    else this.changed();
+  }
+
+  // ------------------------------------------------------------------ session
+
+  async register(username: string, password: string, invite?: string): Promise<void> {
+    this.session = await register(username, password, invite);
+    this.route = { name: 'home' };
+    history.replaceState(null, '', '/');
+    await this.afterSignIn();
+  }
+
+  async signIn(username: string, password: string): Promise<void> {
+    this.session = await signIn(username, password);
+    if (this.route.name === 'signin' || this.route.name === 'setup') {
+      this.route = { name: 'home' };
+      history.replaceState(null, '', '/');
+    }
+    await this.afterSignIn();
+  }
+
+  async signOut(): Promise<void> {
+    try {
+      await api.logout();
+    } finally {
+      this.reset(null);
+    }
+  }
+
+  async signOutOthers(): Promise<void> {
+    await api.logoutOthers();
+  }
+
+  private async afterSignIn(): Promise<void> {
+    const route = this.route;
+    if (route.name === 'invite') {
+      // Signed in already: the invite adds this account to the invite's server.
+      try {
+        await api.acceptInvite(route.token);
+      } catch (err) {
+        this.notice = messageOf(err);
+      }
+      this.route = { name: 'home' };
+      history.replaceState(null, '', '/');
+    } else if (route.name === 'setup' || route.name === 'signin') {
+      this.route = { name: 'home' };
+      history.replaceState(null, '', '/');
+    }
+    this.socket.start();
+    await this.refreshList();
+    this.applyRoute(this.route);
+  }
+
+  private reset(notice: string | null): void {
+    this.socket.stop();
+    this.session = null;
+    this.list = { servers: [], groups: [], dms: [] };
+    this.byId.clear();
+    this.messages.clear();
+    this.sorted.clear();
+    this.more.clear();
+    this.typists.clear();
+    this.memberLists.clear();
+    this.pending.clear();
+    this.notice = notice;
+    this.navigate({ name: 'signin' }, true);
+  }
+
+  get isSignedIn(): boolean {
+    return this.session !== null;
+  }
+
+  // ------------------------------------------------------------------ navigation
+
+  navigate(route: Route, replace = false): void {
+    const path = routePath(route);
+    if (path !== location.pathname) {
+      if (replace) history.replaceState(null, '', path);
+      else history.pushState(null, '', path);
+    }
+    this.applyRoute(route);
+  }
+
+  private applyRoute(route: Route): void {
+    this.route = route;
+    if (this.session && route.name === 'home') {
+      const first = this.list.servers[0]?.channels[0] ?? this.list.groups[0] ?? this.list.dms[0];
+      if (first) {
+        this.navigate({ name: 'conv', id: first.id }, true);
+        return;
+      }
+    }
+    if (this.session && route.name === 'conv') void this.openConversation(route.id);
+    this.changed();
+  }
+
+  get activeId(): string | null {
+    return this.route.name === 'conv' ? this.route.id : null;
+  }
+
+  get active(): ConversationSummary | undefined {
+    const id = this.activeId;
+    return id ? this.byId.get(id) : undefined;
+  }
+
+  /** The server the open conversation belongs to, if it is a channel. */
+  get activeServer(): ServerSummary | undefined {
+    const serverId = this.active?.serverId;
+    return serverId ? this.list.servers.find((s) => s.id === serverId) : undefined;
+  }
+
+  // ------------------------------------------------------------------ conversations
+
+  async refreshList(): Promise<void> {
+    const list = await api.conversations();
+    this.list = list;
+    this.byId.clear();
+    for (const server of list.servers) {
+      for (const ch of server.channels) this.byId.set(ch.id, { ...ch, serverId: ch.serverId ?? server.id });
+    }
+    for (const c of [...list.groups, ...list.dms]) this.byId.set(c.id, c);
+    for (const c of this.byId.values()) this.socket.subscribe(c.id, Math.max(c.head, this.newestSeq(c.id)));
+    this.changed();
+  }
+
+  conversation(id: string): ConversationSummary | undefined {
+    return this.byId.get(id);
+  }
+
+  private async openConversation(id: string): Promise<void> {
+    if (!this.byId.has(id)) return;
+    if (!this.more.has(id)) await this.loadPage(id, undefined);
+    void this.loadMembers(id);
+    this.markActiveRead();
+  }
+
+  messagesOf(conv: string): StoredMessage[] {
+    let list = this.sorted.get(conv);
+    if (!list) {
+      list = [...(this.messages.get(conv)?.values() ?? [])].sort((a, b) => a.seq - b.seq);
+      this.sorted.set(conv, list);
+    }
+    return list;
+  }
+
+  hasMore(conv: string): boolean {
+    return this.more.get(conv) ?? true;
+  }
+
+  isLoading(conv: string): boolean {
+    return this.loading.has(conv);
+  }
+
+  /** Loads the page before the oldest message held (pages back when scrolled to the top). */
+  async loadOlder(conv: string): Promise<void> {
+    if (!this.hasMore(conv) || this.loading.has(conv)) return;
+    const oldest = this.messagesOf(conv)[0];
+    await this.loadPage(conv, oldest?.seq);
+  }
+
+  private async loadPage(conv: string, before: number | undefined): Promise<void> {
+    this.loading.add(conv);
+    this.changed();
+    try {
+      const page = await api.history(conv, before, PAGE_SIZE);
+      for (const m of page.messages) this.addMessage(m);
+      this.more.set(conv, page.hasMore);
+      const newest = this.newestSeq(conv);
+      if (newest) this.socket.subscribe(conv, newest);
+    } catch (err) {
+      this.notice = messageOf(err);
+    } finally {
+      this.loading.delete(conv);
+      this.changed();
+    }
+  }
+
+  private newestSeq(conv: string): number {
+    const list = this.messagesOf(conv);
+    return list.length ? list[list.length - 1].seq : 0;
+  }
+
+  private addMessage(m: StoredMessage): boolean {
+    let map = this.messages.get(m.conv);
+    if (!map) this.messages.set(m.conv, (map = new Map()));
+    if (map.has(m.seq)) return false;
+    map.set(m.seq, { conv: m.conv, seq: m.seq, sender: m.sender, senderName: m.senderName, ts: m.ts, body: m.body });
+    this.sorted.delete(m.conv);
+    const c = this.byId.get(m.conv);
+    if (c && m.seq > c.head) c.head = m.seq;
+    return true;
+  }
+
+  async createDm(username: string): Promise<void> {
+    const c = await api.createDm(username);
+    await this.refreshList();
+    this.navigate({ name: 'conv', id: c.id });
+  }
+
+  async createGroup(name: string, members: string[]): Promise<void> {
+    const c = await api.createGroup(name, members);
+    await this.refreshList();
+    this.navigate({ name: 'conv', id: c.id });
+  }
+
+  async createServer(name: string): Promise<void> {
+    const s = await api.createServer(name);
+    await this.refreshList();
+    const general = s.channels[0];
+    if (general) this.navigate({ name: 'conv', id: general.id });
+  }
+
+  async createChannel(serverId: string, name: string): Promise<void> {
+    const c = await api.createChannel(serverId, name);
+    await this.refreshList();
+    this.navigate({ name: 'conv', id: c.id });
+  }
+
+  /** True when this user may create invites (instance or some server owner/admin). */
+  get canInvite(): boolean {
+    return isManager(this.session?.user.role) || this.list.servers.some((s) => isManager(s.role));
+  }
+
+  /**
+   * An invite to the open conversation's server (or the first server this user manages): a
+   * server invite when we manage the server, else an instance invite naming it.
+   */
+  async createInvite(): Promise<CreatedInvite> {
+    const server = this.activeServer ?? this.list.servers.find((s) => isManager(s.role));
+    if (server && isManager(server.role)) return api.createServerInvite(server.id);
+    return api.createInstanceInvite(server?.id);
+  }
+
+  // ------------------------------------------------------------------ sending, typing, reading
+
+  /** Sends a text message; it shows as pending until the server's ack. */
+  send(conv: string, text: string): void {
+    const ref = `m${Date.now().toString(36)}${(this.refCounter++).toString(36)}`;
+    const p: PendingMessage = { ref, conv, text, ts: Date.now() };
+    this.pending.set(ref, p);
+    this.lastTypingSent.delete(conv);
+    this.socket.send({ t: 'send', ref, conv, body: encodeText(text) });
+    this.changed();
+  }
+
+  pendingOf(conv: string): PendingMessage[] {
+    return [...this.pending.values()].filter((p) => p.conv === conv);
+  }
+
+  /** Retries (or discards, when `discard`) a message that failed. */
+  retry(ref: string, discard = false): void {
+    const p = this.pending.get(ref);
+    if (!p) return;
+    this.pending.delete(ref);
+    if (!discard) this.send(p.conv, p.text);
+    else this.changed();
+  }
+
+  /** Tells the others we are typing, at most every TYPING_SEND_EVERY_MS. */
+  typing(conv: string): void {
+    const now = Date.now();
+    if (now - (this.lastTypingSent.get(conv) ?? 0) < TYPING_SEND_EVERY_MS) return;
+    if (this.socket.send({ t: 'typing', conv })) this.lastTypingSent.set(conv, now);
+  }
+
+  typistsOf(conv: string): Typist[] {
+    const now = Date.now();
+    const out: Typist[] = [];
+    for (const [user, t] of this.typists.get(conv) ?? []) {
+      if (t.until > now && user !== this.session?.user.id) out.push({ user, username: t.username });
+    }
+    return out;
+  }
+
+  /** Marks the open conversation read while the page is visible. */
+  markActiveRead(): void {
+    const c = this.active;
+    if (!c || document.visibilityState !== 'visible') return;
+    const seq = Math.max(this.newestSeq(c.id), c.head);
+    if (seq <= c.lastRead && c.unread === 0) return;
+    c.lastRead = Math.max(c.lastRead, seq);
+    c.unread = 0;
+    if (seq > 0) this.socket.send({ t: 'read', conv: c.id, seq });
+    this.changed();
+  }
+
+  unreadOf(conv: string): number {
+    return this.byId.get(conv)?.unread ?? 0;
+  }
+
+  // ------------------------------------------------------------------ members and presence
+
+  membersOf(conv: string): Member[] {
+    return (this.memberLists.get(conv) ?? []).map((m) => ({ ...m, online: this.online.get(m.id) ?? m.online }));
+  }
+
+  private async loadMembers(conv: string): Promise<void> {
+    try {
+      const { members } = await api.members(conv);
+      this.memberLists.set(conv, members);
+      for (const m of members) this.online.set(m.id, m.online);
+      this.changed();
+    } catch {
+      // The member list is secondary; the conversation stays usable without it.
+    }
+  }
+
+  // ------------------------------------------------------------------ frames
+
+  private onStatus(status: ConnectionStatus): void {
+    this.connection = status;
+    if (status === 'open') {
+      for (const p of this.pending.values()) {
+        if (!p.error) this.socket.send({ t: 'send', ref: p.ref, conv: p.conv, body: encodeText(p.text) });
+      }
+      // The list may have changed while we were away (new DMs, groups, channels).
+      if (this.session) void this.refreshList().catch(() => undefined);
+    }
+    this.changed();
+  }
+
+  private onFrame(f: ServerFrame): void {
+    switch (f.t) {
+      case 'msg': {
+        if (!this.addMessage(f)) return;
+        const c = this.byId.get(f.conv);
+        this.clearTypist(f.conv, f.sender);
+        if (c && f.sender !== this.session?.user.id && f.seq > c.lastRead) {
+          if (f.conv === this.activeId && document.visibilityState === 'visible') {
+            this.markActiveRead();
+          } else {
+            c.unread += 1;
+          }
+        }
+        break;
+      }
+      case 'ack': {
+        const p = this.pending.get(f.ref);
+        if (!p) return;
+        this.pending.delete(f.ref);
+        const me = this.session?.user;
+        if (me) this.addMessage({ conv: f.conv, seq: f.seq, sender: me.id, senderName: me.username, ts: f.ts, body: encodeText(p.text) });
+        this.socket.seen(f.conv, f.seq);
+        const c = this.byId.get(f.conv);
+        if (c && f.conv === this.activeId) this.markActiveRead();
+        break;
+      }
+      case 'typing': {
+        let map = this.typists.get(f.conv);
+        if (!map) this.typists.set(f.conv, (map = new Map()));
+        map.set(f.user, { username: f.username, until: Date.now() + TYPING_SHOW_MS });
+        setTimeout(() => this.changed(), TYPING_SHOW_MS + 50);
+        break;
+      }
+      case 'presence':
+        this.online.set(f.user, f.online);
+        break;
+      case 'read': {
+        const c = this.byId.get(f.conv);
+        if (!c) return;
+        c.lastRead = Math.max(c.lastRead, f.seq);
+        c.unread = f.seq >= c.head ? 0 : Math.min(c.unread, c.head - f.seq);
+        break;
+      }
+      case 'conversations':
+        if (f.removed) {
+          this.socket.unsubscribe(f.removed);
+          if (f.removed === this.activeId) this.navigate({ name: 'home' }, true);
+        }
+        void this.refreshList().catch(() => undefined);
+        break;
+      case 'error':
+        if (f.ref && this.pending.has(f.ref)) this.pending.get(f.ref)!.error = f.message;
+        else this.notice = f.message;
+        break;
+      case 'subscribed':
+      case 'pong':
+        return;
+    }
+    this.changed();
+  }
+
+  private clearTypist(conv: string, user: string): void {
+    this.typists.get(conv)?.delete(user);
+  }
+
+  dismissNotice(): void {
+    this.notice = null;
+    this.changed();
+  }
+
+  private changed(): void {
+    this.dispatchEvent(new Event('change'));
+  }
+}
+
+function isManager(role: string | undefined): boolean {
+  return role === 'owner' || role === 'admin';
+}
+
+/** A readable message for any thrown value (the API's `error.message` when there is one). */
+export function messageOf(err: unknown): string {
+  if (err instanceof ApiError) return err.message;
+  if (err instanceof Error && err.message) return err.message;
+  return 'Something went wrong.';
+}
+
+/** The app-wide store, provided by <chat-app>. */
+export const storeContext = createContext<ChatStore>(Symbol('chat-store'));
