@@ -1,0 +1,119 @@
+/** The shapes passed between run.ts and loadgen.ts: what to run, and what one run measured. */
+import type { Layout } from './layout.ts';
+
+export type Mode = 'idle' | 'fanout' | 'rooms';
+export type Target = 'floor' | 'project';
+
+/** Stop a rising-rate series at the first step that delivers less than this or has a worse p99. */
+export interface StopRule {
+  stopBelowPct: number;
+  stopAboveP99Ms: number;
+}
+
+export interface LoadgenConfig {
+  mode: Mode;
+  target: Target;
+  url: string;
+  origin: string;
+  serverPid: number;
+  statsFile: string;
+  statsTimeoutMs: number;
+  layout: Layout;
+  /** Conversation id of each room (from the server's ready line). */
+  convs: string[];
+  /** Handshakes in flight while connecting. */
+  connectConcurrency: number;
+  idle?: { stages: number[]; settleMs: number };
+  fanout?: { rates: number[]; stepMs: number; drainMs: number } & StopRule;
+  rooms?: { ratesPerClient: number[]; stepMs: number; drainMs: number } & StopRule;
+  quiet: {
+    /** Length of one background-CPU sample, ms. */
+    sampleMs: number;
+    /** Give up waiting for a quiet box after this long and measure anyway (recorded), ms. */
+    maxWaitMs: number;
+    /** "Quiet" = other processes use less than this % of one core. */
+    maxOtherPct: number;
+    /** Re-run a step whose background CPU exceeded this % of one core. */
+    retryAbovePct: number;
+    retries: number;
+  };
+}
+
+/** One rate step of fanout or rooms. Latencies in ms; CPU in % of one core. */
+export interface StepResult {
+  label: string;
+  offeredPerSec: number;
+  sent: number;
+  expected: number;
+  received: number;
+  deliveredPct: number;
+  /** Deliveries received inside the send window, per second. */
+  deliveriesPerSec: number;
+  count: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+  serverCpuPct: number;
+  clientCpuPct: number;
+  softirqCpuPct: number;
+  otherCpuPct: number;
+  /** Server CPU inside the send window ÷ deliveries inside it, µs. */
+  cpuPerDeliveryUs: number;
+  serverRssBytes: number;
+  serverHeapUsedBytes: number;
+  /** Worst event-loop delay in the server during the step and its drain, ms. */
+  loopDelayMaxMs: number;
+  loopDelayP99Ms: number;
+  drainMs: number;
+  lateFrames: number;
+  quietWaitMs: number;
+  otherCpuPctBefore: number;
+  errors: number;
+  closes: number;
+  attempts: number;
+  /** Other tenants took more than retryAbovePct of a core even after the retry. */
+  noisy: boolean;
+}
+
+export interface IdleStage {
+  connections: number;
+  serverRssBytes: number;
+  serverHeapUsedBytes: number;
+  /** (RSS at N − RSS at 0) ÷ N, after two forced GCs, bytes. */
+  rssPerConnectionBytes: number;
+  heapPerConnectionBytes: number;
+  connectsPerSec: number;
+  clientRssBytes: number;
+}
+
+export interface IdleResult {
+  serverRssBaseBytes: number;
+  serverHeapBaseBytes: number;
+  stages: IdleStage[];
+}
+
+export interface LoadgenResult {
+  mode: Mode;
+  target: Target;
+  clients: number;
+  idle?: IdleResult;
+  steps?: StepResult[];
+  errorCodes: Record<string, number>;
+  closeCodes: Record<string, number>;
+  clientRssBytes?: number;
+}
+
+/** One (repetition, scenario, target) run as run.ts records it. */
+export interface RunRecord {
+  rep: number;
+  mode: Mode;
+  target: Target;
+  startedAt: string;
+  wallS: number;
+  serverSetupMs?: number;
+  result?: LoadgenResult;
+  /** Why the run produced no result (server failed to start, load generator timed out, …). */
+  error?: string;
+}
