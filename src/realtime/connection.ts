@@ -23,8 +23,8 @@ const clientFrameCheck = TypeCompiler.Compile(ClientFrame);
 const OPEN = 1;
 /** ws Sender state DEFAULT: nothing queued behind a compression or Blob read. */
 const SENDER_IDLE = 0;
-/** Frames accepted but not yet handled, per connection, before new ones are refused. */
-const MAX_QUEUED_FRAMES = 64;
+/** Frames accepted but not yet handled, per connection, beyond the rate limit's burst, before new ones are refused. */
+const QUEUE_SLACK_FRAMES = 64;
 /** Live frames buffered while a `sub` replays history; past this the reader is too slow. */
 export const MAX_REPLAY_BUFFER = 10_000;
 
@@ -166,7 +166,7 @@ export class SocketPeer implements Peer {
     }
     if (!clientFrameCheck.Check(parsed)) return this.sendError('BAD_FRAME', refOf(parsed));
     if (parsed.t === 'ping') return this.send({ t: 'pong' });
-    if (this.queued >= MAX_QUEUED_FRAMES) return this.sendError('RATE_LIMITED', refOf(parsed));
+    if (this.queued >= QUEUE_SLACK_FRAMES + this.ctx.limits.messagesPerSecond * 2) return this.sendError('RATE_LIMITED', refOf(parsed));
     this.queued++;
     const frame = parsed;
     const run = (): Promise<void> =>

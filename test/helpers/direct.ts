@@ -184,3 +184,38 @@ export function refusedUpgrade(server: TestServer, cookie: string | null, opts: 
 export function b64(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64');
 }
+
+export interface World {
+  /** Owner of the default server, member of the group and the DM. */
+  alice: DirectUser;
+  /** Member of the default server, the group and the DM. */
+  bob: DirectUser;
+  /** Member of nothing but the instance. */
+  carol: DirectUser;
+  serverId: string;
+  /** The default server's `general` channel. */
+  general: string;
+  group: string;
+  dm: string;
+}
+
+/** Three users, the default server with alice (owner) and bob, a group and a DM of alice and bob. */
+export async function createWorld(server: TestServer): Promise<World> {
+  const alice = await createUser(server, uniqueName('alice'), 'owner');
+  const bob = await createUser(server, uniqueName('bob'));
+  const carol = await createUser(server, uniqueName('carol'));
+  const { server: home, general } = await server.store.createServer({ name: 'Home', ownerId: alice.user.id, isDefault: true });
+  await server.store.addServerMember(home.id, bob.user.id);
+  const group = await server.store.createGroup({ name: 'pair', createdBy: alice.user.id, memberIds: [alice.user.id, bob.user.id] });
+  const dm = await server.store.getOrCreateDm(alice.user.id, bob.user.id);
+  return { alice, bob, carol, serverId: home.id, general: general.id, group: group.id, dm: dm.id };
+}
+
+/** A JSON HTTP call with the session cookie (and the server's own Origin). */
+export async function api(server: TestServer, cookie: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  const headers: Record<string, string> = { cookie, origin: server.origin };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(server.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null };
+}
