@@ -231,3 +231,37 @@ test('unsub stops deliveries to that socket only', async (t) => {
   await bob.nextOf('pong');
   assert.equal(bob.all.filter((f) => f.t === 'msg').length, 0);
 });
+
+test('live messages committed during a replay are held, de-duplicated by seq, and delivered after it', async (t) => {
+  const server = await startTestServer({ limits: { messagesPerSecond: 10_000 } });
+  t.after(() => server.close());
+  const w = await createWorld(server);
+  for (let i = 1; i <= 300; i++) await server.store.appendMessage({ convId: w.general, senderId: w.bob.user.id, ts: i, body: Buffer.from(`h${i}`) });
+  const bob = await connect(server, w.bob.cookie);
+  const alice = await connect(server, w.alice.cookie);
+  t.after(() => Promise.all([alice, bob].map((c) => c.close())));
+  let bobAcks = 0;
+  const bobSends = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) bob.send({ t: 'send', ref: `live${bobAcks + i}`, conv: w.general, body: b64('live') });
+    for (let i = 0; i < n; i++) await bob.nextOf('ack');
+    bobAcks += n;
+  };
+  // The real store, made to let live traffic in between replay pages (as a networked store would):
+  // after the first page is read, 10 messages commit that the page does not contain but the next
+  // page does (duplicates to drop); after the last page, 10 more that only the held frames carry.
+  const store = server.store;
+  const messagesAfter = store.messagesAfter.bind(store);
+  let calls = 0;
+  store.messagesAfter = async (conv, after, limit) => {
+    const page = await messagesAfter(conv, after, limit);
+    if (conv === w.general && calls++ < 2) await bobSends(10);
+    return page;
+  };
+  t.after(() => {
+    store.messagesAfter = messagesAfter;
+  });
+  const { messages, head } = await alice.subscribe(w.general);
+  assert.equal(calls, 2, 'two replay pages');
+  assert.deepEqual(messages.map((m) => m.seq), range(1, 320));
+  assert.equal(head, 320);
+});
