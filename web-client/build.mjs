@@ -44,6 +44,7 @@ async function main() {
   for (const name of readdirSync(join(here, 'styles'))) {
     if (name.endsWith('.css')) copyFileSync(join(here, 'styles', name), join(out, name));
   }
+  for (const name of readdirSync(join(here, 'public'))) copyFileSync(join(here, 'public', name), join(out, name));
   const html = withIntegrity(readFileSync(join(here, 'index.html'), 'utf8'));
   if (/<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=/i.test(html)) throw new Error('index.html: inline script or style is not allowed (CSP)');
   writeFileSync(join(out, 'index.html'), html);

@@ -35,6 +35,7 @@ export class ChatApp extends LitElement {
       .shell { display: grid; grid-template-columns: var(--chat-sidebar-width) 1fr; grid-template-rows: auto 1fr; height: 100%; }
       .topbar {
         grid-column: 1 / -1; display: flex; align-items: center; gap: var(--chat-space-2);
+        min-height: var(--chat-header-height);
         padding: var(--chat-space-2) var(--chat-space-3);
         background: var(--chat-color-sidebar); border-bottom: 1px solid var(--chat-color-border);
       }
@@ -42,7 +43,9 @@ export class ChatApp extends LitElement {
       .me { color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); }
       .topbar button { font-size: var(--chat-font-size-small); padding: var(--chat-space-1) var(--chat-space-2); }
       .toggle { display: none; }
-      .sidebar { background: var(--chat-color-sidebar); border-right: 1px solid var(--chat-color-border); overflow-y: auto; min-height: 0; }
+      .account { display: flex; flex-wrap: wrap; gap: var(--chat-space-2); padding: var(--chat-space-3); border-top: 1px solid var(--chat-color-border); }
+      .account button { font-size: var(--chat-font-size-small); padding: var(--chat-space-1) var(--chat-space-2); }
+      .sidebar { display: flex; flex-direction: column; justify-content: space-between; background: var(--chat-color-sidebar); border-right: 1px solid var(--chat-color-border); overflow-y: auto; min-height: 0; }
       conversation-pane { min-height: 0; position: relative; background: var(--chat-color-surface); }
       .notice {
         display: flex; gap: var(--chat-space-2); align-items: center; justify-content: space-between;
@@ -53,9 +56,8 @@ export class ChatApp extends LitElement {
       @media (max-width: 720px) {
         .shell { grid-template-columns: 1fr; }
         .toggle { display: inline-block; }
-        .me { display: none; }
         .sidebar { display: none; }
-        .shell.open .sidebar { display: block; position: fixed; inset: var(--chat-header-height) 0 0 0; z-index: 5; }
+        .shell.open .sidebar { display: flex; position: fixed; inset: var(--chat-header-height) 0 0 0; z-index: 5; }
       }
     `,
   ];
@@ -99,8 +101,6 @@ export class ChatApp extends LitElement {
             @click=${() => (this.sidebarOpen = !this.sidebarOpen)}>${this.sidebarOpen ? 'Hide conversations' : 'Show conversations'}</button>
           <span class="brand">${s.session.instance.name}</span>
           <span class="me">Signed in as ${s.session.user.username}</span>
-          <button type="button" @click=${this.signOutOthers}>Sign out other sessions</button>
-          <button type="button" @click=${() => void s.signOut()}>Sign out</button>
         </header>
         ${s.notice || this.signOutMessage
           ? html`<p class="notice" role="alert">
@@ -108,7 +108,13 @@ export class ChatApp extends LitElement {
               <button type="button" class="quiet" @click=${this.dismiss}>Dismiss</button>
             </p>`
           : nothing}
-        <div class="sidebar" id="sidebar"><conversation-list></conversation-list></div>
+        <div class="sidebar" id="sidebar">
+          <conversation-list></conversation-list>
+          <div class="account">
+            <button type="button" @click=${() => void s.signOut()}>Sign out</button>
+            <button type="button" @click=${this.signOutOthers}>Sign out other sessions</button>
+          </div>
+        </div>
         <conversation-pane id="main"></conversation-pane>
       </div>
       <new-dm-dialog></new-dm-dialog>

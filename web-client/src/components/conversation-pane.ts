@@ -27,7 +27,9 @@ export class ConversationPane extends LitElement {
       member-list { width: var(--chat-members-width); border-left: 1px solid var(--chat-color-border); background: var(--chat-color-sidebar); overflow-y: auto; }
       .offline { padding: var(--chat-space-1) var(--chat-space-4); background: var(--chat-color-surface-raised); color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); }
       .empty { margin: auto; color: var(--chat-color-text-muted); padding: var(--chat-space-5); text-align: center; }
+      .members-toggle { display: none; }
       @media (max-width: 900px) {
+        .members-toggle { display: inline-block; }
         member-list { display: none; }
         :host([members-open]) member-list { display: block; position: absolute; right: 0; top: var(--chat-header-height); bottom: 0; z-index: 2; }
       }
@@ -52,7 +54,7 @@ export class ConversationPane extends LitElement {
       <section class="main" aria-label=${c.name}>
         <header>
           <h1><span class="sigil" aria-hidden="true">${sigil}</span> ${c.name}</h1>
-          <button type="button" class="quiet" aria-expanded=${this.membersOpen ? 'true' : 'false'}
+          <button type="button" class="quiet members-toggle" aria-expanded=${this.membersOpen ? 'true' : 'false'}
             @click=${() => (this.membersOpen = !this.membersOpen)}>Members</button>
         </header>
         ${store.connection !== 'open' ? html`<p class="offline" role="status">Reconnecting…</p>` : nothing}

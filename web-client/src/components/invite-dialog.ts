@@ -24,16 +24,18 @@ export class InviteDialog extends DialogBase {
   protected body() {
     return html`
       <p class="hint">Anyone with this link can create one account. It works once.</p>
-      <div class="field">
-        <label for="invite-link">Invite link</label>
-        <div class="row">
-          <input id="invite-link" readonly .value=${this.url} placeholder=${this.busy ? 'Creating link…' : ''}
-            @focus=${(e: FocusEvent) => (e.target as HTMLInputElement).select()} />
-          <button type="button" ?disabled=${!this.url} @click=${this.copy}>Copy</button>
-        </div>
-        ${this.expiresAt ? html`<p class="hint">Expires ${expiryFormat.format(this.expiresAt)}.</p>` : ''}
-        <p class="status" role="status">${this.copied}</p>
-      </div>
+      ${this.url
+        ? html`<div class="field">
+            <label for="invite-link">Invite link</label>
+            <div class="row">
+              <input id="invite-link" readonly .value=${this.url}
+                @focus=${(e: FocusEvent) => (e.target as HTMLInputElement).select()} />
+              <button type="button" @click=${this.copy}>Copy</button>
+            </div>
+            ${this.expiresAt ? html`<p class="hint">Expires ${expiryFormat.format(this.expiresAt)}.</p>` : ''}
+          </div>`
+        : ''}
+      <p class="status" role="status">${this.busy ? 'Creating link…' : this.copied}</p>
     `;
   }
   protected override opened(): void {
@@ -47,6 +49,7 @@ export class InviteDialog extends DialogBase {
         // Seconds or ms since the epoch: below 1e12 it can only be seconds.
         this.expiresAt = invite.expiresAt < 1e12 ? invite.expiresAt * 1000 : invite.expiresAt;
         this.busy = false;
+        void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLInputElement>('#invite-link')?.focus());
       },
       (err) => {
         this.error = messageOf(err);

@@ -60,11 +60,9 @@ export class MessageBubble extends LitElement {
           <span class="author">${this.author}</span>
           <time datetime=${when.toISOString()} title=${fullFormat.format(when)}>${timeFormat.format(when)}</time>
         </header>
-        <div class="bubble">
-          ${content.type === 'text'
-            ? linkify(content.text)
-            : html`<span class="unsupported">This message cannot be shown by this version of chatroom.</span>`}
-        </div>
+        <div class="bubble">${content.type === 'text'
+          ? linkify(content.text)
+          : html`<span class="unsupported">This message cannot be shown by this version of chatroom.</span>`}</div>
         ${this.pending && !this.error ? html`<span class="visually-hidden">Sending…</span>` : nothing}
         ${this.error
           ? html`<div class="failed" role="alert">

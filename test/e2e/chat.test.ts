@@ -1,0 +1,220 @@
+// Acceptance: the CLI sets up and serves chatroom over self-signed TLS; two people in Chromium sign up, chat in general, a DM and a group, reload, and survive a server restart.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { request } from 'node:https';
+import type { Page } from 'playwright-core';
+import { chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage } from '../helpers/browser.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+const cli = join(root, 'bin', 'chatroom.js');
+/** Live delivery budget between two browsers, ms (the issue's "within 1 s"). */
+const LIVE_MS = 1_000;
+/** After a server restart the client reconnects with backoff (0.5 s, 1 s, 2 s, …), ms. */
+const RECONNECT_MS = 15_000;
+/** Lines Chromium logs by itself while the server is down on purpose. */
+const DOWNTIME_NOISE = /WebSocket connection to .* failed|ERR_CONNECTION_REFUSED|net::ERR_|status of 503/;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Runs the CLI to completion; rejects with its output on a non-zero exit. */
+async function runCli(args: string[]): Promise<string> {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  if (code !== 0) throw new Error(`chatroom ${args[0]} exited ${code}\n${out}\n${err}`);
+  return out;
+}
+
+/** A link printed by the CLI, pointed at 127.0.0.1 (the CLI may print localhost or a LAN address). */
+function loopback(link: string, port: number): string {
+  const url = new URL(link);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return url.href;
+}
+
+/** GET /healthz over the self-signed TLS; resolves with the status code. */
+function healthz(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/healthz', rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+interface Running {
+  child: ChildProcess;
+  stop(): Promise<number | null>;
+}
+
+/** `chatroom start`: resolves once it printed its URLs and /healthz answers 200. */
+async function startServer(dir: string, port: number): Promise<Running> {
+  const child = spawn(process.execPath, [cli, 'start', '--dir', dir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  await new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      out += d;
+      if (/https:\/\/\S+/.test(out)) {
+        child.stdout!.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d) => (err += d));
+    void exited.then((code) => reject(new Error(`chatroom start exited ${code} before serving\n${out}\n${err}`)));
+  });
+  assert.equal(await healthz(port), 200, '/healthz after start');
+  return {
+    child,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** The article in the Messages log that holds `text` (waits up to `timeout` ms). */
+async function seeMessage(page: Page, text: string, author: string, timeout = LIVE_MS): Promise<void> {
+  const article = page.getByRole('log', { name: 'Messages' }).getByRole('article').filter({ hasText: text });
+  await article.waitFor({ timeout });
+  assert.match(await article.innerText(), new RegExp(author), `the message "${text}" names its author ${author}`);
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await page.getByRole('textbox', { name: 'Message' }).fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+}
+
+/** Opens a conversation from the Conversations landmark by (the start of) its name. */
+async function open(page: Page, name: string, timeout = 5_000): Promise<void> {
+  const link = page.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: new RegExp(`^${name}\\b`) });
+  await link.first().click({ timeout });
+  await page.getByRole('heading', { name }).waitFor();
+}
+
+async function signUp(page: Page, link: string, username: string, password: string): Promise<void> {
+  await page.goto(link);
+  await page.getByRole('textbox', { name: 'Username' }).fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: 20_000 });
+}
+
+test('two people set up, invite, chat, reload and outlive a restart', { skip: chromiumSkipReason(), timeout: 180_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'chatroom-e2e-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const port = await freePort();
+
+  const initOut = await runCli(['init', '--yes', '--dir', dir, '--port', String(port), '--host', '127.0.0.1', '--tls', 'self-signed', '--name', 'Test chat']);
+  const setupLine = /Admin setup link:\s*(\S+)/.exec(initOut);
+  assert.ok(setupLine, `init prints "Admin setup link: <url>"\n${initOut}`);
+  const setupLink = loopback(setupLine[1], port);
+  assert.match(new URL(setupLink).pathname, /setup/);
+
+  let server = await startServer(dir, port);
+  t.after(() => server.stop());
+
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const pageA = await newPage(await newContext(browser));
+  const pageB = await newPage(await newContext(browser));
+
+  // The owner signs up from the setup link and invites someone.
+  await signUp(pageA, setupLink, 'alice', 'alice: correct horse battery staple');
+  await pageA.getByRole('button', { name: 'Invite people' }).click();
+  const inviteBox = pageA.getByRole('textbox', { name: 'Invite link' });
+  await inviteBox.waitFor();
+  const inviteLink = loopback(await inviteBox.inputValue(), port);
+  assert.match(new URL(inviteLink).pathname, /invite/);
+  await pageA.keyboard.press('Escape');
+  await pageA.getByRole('dialog').waitFor({ state: 'hidden' });
+
+  await signUp(pageB, inviteLink, 'bob', 'bob: tr0ub4dor&3 but longer');
+
+  // general: both ways, live.
+  await open(pageA, 'general');
+  await open(pageB, 'general');
+  await send(pageA, 'Hello from alice in general');
+  await seeMessage(pageB, 'Hello from alice in general', 'alice');
+  await send(pageB, 'Hi alice, bob here');
+  await seeMessage(pageA, 'Hi alice, bob here', 'bob');
+
+  // A direct message.
+  await pageA.getByRole('button', { name: 'New direct message' }).click();
+  await pageA.getByRole('dialog').getByRole('textbox', { name: 'Username' }).fill('bob');
+  await pageA.getByRole('dialog').getByRole('button', { name: 'Start conversation' }).click();
+  await pageA.getByRole('heading', { name: 'bob' }).waitFor();
+  await send(pageA, 'Just between us, bob');
+  await open(pageB, 'alice');
+  await seeMessage(pageB, 'Just between us, bob', 'alice', 5_000);
+  await send(pageB, 'Secret reply to alice');
+  await seeMessage(pageA, 'Secret reply to alice', 'bob');
+
+  // A group.
+  await pageA.getByRole('button', { name: 'New group' }).click();
+  await pageA.getByRole('dialog').getByRole('textbox', { name: 'Group name' }).fill('Weekend');
+  await pageA.getByRole('dialog').getByRole('textbox', { name: 'Members' }).fill('bob');
+  await pageA.getByRole('dialog').getByRole('button', { name: 'Create group' }).click();
+  await pageA.getByRole('heading', { name: 'Weekend' }).waitFor();
+  await send(pageA, 'Group plans for the weekend?');
+  await open(pageB, 'Weekend');
+  await seeMessage(pageB, 'Group plans for the weekend?', 'alice', 5_000);
+  await send(pageB, 'Hiking on Saturday');
+  await seeMessage(pageA, 'Hiking on Saturday', 'bob');
+
+  // Unread badge: bob is in the group while alice writes in general.
+  await open(pageA, 'general');
+  await send(pageA, 'Anyone around?');
+  await pageB
+    .getByRole('navigation', { name: 'Conversations' })
+    .getByRole('link', { name: 'general, 1 unread' })
+    .waitFor({ timeout: LIVE_MS });
+
+  // Reload keeps bob signed in, with the history.
+  await pageB.reload();
+  await pageB.getByRole('heading', { name: 'Weekend' }).waitFor();
+  await seeMessage(pageB, 'Group plans for the weekend?', 'alice', 5_000);
+  await seeMessage(pageB, 'Hiking on Saturday', 'bob', 5_000);
+
+  assert.deepEqual(describeProblems([pageA, pageB]), [], 'no console errors or CSP violations before the restart');
+  const before = describeProblems([pageA, pageB]).length;
+
+  // Restart: SIGTERM exits 0, the data is still there, and live delivery resumes after reconnect.
+  assert.equal(await server.stop(), 0, 'chatroom start exits 0 on SIGTERM');
+  server = await startServer(dir, port);
+  await pageA.reload();
+  await pageA.getByRole('heading', { name: 'general' }).waitFor();
+  await seeMessage(pageA, 'Hello from alice in general', 'alice', 5_000);
+  await seeMessage(pageA, 'Hi alice, bob here', 'bob', 5_000);
+  await open(pageB, 'general');
+  await seeMessage(pageB, 'Anyone around?', 'alice', 5_000);
+  await pageB.getByRole('status').filter({ hasText: 'Reconnecting' }).waitFor({ state: 'hidden', timeout: RECONNECT_MS });
+  await send(pageA, 'Back after the restart');
+  await seeMessage(pageB, 'Back after the restart', 'alice', RECONNECT_MS);
+
+  const after = describeProblems([pageA, pageB]).slice(before).filter((line) => !DOWNTIME_NOISE.test(line));
+  assert.deepEqual(after, [], 'no console errors or CSP violations after the restart (beyond the planned downtime)');
+  assert.ok(!describeProblems([pageA, pageB]).some((l) => l.startsWith('CSP')), 'zero CSP violations overall');
+});

@@ -1,0 +1,113 @@
+/**
+ * Launches Debian's Chromium through playwright-core for UI tests and records, per page, console
+ * errors, uncaught page errors and CSP violations, so a test can assert there were none.
+ * Without /usr/bin/chromium the caller skips (or fails, when CHATROOM_TEST_STRICT=1).
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+export const CHROMIUM_MISSING = 'chromium (Debian package) not installed';
+
+/** A CSP violation as the page saw it (`securitypolicyviolation`). */
+export interface CspViolation {
+  directive: string;
+  blockedURI: string;
+  sourceFile: string;
+  lineNumber: number;
+}
+
+/** What went wrong in one page. */
+export interface PageProblems {
+  consoleErrors: string[];
+  pageErrors: string[];
+  cspViolations: CspViolation[];
+}
+
+/**
+ * The reason to skip UI tests, or undefined when Chromium is there. Throws instead of skipping when
+ * CHATROOM_TEST_STRICT=1, so CI cannot pass by silently skipping.
+ */
+export function chromiumSkipReason(): string | undefined {
+  if (existsSync(CHROMIUM_PATH)) return undefined;
+  if (process.env.CHATROOM_TEST_STRICT === '1') throw new Error(`${CHROMIUM_MISSING} (CHATROOM_TEST_STRICT=1)`);
+  console.log(CHROMIUM_MISSING);
+  return CHROMIUM_MISSING;
+}
+
+/** Headless Chromium with networking extras off (no calls home, loopback only). */
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** A fresh profile (own cookies) that accepts the self-signed certificate. */
+export async function newContext(browser: Browser, opts: { width?: number; height?: number } = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 },
+  });
+  // Runs before any page script; the listener forwards violations to the binding below.
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const report = { directive: e.violatedDirective, blockedURI: e.blockedURI, sourceFile: e.sourceFile, lineNumber: e.lineNumber };
+      (window as unknown as { __chatroomCsp?: (v: unknown) => void }).__chatroomCsp?.(report);
+    });
+  });
+  return context;
+}
+
+const problemsByPage = new WeakMap<Page, PageProblems>();
+
+/** Opens a page that records its problems; read them with `problemsOf(page)`. */
+export async function newPage(context: BrowserContext): Promise<Page> {
+  const page = await context.newPage();
+  const problems: PageProblems = { consoleErrors: [], pageErrors: [], cspViolations: [] };
+  problemsByPage.set(page, problems);
+  await page.exposeBinding('__chatroomCsp', (_source, v: CspViolation) => {
+    problems.cspViolations.push(v);
+  });
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error' || isSignedOutProbe(msg.text(), msg.location().url)) return;
+    problems.consoleErrors.push(`${msg.text()} (${msg.location().url})`);
+  });
+  page.on('pageerror', (err) => problems.pageErrors.push(err.message));
+  return page;
+}
+
+/**
+ * Chromium logs every non-2xx fetch as a console error. The client's "am I signed in?" request
+ * (GET /api/me) answers 401 by design when signed out; that one line is not a problem.
+ */
+function isSignedOutProbe(text: string, url: string): boolean {
+  return /status of 401\b/.test(text) && new URL(url, 'http://x').pathname === '/api/me';
+}
+
+export function problemsOf(page: Page): PageProblems {
+  const p = problemsByPage.get(page);
+  if (!p) throw new Error('page was not opened with newPage()');
+  return p;
+}
+
+/** All problems of these pages in one list of readable lines (empty when clean). */
+export function describeProblems(pages: Page[]): string[] {
+  const lines: string[] = [];
+  for (const page of pages) {
+    const p = problemsOf(page);
+    for (const e of p.consoleErrors) lines.push(`console error: ${e}`);
+    for (const e of p.pageErrors) lines.push(`page error: ${e}`);
+    for (const v of p.cspViolations) lines.push(`CSP violation: ${v.directive} blocked ${v.blockedURI} (${v.sourceFile}:${v.lineNumber})`);
+  }
+  return lines;
+}
