@@ -94,7 +94,7 @@ export function coerce(schema: TSchema, raw: string): unknown {
     }
     return raw;
   }
-  if ('const' in schema) return raw;
+  if ('const' in schema) return typeof schema.const === 'number' && String(schema.const) === raw.trim() ? schema.const : raw;
   switch (schema.type) {
     case 'integer':
     case 'number':

@@ -284,3 +284,15 @@ function editDistance(a: string, b: string): number {
   }
   return row[b.length];
 }
+
+/**
+ * Checks one value typed at a prompt or given as a flag: the coerced value, or a message saying
+ * what is valid (for @inquirer's `validate`).
+ */
+export function checkKeyValue(name: string, raw: string): { ok: true; value: unknown } | { ok: false; message: string } {
+  const key = keyByName(name);
+  if (!key) throw new Error(`chatroom: unknown config key ${name}`);
+  const value = coerce(key.schema, raw.trim());
+  const fits = Value.Check(key.schema, value) && (name !== 'host' || isIP(String(value)) > 0 || value === 'localhost');
+  return fits ? { ok: true, value } : { ok: false, message: `Must be ${describeValid(key)}, e.g. ${String(exampleValue(key))}` };
+}
