@@ -69,6 +69,8 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps, opts: Buil
   });
 
   installSecurityHeaders(app, tls);
+  // The API speaks JSON only: other bodies get 415 instead of reaching a schema as a string.
+  app.removeContentTypeParser('text/plain');
   installValidation(app);
   installErrorHandling(app);
   await app.register(fastifyCookie);
