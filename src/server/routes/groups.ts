@@ -55,7 +55,7 @@ export const groupRoutes: FastifyPluginAsync = async (app) => {
     const group = await groupOrNotFound(deps, request.params.id, auth.userId);
     await store.removeConversationMember(group.id, auth.userId);
     hub.revoke(group.id, auth.userId);
-    hub.notifyUsers([auth.userId, ...(await store.listConversationMemberIds(group.id))], { t: 'conversations' });
+    hub.notifyUsers(await store.listConversationMemberIds(group.id), { t: 'conversations' });
     return reply.code(204).send();
   });
 

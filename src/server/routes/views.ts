@@ -75,10 +75,11 @@ export async function conversationList(deps: Deps, userId: string): Promise<Conv
   };
 }
 
-/** The user lost a server: drop their channel subscriptions and tell their clients. */
+/** The user lost a server: drop their channel subscriptions and tell their clients (revoke does both). */
 export async function revokeServer(deps: Deps, serverId: string, userId: string): Promise<void> {
-  for (const channel of await deps.store.listChannels(serverId)) deps.hub.revoke(channel.id, userId);
-  deps.hub.notifyUsers([userId], { t: 'conversations' });
+  const channels = await deps.store.listChannels(serverId);
+  for (const channel of channels) deps.hub.revoke(channel.id, userId);
+  if (channels.length === 0) deps.hub.notifyUsers([userId], { t: 'conversations' });
 }
 
 /** Everyone who can see the server (to refresh their lists after a change there). */
