@@ -147,9 +147,9 @@ async function ask(partial: Record<string, unknown>, given: Map<string, Override
         default: 'self-signed',
         choices: [
           { value: 'self-signed', name: 'self-signed', description: 'Made on this computer; guests confirm a browser warning once' },
+          { value: 'off', name: 'off (plain HTTP)', description: 'Only for this computer', disabled: loopback ? false : '(only with bind address 127.0.0.1)' },
           { value: 'acme', name: "acme (Let's Encrypt)", disabled: '(coming in a later version)' },
           { value: 'files', name: 'files (your own certificate)', disabled: '(coming in a later version)' },
-          { value: 'off', name: 'off (plain HTTP)', description: 'Only for this computer', disabled: loopback ? false : '(only with bind address 127.0.0.1)' },
         ],
       },
       pc,

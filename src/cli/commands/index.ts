@@ -11,5 +11,8 @@ export interface CommandResult {
 }
 
 export function registerCommands(program: Command, ctx: CliContext, result: CommandResult): void {
-  for (const make of [initCommand, startCommand, inviteCommand]) program.addCommand(make(ctx, result));
+  for (const make of [initCommand, startCommand, inviteCommand]) {
+    // Subcommands made with `new Command` inherit nothing by default: exitOverride and output must carry over.
+    program.addCommand(make(ctx, result).copyInheritedSettings(program));
+  }
 }

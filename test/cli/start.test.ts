@@ -1,0 +1,145 @@
+// chatroom start: missing/invalid config and busy ports exit 2; a good config serves HTTPS with the printed self-signed certificate, redirects HTTP, stops on SIGTERM/SIGINT with exit 0 and keeps its fingerprint across restarts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { run } from '../../src/cli/index.ts';
+import { openStore } from '../../src/store/index.ts';
+import { fakeContext, freePort, runCli, spawnCli, tempDir } from './helpers.ts';
+
+function writeYaml(dir: string, text: string): void {
+  writeFileSync(join(dir, 'chatroom.yaml'), text);
+}
+
+/** GET over HTTPS trusting exactly `ca` (the server's self-signed certificate), with normal verification. */
+function httpsGet(url: string, ca: string): Promise<{ status: number; body: string; peerFingerprint: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca, agent: false }, (res) => {
+      const peer = (res.socket as import('node:tls').TLSSocket).getPeerCertificate();
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, peerFingerprint: peer.fingerprint256 }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function httpGet(url: string): Promise<{ status: number; location?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('start without chatroom.yaml and without a TTY exits 2 and says to run init', async (t) => {
+  const dir = tempDir(t);
+  const r = await runCli(t, ['start', '--dir', dir]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /CONFIG_MISSING/);
+  assert.match(r.stderr, /chatroom init --dir /);
+});
+
+test('start with `port: not-a-port` exits 2 naming the key, the value and an example', async (t) => {
+  const dir = tempDir(t);
+  writeYaml(dir, 'name: x\nport: not-a-port\n');
+  const r = await runCli(t, ['start', '--dir', dir]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /CONFIG_INVALID/);
+  assert.match(r.stderr, /chatroom\.yaml line 2: `port` must be a whole number from 1 to 65535 \(got "not-a-port"\), e\.g\. port: 8443/);
+});
+
+test('start on a port that is in use exits 2 with PORT_IN_USE naming the port', async (t) => {
+  const dir = tempDir(t);
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  t.after(() => blocker.close());
+  const { port } = blocker.address() as { port: number };
+  writeYaml(dir, `host: 127.0.0.1\nport: ${port}\nhttpPort: 0\nupnp: false\n`);
+  const r = await runCli(t, ['start', '--dir', dir]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /PORT_IN_USE/);
+  assert.match(r.stderr, new RegExp(`Port ${port} is already in use`));
+  assert.match(r.stderr, new RegExp(`lsof -nP -iTCP:${port}`));
+});
+
+test('acme and files modes are refused for now with a clear CONFIG_INVALID', async (t) => {
+  const dir = tempDir(t);
+  writeYaml(dir, 'host: 127.0.0.1\nport: 0\nhttpPort: 0\ntls:\n  mode: acme\n  domain: chat.example.org\n');
+  const r = await runCli(t, ['start', '--dir', dir]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /CONFIG_INVALID/);
+  assert.match(r.stderr, /tls\.mode: acme` is not supported yet/);
+});
+
+test('a good config serves HTTPS with the printed certificate, redirects HTTP, exits 0 on SIGTERM and keeps its fingerprint', async (t) => {
+  const dir = tempDir(t);
+  const httpPort = await freePort();
+  writeYaml(dir, `name: Test room\nhost: 127.0.0.1\nport: 0\nhttpPort: ${httpPort}\nupnp: false\n`);
+
+  const first = spawnCli(t, ['start', '--dir', dir]);
+  const [, port] = await first.stdout.waitFor(/^Local: +https:\/\/localhost:(\d+)$/m);
+  const [, fingerprint] = await first.stdout.waitFor(/^Certificate SHA-256 fingerprint: ([0-9A-F:]{95})$/m);
+  assert.match(first.stdout.text, /^Admin setup link: https:\/\/localhost:\d+\/setup\/\S+$/m);
+
+  const cert = readFileSync(join(dir, 'tls', 'self-signed.crt'), 'utf8');
+  assert.equal(new X509Certificate(cert).fingerprint256, fingerprint, 'the printed fingerprint is the certificate on disk');
+  const health = await httpsGet(`https://127.0.0.1:${port}/healthz`, cert);
+  assert.equal(health.status, 200);
+  assert.equal(health.peerFingerprint, fingerprint, 'the server presents that certificate');
+  const viaName = await httpsGet(`https://localhost:${port}/healthz`, cert);
+  assert.equal(viaName.status, 200, 'the certificate also covers localhost');
+
+  const redirect = await httpGet(`http://127.0.0.1:${httpPort}/some/path?x=1`);
+  assert.equal(redirect.status, 301);
+  assert.equal(redirect.location, `https://127.0.0.1:${port}/some/path?x=1`);
+  assert.equal((await httpGet(`http://127.0.0.1:${httpPort}/.well-known/acme-challenge/abc`)).status, 404);
+
+  first.proc.kill('SIGTERM');
+  assert.equal(await first.exited, 0, first.stderr.text);
+  assert.match(first.stdout.text, /^Stopped\.$/m);
+  // The operational log holds event codes only: no addresses.
+  assert.doesNotMatch(first.stderr.text, /127\.0\.0\.1|localhost/);
+  for (const line of first.stderr.text.trim().split('\n')) assert.match(line, /^\S+Z [a-z]+(\.[a-z0-9_]+)+( [a-zA-Z]+=\S+)*$/);
+
+  const second = spawnCli(t, ['start', '--dir', dir]);
+  const [, fingerprintAgain] = await second.stdout.waitFor(/^Certificate SHA-256 fingerprint: ([0-9A-F:]{95})$/m);
+  assert.equal(fingerprintAgain, fingerprint, 'a restart reuses the certificate');
+  second.proc.kill('SIGINT');
+  assert.equal(await second.exited, 0, second.stderr.text);
+});
+
+test('start in-process: flags beat the file, SIGINT resolves 0 and the store is closed and reusable', async (t) => {
+  const dir = tempDir(t);
+  writeYaml(dir, 'host: 127.0.0.1\nport: 1\nhttpPort: 0\nupnp: false\ntls:\n  mode: self-signed\n');
+  const { ctx, stdout, signals } = fakeContext();
+  const done = run(['node', 'chatroom', 'start', '--dir', dir, '--port', '0', '--tls', 'off'], ctx);
+  const [, url] = await stdout.waitFor(/^Local: +(http:\/\/127\.0\.0\.1:\d+)$/m);
+  const res = await fetch(`${url}/healthz`);
+  assert.equal(res.status, 200);
+  assert.doesNotMatch(stdout.text, /fingerprint/, 'no certificate with tls off');
+  signals.emit('SIGINT');
+  assert.equal(await done, 0);
+  assert.equal(signals.listenerCount('SIGINT'), 0, 'signal handlers are removed');
+  const store = await openStore({ dataPath: dir });
+  assert.equal(await store.countUsers(), 0);
+  await store.close();
+});
+
+test('a signal during startup still stops cleanly with exit 0', async (t) => {
+  const dir = tempDir(t);
+  writeYaml(dir, 'host: 127.0.0.1\nport: 0\nhttpPort: 0\nupnp: false\ntls:\n  mode: off\n');
+  const { ctx, signals } = fakeContext();
+  const done = run(['node', 'chatroom', 'start', '--dir', dir], ctx);
+  signals.emit('SIGTERM');
+  assert.equal(await done, 0);
+});
