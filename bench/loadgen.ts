@@ -41,9 +41,19 @@ const errorCodes: Record<string, number> = {};
 const closeCodes: Record<string, number> = {};
 const ERROR_MARK = Buffer.from('"t":"error"');
 
+/** Frames other than `msg` (presence, ack, subscribed, …) by type, over the whole run. */
+const controlFrames: Record<string, number> = {};
+const FRAME_TYPE = /^\{"t":"([a-z]+)"/;
+
+function countControl(data: Buffer): void {
+  const type = FRAME_TYPE.exec(data.toString('latin1', 0, 24))?.[1] ?? 'other';
+  controlFrames[type] = (controlFrames[type] ?? 0) + 1;
+}
+
 function onFrame(data: Buffer): void {
   const stamp = readStamp(data);
   if (!stamp) {
+    countControl(data);
     if (data.indexOf(ERROR_MARK) >= 0) countError(data);
     return;
   }
@@ -73,13 +83,14 @@ function connect(index: number): Promise<Client> {
     const ws = new WebSocket(config.url, {
       perMessageDeflate: false,
       skipUTF8Validation: true,
-      handshakeTimeout: 15_000,
+      handshakeTimeout: 30_000,
       headers: { Cookie: `${SESSION_COOKIE}=${clientToken(seed, index)}`, Origin: config.origin },
     });
     let subscribed = false;
     ws.on('open', () => ws.send(JSON.stringify({ t: 'sub', conv })));
     ws.on('message', (data: Buffer) => {
       if (subscribed) return onFrame(data);
+      countControl(data);
       const text = data.toString();
       if (text.includes('"t":"subscribed"')) {
         subscribed = true;
@@ -99,16 +110,40 @@ function connect(index: number): Promise<Client> {
   });
 }
 
-/** Connects clients [from, to) with `connectConcurrency` handshakes in flight. */
+/** performance.now() by which every client of the run must be connected, ms. */
+const connectDeadline = performance.now() + config.connectBudgetMs;
+/** Judge the projected finish only after this long, so a slow first second does not abort the run, ms. */
+const PROJECTION_AFTER_MS = 5000;
+
+/**
+ * Connects clients [from, to) with `connectConcurrency` handshakes in flight. Gives up, with the
+ * rate reached, as soon as the rate so far cannot finish within the run's connect budget.
+ */
 async function connectRange(from: number, to: number): Promise<void> {
   let next = from;
+  let done = 0;
+  const start = performance.now();
+  const tooSlow = (): Error | null => {
+    const now = performance.now();
+    const elapsed = now - start;
+    const rate = done / Math.max(elapsed, 1);
+    const projectedEnd = now + (to - from - done) / Math.max(rate, 1e-6);
+    if (now > connectDeadline || (elapsed > PROJECTION_AFTER_MS && projectedEnd > connectDeadline)) {
+      return new Error(`connected ${from + done} of ${to} clients at ${Math.round(rate * 1000)} connects/s: cannot finish within the ${config.connectBudgetMs / 1000} s connect budget`);
+    }
+    return null;
+  };
+  let failure: Error | null = null;
   const worker = async () => {
-    while (next < to) {
+    while (next < to && !failure) {
       const i = next++;
       clients[i] = await connect(i);
+      done++;
+      failure ??= tooSlow();
     }
   };
   await Promise.all(Array.from({ length: Math.min(config.connectConcurrency, to - from) }, worker));
+  if (failure) throw failure;
 }
 
 // ---------------------------------------------------------------- server stats
@@ -172,7 +207,7 @@ function send(client: Client, stepId: number): void {
 
 async function runStepOnce(plan: StepPlan): Promise<StepResult> {
   const quiet = await waitQuiet();
-  await serverStats(); // re-arms the server's loop monitor and leaves a collected heap
+  const startReport = await serverStats(); // re-arms the server's loop monitor and leaves a collected heap
   const stepId = nextStepId++ % 10_000;
   const errorsBefore = Object.values(errorCodes).reduce((a, b) => a + b, 0);
   const closesBefore = Object.values(closeCodes).reduce((a, b) => a + b, 0);
@@ -225,6 +260,7 @@ async function runStepOnce(plan: StepPlan): Promise<StepResult> {
     loopDelayMaxMs: Math.round(report.loop.maxMs * 100) / 100,
     loopDelayP99Ms: Math.round(report.loop.p99Ms * 100) / 100,
     drainMs,
+    serverCounters: Object.fromEntries(Object.entries(report.counters).map(([k, v]) => [k, v - (startReport.counters[k] ?? 0)])),
     lateFrames,
     quietWaitMs: quiet.waitedMs,
     otherCpuPctBefore: quiet.otherPct,
@@ -237,10 +273,17 @@ async function runStepOnce(plan: StepPlan): Promise<StepResult> {
   return result;
 }
 
+const runDeadline = performance.now() + config.deadlineMs;
+
+/** Whether one more step of this plan (quiet gate included) still fits before the deadline. */
+function timeForStep(plan: StepPlan): boolean {
+  return performance.now() + config.quiet.maxWaitMs + plan.stepMs + plan.drainMs + 2 * config.statsTimeoutMs < runDeadline;
+}
+
 /** Runs a step; re-runs it once when other tenants took too much CPU, keeping the quieter try. */
 async function runStep(plan: StepPlan): Promise<StepResult> {
   let best = await runStepOnce(plan);
-  for (let retry = 0; retry < config.quiet.retries && best.otherCpuPct > config.quiet.retryAbovePct; retry++) {
+  for (let retry = 0; retry < config.quiet.retries && best.otherCpuPct > config.quiet.retryAbovePct && timeForStep(plan); retry++) {
     const again = await runStepOnce(plan);
     const attempts = best.attempts + 1;
     if (again.otherCpuPct < best.otherCpuPct) best = again;
@@ -250,12 +293,22 @@ async function runStep(plan: StepPlan): Promise<StepResult> {
   return best;
 }
 
+let stoppedBy: string | undefined;
+
 async function runRising(rates: number[], makePlan: (rate: number) => StepPlan, stop: { belowPct: number; aboveP99Ms: number }): Promise<StepResult[]> {
   const steps: StepResult[] = [];
-  for (const rate of rates) {
-    const step = await runStep(makePlan(rate));
+  for (const [i, rate] of rates.entries()) {
+    const plan = makePlan(rate);
+    if (!timeForStep(plan)) {
+      stoppedBy = 'time';
+      break;
+    }
+    const step = await runStep(plan);
     steps.push(step);
-    if (step.deliveredPct < stop.belowPct || step.p99Ms > stop.aboveP99Ms) break;
+    const last = i === rates.length - 1;
+    if (!last && step.deliveredPct < stop.belowPct) stoppedBy = 'delivery';
+    else if (!last && step.p99Ms > stop.aboveP99Ms) stoppedBy = 'p99';
+    if (stoppedBy) break;
   }
   return steps;
 }
@@ -269,9 +322,15 @@ async function runIdle(): Promise<IdleResult> {
   const stages: IdleStage[] = [];
   let connected = 0;
   for (const n of idle.stages) {
-    const t0 = performance.now();
-    await connectRange(connected, n);
-    const connectS = (performance.now() - t0) / 1000;
+    const before = sampleCpu(serverPid);
+    try {
+      await connectRange(connected, n);
+    } catch (err) {
+      // Keep the stages already measured; the error says how far the connects got.
+      return { serverRssBaseBytes: rss0, serverHeapBaseBytes: base.memory.heapUsed, stages, error: err instanceof Error ? err.message : String(err) };
+    }
+    const connectCpu = cpuBetween(before, sampleCpu(serverPid));
+    const connectS = connectCpu.wallS;
     const newConnections = n - connected;
     connected = n;
     await sleep(idle.settleMs);
@@ -284,6 +343,8 @@ async function runIdle(): Promise<IdleResult> {
       rssPerConnectionBytes: Math.round((rss - rss0) / n),
       heapPerConnectionBytes: Math.round((report.memory.heapUsed - base.memory.heapUsed) / n),
       connectsPerSec: Math.round(newConnections / connectS),
+      connectServerCpuPct: connectCpu.serverPct,
+      connectClientCpuPct: connectCpu.clientPct,
       clientRssBytes: process.memoryUsage().rss,
     };
     stages.push(stage);
@@ -329,11 +390,12 @@ function log(line: string): void {
 }
 
 async function main(): Promise<void> {
-  const result: LoadgenResult = { mode: config.mode, target: config.target, clients: layout.clients, errorCodes, closeCodes };
+  const result: LoadgenResult = { mode: config.mode, target: config.target, clients: layout.clients, errorCodes, closeCodes, controlFrames };
   if (config.mode === 'idle') result.idle = await runIdle();
   else if (config.mode === 'fanout') result.steps = await runFanout();
   else result.steps = await runRooms();
   result.clientRssBytes = process.memoryUsage().rss;
+  if (stoppedBy) result.stoppedBy = stoppedBy;
   for (const c of clients) c?.ws.terminate();
   process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
 }

@@ -149,6 +149,9 @@ async function runOne(profile: Profile, rep: number, mode: Mode, target: Target)
       layout,
       convs: ready.convs,
       connectConcurrency: 256,
+      connectBudgetMs: profile.connectBudgetMs[mode],
+      // Leave the load generator time to report before run.ts kills it.
+      deadlineMs: profile.loadgenTimeoutMs - 15_000,
       quiet: profile.quiet,
       ...(mode === 'idle' ? { idle: profile.idle } : mode === 'fanout' ? { fanout: profile.fanout } : { rooms: profile.rooms }),
     };
@@ -164,8 +167,12 @@ async function runOne(profile: Profile, rep: number, mode: Mode, target: Target)
     const stdout = await collectStdout(loadgen);
     clearTimeout(killer);
     const last = stdout.trim().split('\n').pop() ?? '';
-    if (loadgen.exitCode === 0 && last.startsWith('{')) record.result = JSON.parse(last) as LoadgenResult;
-    else record.error ??= `load generator exited ${loadgen.exitCode}: ${loadgenTail.slice(-3).join(' | ')}`;
+    if (loadgen.exitCode === 0 && last.startsWith('{')) {
+      record.result = JSON.parse(last) as LoadgenResult;
+      if (record.result.idle?.error) record.error = record.result.idle.error;
+    } else {
+      record.error ??= `load generator exited ${loadgen.exitCode}: ${loadgenTail.slice(-3).join(' | ')}`;
+    }
   } catch (err) {
     record.error = err instanceof Error ? err.message : String(err);
   } finally {
@@ -188,7 +195,7 @@ async function main(): Promise<void> {
   for (let rep = 1; rep <= profile.reps; rep++) {
     for (const mode of modes) for (const target of targets) records.push(await runOne(profile, rep, mode, target));
   }
-  const summary = summarize(records);
+  const summary = summarize(records, profile.idle.stages[profile.idle.stages.length - 1]);
   const out = {
     schema: 1,
     profile: profile.name,

@@ -16,7 +16,7 @@ type Figures = Record<string, number>;
 
 const UNIT = /(Bytes|Us|Ms|Pct|PerSec)$/;
 /** Figures that describe the box or the load generator, not the server: no ratio. */
-const NO_RATIO = /(otherCpuPct|clientCpuPct|softirqCpuPct|\.connections)$/;
+const NO_RATIO = /(otherCpuPct|clientCpuPct|softirqCpuPct|\.connections|controlFramesPerClient)$/;
 /** Figures aggregated as the worst repetition rather than the median. */
 const WORST_OF = /loopStallMaxMs$/;
 
@@ -45,9 +45,14 @@ function sustained(steps: StepResult[]): StepResult | undefined {
   return steps.filter((s) => s.deliveredPct >= SUSTAINED_MIN_DELIVERED_PCT && s.p99Ms <= SUSTAINED_MAX_P99_MS).sort((a, b) => b.offeredPerSec - a.offeredPerSec)[0];
 }
 
-/** The named figures of one run. */
-export function figuresOf(r: LoadgenResult): Figures {
+/**
+ * The named figures of one run. The idle headline is taken at `idleStage` connections (the
+ * profile's largest) only, so floor and project are compared at the same N or not at all.
+ */
+export function figuresOf(r: LoadgenResult, idleStage: number): Figures {
   const out: Figures = {};
+  const control = Object.values(r.controlFrames ?? {}).reduce((a, b) => a + b, 0);
+  out[`${r.mode}.controlFramesPerClient`] = round(control / r.clients, 1);
   if (r.mode === 'idle' && r.idle && r.idle.stages.length > 0) {
     for (const st of r.idle.stages) {
       const p = `idle.n${st.connections}`;
@@ -56,13 +61,15 @@ export function figuresOf(r: LoadgenResult): Figures {
       out[`${p}.serverRssBytes`] = st.serverRssBytes;
       out[`${p}.connectRatePerSec`] = st.connectsPerSec;
     }
-    const last = r.idle.stages[r.idle.stages.length - 1];
+    const last = r.idle.stages.find((st) => st.connections === idleStage);
+    if (last) {
     out['idle.connections'] = last.connections;
     out['idle.rssPerConnectionBytes'] = last.rssPerConnectionBytes;
     out['idle.heapPerConnectionBytes'] = last.heapPerConnectionBytes;
     out['idle.serverRssBytes'] = last.serverRssBytes;
     out['idle.serverRssBaseBytes'] = r.idle.serverRssBaseBytes;
     out['idle.connectRatePerSec'] = last.connectsPerSec;
+    }
   }
   if (r.mode === 'fanout' && r.steps) {
     for (const s of r.steps) stepFigures(`fanout.r${s.offeredPerSec}`, s, out);
@@ -134,9 +141,9 @@ export const TARGETS: Array<{ name: string; limit: number; why: string }> = [
   { name: 'project.rooms.loopStallMaxMs', limit: 20, why: 'worst event-loop stall in the project server during any rooms step (WAL checkpoints)' },
 ];
 
-export function summarize(records: RunRecord[]): Summary {
+export function summarize(records: RunRecord[], idleStage: number): Summary {
   const perRun = new Map<string, Figures>();
-  for (const rec of records) if (rec.result) perRun.set(`${rec.rep}/${rec.mode}/${rec.target}`, figuresOf(rec.result));
+  for (const rec of records) if (rec.result) perRun.set(`${rec.rep}/${rec.mode}/${rec.target}`, figuresOf(rec.result, idleStage));
 
   const figures: Record<Target, Figures> = { floor: {}, project: {} };
   for (const target of ['floor', 'project'] as const) {

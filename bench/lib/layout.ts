@@ -60,4 +60,6 @@ export interface StatsReport {
   memory: NodeJS.MemoryUsage;
   /** Event-loop delay since the previous report, ms (perf_hooks.monitorEventLoopDelay). */
   loop: { maxMs: number; p99Ms: number; meanMs: number };
+  /** Running totals the server chooses to expose (the project: appendTransactions, appendedMessages, checkpoints). */
+  counters: Record<string, number>;
 }

@@ -10,6 +10,8 @@ export interface Profile {
   fanout: NonNullable<LoadgenConfig['fanout']>;
   rooms: NonNullable<LoadgenConfig['rooms']>;
   quiet: LoadgenConfig['quiet'];
+  /** Per scenario: all clients must be connected within this long, ms. */
+  connectBudgetMs: Record<Mode, number>;
   /** Kill the load generator after this long, ms (research §6: `timeout 170`). */
   loadgenTimeoutMs: number;
   /** Give up on a server that has not printed its ready line after this long, ms. */
@@ -36,7 +38,8 @@ export const FULL: Profile = {
   idle: { stages: [1000, 5000, 10_000], settleMs: 2000 },
   fanout: { rates: [10, 25, 50, 75, 100, 150], stepMs: 5000, drainMs: 3000, ...stopRule },
   rooms: { ratesPerClient: [1, 2], stepMs: 8000, drainMs: 3000, ...stopRule },
-  quiet: { sampleMs: 1000, maxWaitMs: 15_000, maxOtherPct: 25, retryAbovePct: 30, retries: 1 },
+  quiet: { sampleMs: 1000, maxWaitMs: 8000, maxOtherPct: 25, retryAbovePct: 30, retries: 1 },
+  connectBudgetMs: { idle: 90_000, fanout: 40_000, rooms: 60_000 },
   loadgenTimeoutMs: 170_000,
   serverStartTimeoutMs: 120_000,
 };
@@ -53,6 +56,7 @@ export const QUICK: Profile = {
   fanout: { rates: [25, 50], stepMs: 4000, drainMs: 2000, ...stopRule },
   rooms: { ratesPerClient: [1], stepMs: 5000, drainMs: 2000, ...stopRule },
   quiet: { sampleMs: 300, maxWaitMs: 1500, maxOtherPct: 25, retryAbovePct: 30, retries: 0 },
+  connectBudgetMs: { idle: 25_000, fanout: 25_000, rooms: 25_000 },
   loadgenTimeoutMs: 60_000,
   serverStartTimeoutMs: 45_000,
 };

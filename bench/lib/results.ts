@@ -23,6 +23,10 @@ export interface LoadgenConfig {
   convs: string[];
   /** Handshakes in flight while connecting. */
   connectConcurrency: number;
+  /** Every client of the run must be connected within this long of the start, ms. */
+  connectBudgetMs: number;
+  /** No new step (or retry) starts unless it can finish this long after the start, ms. */
+  deadlineMs: number;
   idle?: { stages: number[]; settleMs: number };
   fanout?: { rates: number[]; stepMs: number; drainMs: number } & StopRule;
   rooms?: { ratesPerClient: number[]; stepMs: number; drainMs: number } & StopRule;
@@ -67,6 +71,8 @@ export interface StepResult {
   loopDelayMaxMs: number;
   loopDelayP99Ms: number;
   drainMs: number;
+  /** Change in the server's counters over the step (project: group-commit transactions, messages, checkpoints). */
+  serverCounters: Record<string, number>;
   lateFrames: number;
   quietWaitMs: number;
   otherCpuPctBefore: number;
@@ -85,6 +91,9 @@ export interface IdleStage {
   rssPerConnectionBytes: number;
   heapPerConnectionBytes: number;
   connectsPerSec: number;
+  /** CPU while this stage's clients connected, % of one core. */
+  connectServerCpuPct: number;
+  connectClientCpuPct: number;
   clientRssBytes: number;
 }
 
@@ -92,6 +101,8 @@ export interface IdleResult {
   serverRssBaseBytes: number;
   serverHeapBaseBytes: number;
   stages: IdleStage[];
+  /** Set when a stage could not be reached (e.g. the connect rate was too low for the budget). */
+  error?: string;
 }
 
 export interface LoadgenResult {
@@ -100,8 +111,12 @@ export interface LoadgenResult {
   clients: number;
   idle?: IdleResult;
   steps?: StepResult[];
+  /** Why a rising-rate series stopped before its last rate (`delivery`, `p99` or `time`). */
+  stoppedBy?: string;
   errorCodes: Record<string, number>;
   closeCodes: Record<string, number>;
+  /** Non-`msg` frames the clients received, by type (presence, ack, subscribed, …). */
+  controlFrames: Record<string, number>;
   clientRssBytes?: number;
 }
 

@@ -25,6 +25,7 @@ function rowsFor(s: Summary): Row[] {
   add('idle.heapPerConnectionBytes', `idle: heap per connection @${n}`, kb);
   add('idle.serverRssBytes', `idle: server RSS @${n}`, mb);
   add('idle.connectRatePerSec', 'idle: connects (last stage)', perSec);
+  add('idle.controlFramesPerClient', 'idle: non-msg frames per client', (v) => v.toFixed(1));
   add('fanout.cpuPerDeliveryUs', 'fanout: CPU per delivery (25+50)', us);
   const fanoutRates = [...names].map((k) => /^fanout\.r(\d+)\.cpuPerDeliveryUs$/.exec(k)?.[1]).filter(Boolean).map(Number).sort((a, b) => a - b);
   for (const r of fanoutRates) {

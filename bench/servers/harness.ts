@@ -29,8 +29,11 @@ export function readBenchEnv(): BenchEnv {
   return { layout: JSON.parse(layout) as Layout, seed, statsFile };
 }
 
-/** Starts the loop monitor and the SIGUSR2 handler; `stop` runs on SIGTERM/SIGINT before exit. */
-export function installHarness(statsFile: string, stop: () => Promise<void>): void {
+/**
+ * Starts the loop monitor and the SIGUSR2 handler; `stop` runs on SIGTERM/SIGINT before exit;
+ * `counters` adds server-specific running totals (e.g. group-commit transactions) to each report.
+ */
+export function installHarness(statsFile: string, stop: () => Promise<void>, counters: () => Record<string, number> = () => ({})): void {
   const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   loop.enable();
   let reports = 0;
@@ -46,7 +49,7 @@ export function installHarness(statsFile: string, stop: () => Promise<void>): vo
     const memory = process.memoryUsage();
     setTimeout(() => {
       loop.reset();
-      const report: StatsReport = { n: ++reports, gc: Boolean(gc), memory, loop: since };
+      const report: StatsReport = { n: ++reports, gc: Boolean(gc), memory, loop: since, counters: counters() };
       const tmp = `${statsFile}.tmp`;
       writeFileSync(tmp, JSON.stringify(report));
       renameSync(tmp, statsFile);
