@@ -83,7 +83,6 @@ export class SocketPeer implements Peer {
     ws.on('message', onSocketMessage);
     ws.on('close', onSocketClose);
     ctx.hub.connect(this);
-    for (const user of ctx.hub.onlineUserIds()) this.send({ t: 'presence', user, online: true });
   }
 
   get isOpen(): boolean {
@@ -99,13 +98,13 @@ export class SocketPeer implements Peer {
         return;
       }
     }
-    this.write(frame.wire, frame.text);
+    this.write(frame);
   }
 
   /** Serializes and writes a frame meant for this connection only. */
   send(frame: ServerFrame): void {
     const text = JSON.stringify(frame);
-    this.write(frameText(text), text);
+    this.write({ text, wire: frameText(text) });
   }
 
   sendError(code: ErrorCode, extra: { ref?: string; conv?: string } = {}): void {
@@ -190,7 +189,7 @@ export class SocketPeer implements Peer {
   }
 
   /** Writes one complete frame: straight to the TCP socket when ws has nothing queued. */
-  private write(wire: Buffer, text: string): void {
+  private write(frame: OutboundFrame): void {
     const ws = this.ws;
     if (this.closed || ws.readyState !== OPEN) return;
     // Checked before each write, so a slow reader holds at most the cap plus one frame.
@@ -201,8 +200,9 @@ export class SocketPeer implements Peer {
     }
     const socket = rawSocketOf(ws);
     const sender = (ws as unknown as { _sender?: { _state?: number } })._sender;
-    if (socket && socket.writable && sender && sender._state === SENDER_IDLE) socket.write(wire);
-    else ws.send(text);
+    if (socket && socket.writable && sender && sender._state === SENDER_IDLE) socket.write(frame.wire);
+    else if (frame.parts) for (const part of frame.parts) ws.send(part.text);
+    else ws.send(frame.text);
   }
 
   /** Token bucket: `messagesPerSecond` sustained, bursts of 2×; a flood past another 2× closes 4008. */

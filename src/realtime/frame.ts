@@ -35,3 +35,9 @@ export function frameText(text: string): Buffer {
   wire.write(text, headerBytes, 'utf8');
   return wire;
 }
+
+/** Several prepared frames as one write: the wires back to back, shared by every recipient. */
+export function batchFrames(frames: readonly OutboundFrame[]): OutboundFrame {
+  if (frames.length === 1) return frames[0];
+  return { text: '', wire: Buffer.concat(frames.map((f) => f.wire)), parts: frames };
+}

@@ -1,14 +1,33 @@
 /**
  * The in-process hub: subscriptions, fan-out and presence for one server process.
  * Every broadcast is serialized and framed once (prepareFrame) and the same bytes go to every peer.
+ *
+ * Presence goes to every connected peer (a small instance shares one default server), but batched:
+ * changes are coalesced per user for `presenceFlushMs` and each flush is one shared Buffer written
+ * once per peer. A reconnect storm therefore costs one write per peer per flush instead of one per
+ * peer per connect, and a page reload (offline then online within the window) costs nothing.
+ * Presence to everyone is O(peers²) bytes in a storm, so above `presenceMaxPeers` open sockets it
+ * is not pushed at all; clients then read `online` from GET /api/conversations/:id/members.
  */
 import type { ServerFrame } from '../shared/protocol.ts';
-import { prepareFrame } from './frame.ts';
+import { batchFrames, prepareFrame } from './frame.ts';
 import type { Hub, OutboundFrame, Peer } from './types.ts';
 
-/** Creates an empty hub. Presence goes to every connected peer (a small instance shares one server). */
-export function createHub(): Hub {
-  return new InProcessHub();
+export interface HubOptions {
+  /** How long presence changes are coalesced before they are sent, ms. */
+  presenceFlushMs?: number;
+  /** Above this many open sockets, presence is not pushed. */
+  presenceMaxPeers?: number;
+}
+
+/** Coalescing window for presence changes, ms: short enough to feel live. */
+export const PRESENCE_FLUSH_MS = 200;
+/** 1,000 sockets × 1,000 changes × ~62 B ≈ 62 MB for a full reconnect storm: the most we push. */
+export const PRESENCE_MAX_PEERS = 1000;
+
+/** Creates an empty hub. */
+export function createHub(options: HubOptions = {}): Hub {
+  return new InProcessHub(options.presenceFlushMs ?? PRESENCE_FLUSH_MS, options.presenceMaxPeers ?? PRESENCE_MAX_PEERS);
 }
 
 class InProcessHub implements Hub {
@@ -16,15 +35,28 @@ class InProcessHub implements Hub {
   private readonly peersByUser = new Map<string, Set<Peer>>();
   /** Conversations each peer is subscribed to; an entry exists only once it subscribes. */
   private readonly subscriptions = new Map<Peer, Set<string>>();
+  private peerCount = 0;
+  /** Users whose online state changed since the last flush. */
+  private readonly presenceChanged = new Set<string>();
+  /** Users last announced as online. */
+  private readonly announcedOnline = new Set<string>();
+  private presenceTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly presenceFlushMs: number,
+    private readonly presenceMaxPeers: number,
+  ) {}
 
   connect(peer: Peer): void {
     const peers = this.peersByUser.get(peer.userId);
     if (peers) {
+      if (!peers.has(peer)) this.peerCount++;
       peers.add(peer);
       return;
     }
+    this.peerCount++;
     this.peersByUser.set(peer.userId, new Set([peer]));
-    this.broadcastAll(prepareFrame({ t: 'presence', user: peer.userId, online: true }), peer);
+    this.presenceChange(peer.userId);
   }
 
   disconnect(peer: Peer): void {
@@ -35,9 +67,10 @@ class InProcessHub implements Hub {
     }
     const peers = this.peersByUser.get(peer.userId);
     if (!peers || !peers.delete(peer)) return;
+    this.peerCount--;
     if (peers.size > 0) return;
     this.peersByUser.delete(peer.userId);
-    this.broadcastAll(prepareFrame({ t: 'presence', user: peer.userId, online: false }), null);
+    this.presenceChange(peer.userId);
   }
 
   subscribe(peer: Peer, convId: string): void {
@@ -115,6 +148,42 @@ class InProcessHub implements Hub {
       this.disconnect(peer);
       peer.close(code, reason);
     }
+    if (this.presenceTimer) clearTimeout(this.presenceTimer);
+    this.presenceTimer = null;
+    this.presenceChanged.clear();
+    this.announcedOnline.clear();
+  }
+
+  /** Sends the coalesced presence changes now (the timer calls this; tests may too). */
+  flushPresence(): void {
+    if (this.presenceTimer) clearTimeout(this.presenceTimer);
+    this.presenceTimer = null;
+    if (this.presenceChanged.size === 0) return;
+    // Above the cap nothing is pushed and nothing counts as announced: once below it again,
+    // clients get the changes relative to what they were last told.
+    if (this.peerCount > this.presenceMaxPeers) {
+      this.presenceChanged.clear();
+      return;
+    }
+    const frames: OutboundFrame[] = [];
+    for (const user of this.presenceChanged) {
+      const online = this.peersByUser.has(user);
+      if (online === this.announcedOnline.has(user)) continue;
+      if (online) this.announcedOnline.add(user);
+      else this.announcedOnline.delete(user);
+      frames.push(prepareFrame({ t: 'presence', user, online }));
+    }
+    this.presenceChanged.clear();
+    if (frames.length === 0) return;
+    const batch = batchFrames(frames);
+    for (const peer of this.allPeers()) peer.deliver(batch);
+  }
+
+  private presenceChange(userId: string): void {
+    this.presenceChanged.add(userId);
+    if (this.presenceTimer) return;
+    this.presenceTimer = setTimeout(() => this.flushPresence(), this.presenceFlushMs);
+    this.presenceTimer.unref();
   }
 
   private allPeers(): Peer[] {
@@ -128,10 +197,5 @@ class InProcessHub implements Hub {
     if (!peers) return;
     peers.delete(peer);
     if (peers.size === 0) this.subscribers.delete(convId);
-  }
-
-  /** Writes one prepared frame to every connected peer except `skip`. */
-  private broadcastAll(frame: OutboundFrame, skip: Peer | null): void {
-    for (const peer of this.allPeers()) if (peer !== skip) peer.deliver(frame);
   }
 }

@@ -16,6 +16,11 @@ export interface OutboundFrame {
   readonly wire: Buffer;
   readonly conv?: string;
   readonly seq?: number;
+  /**
+   * Set when `wire` is several frames back to back (a presence batch): a peer that cannot take
+   * the raw bytes sends these one by one instead of `text`.
+   */
+  readonly parts?: readonly OutboundFrame[];
 }
 
 /** One connected socket, as the hub sees it. */
@@ -52,6 +57,8 @@ export interface Hub {
   isOnline(userId: string): boolean;
   /** User ids with at least one open socket. */
   onlineUserIds(): string[];
+  /** Sends pending (coalesced) presence changes now instead of at the end of the window. */
+  flushPresence(): void;
   /** Closes every socket (server shutdown). */
   closeAll(code: number, reason: string): void;
 }

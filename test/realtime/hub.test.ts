@@ -23,7 +23,7 @@ class FakePeer implements Peer {
     this.closedWith = { code, reason };
   }
   frames(): ServerFrame[] {
-    return this.received.map((f) => JSON.parse(f.text) as ServerFrame);
+    return this.received.flatMap((f) => f.parts ?? [f]).map((f) => JSON.parse(f.text) as ServerFrame);
   }
   framesOf(t: ServerFrame['t']): ServerFrame[] {
     return this.frames().filter((f) => f.t === t);
@@ -90,27 +90,87 @@ test('a peer that is not connected cannot subscribe', () => {
   assert.equal(hub.isSubscribed(ghost, 'room'), false);
 });
 
-test('presence: online on the first socket of a user, offline after the last', () => {
+test('presence: online on the first socket of a user, offline after the last, sent at the flush', () => {
   const hub = createHub();
   const watcher = new FakePeer('watcher');
   hub.connect(watcher);
+  hub.flushPresence();
   const a1 = new FakePeer('alice');
   const a2 = new FakePeer('alice');
   hub.connect(a1);
   hub.connect(a2);
   assert.equal(hub.isOnline('alice'), true);
-  assert.deepEqual(watcher.framesOf('presence'), [{ t: 'presence', user: 'alice', online: true }]);
-  assert.deepEqual(a1.framesOf('presence'), [], 'the new socket is not told about itself by the hub');
+  assert.deepEqual(watcher.framesOf('presence').length, 1, 'only its own, so far');
+  hub.flushPresence();
+  assert.deepEqual(watcher.framesOf('presence').slice(1), [{ t: 'presence', user: 'alice', online: true }]);
   hub.disconnect(a1);
-  assert.equal(watcher.framesOf('presence').length, 1, 'still online through a2');
+  hub.flushPresence();
+  assert.equal(watcher.framesOf('presence').length, 2, 'still online through a2');
   hub.disconnect(a2);
   hub.disconnect(a2);
   assert.equal(hub.isOnline('alice'), false);
-  assert.deepEqual(watcher.framesOf('presence'), [
+  hub.flushPresence();
+  assert.deepEqual(watcher.framesOf('presence').slice(1), [
     { t: 'presence', user: 'alice', online: true },
     { t: 'presence', user: 'alice', online: false },
   ]);
   assert.deepEqual(hub.onlineUserIds(), ['watcher']);
+});
+
+test('presence changes in one window are coalesced per user and written as one shared batch', () => {
+  const hub = createHub();
+  const watcher = new FakePeer('watcher');
+  hub.connect(watcher);
+  hub.flushPresence();
+  watcher.received.length = 0;
+  const reload = new FakePeer('reloader');
+  hub.connect(reload);
+  hub.flushPresence();
+  watcher.received.length = 0;
+  // A page reload (offline, then online again) inside one window announces nothing.
+  hub.disconnect(reload);
+  hub.connect(new FakePeer('reloader'));
+  hub.connect(new FakePeer('bob'));
+  hub.connect(new FakePeer('carol'));
+  hub.flushPresence();
+  assert.equal(watcher.received.length, 1, 'one write for the whole batch');
+  assert.deepEqual(watcher.frames(), [
+    { t: 'presence', user: 'bob', online: true },
+    { t: 'presence', user: 'carol', online: true },
+  ]);
+  const batch = watcher.received[0];
+  assert.ok(batch.wire.equals(Buffer.concat((batch.parts ?? []).map((p) => p.wire))));
+});
+
+test('presence flushes by itself after the window', async () => {
+  const hub = createHub({ presenceFlushMs: 5 });
+  const watcher = new FakePeer('watcher');
+  hub.connect(watcher);
+  const seen = new Promise<void>((resolve) => {
+    watcher.deliver = (frame) => {
+      watcher.received.push(frame);
+      resolve();
+    };
+  });
+  await seen;
+  assert.deepEqual(watcher.framesOf('presence'), [{ t: 'presence', user: 'watcher', online: true }]);
+  hub.closeAll(1001, 'done');
+});
+
+test('presence is not pushed above presenceMaxPeers open sockets', () => {
+  const hub = createHub({ presenceMaxPeers: 2 });
+  const peers = [new FakePeer('a'), new FakePeer('b'), new FakePeer('c')];
+  for (const p of peers) hub.connect(p);
+  hub.flushPresence();
+  assert.deepEqual(peers.map((p) => p.framesOf('presence').length), [0, 0, 0]);
+  hub.disconnect(peers[2]);
+  hub.disconnect(peers[1]);
+  hub.flushPresence();
+  assert.deepEqual(peers[0].framesOf('presence'), [], 'b and c were never announced, so no offline for them');
+  const d = new FakePeer('d');
+  hub.connect(d);
+  hub.flushPresence();
+  assert.deepEqual(peers[0].framesOf('presence'), [{ t: 'presence', user: 'd', online: true }], 'pushed again below the cap');
 });
 
 test('revoke drops the user subscriptions on every socket and tells them', () => {
