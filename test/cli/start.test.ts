@@ -143,3 +143,14 @@ test('a signal during startup still stops cleanly with exit 0', async (t) => {
   signals.emit('SIGTERM');
   assert.equal(await done, 0);
 });
+
+test('the HTTP redirect keeps the host name, swaps in the HTTPS port and refuses odd Host headers', async () => {
+  const { redirectTarget } = await import('../../src/server/listen.ts');
+  assert.equal(redirectTarget({ publicUrl: '' }, 8443, '192.168.1.5:8080', '/a?b=1'), 'https://192.168.1.5:8443/a?b=1');
+  assert.equal(redirectTarget({ publicUrl: '' }, 443, 'chat.local', '/'), 'https://chat.local/');
+  assert.equal(redirectTarget({ publicUrl: '' }, 8443, '[fd00::5]:8080', '/'), 'https://[fd00::5]:8443/');
+  assert.equal(redirectTarget({ publicUrl: 'https://chat.example.org/' }, 8443, 'evil.example', '/x'), 'https://chat.example.org/x');
+  assert.equal(redirectTarget({ publicUrl: '' }, 8443, 'evil.example/path', '/'), null);
+  assert.equal(redirectTarget({ publicUrl: '' }, 8443, 'a@b', '/'), null);
+  assert.equal(redirectTarget({ publicUrl: '' }, 8443, undefined, '/'), null);
+});
