@@ -124,7 +124,11 @@ async function signUp(page: Page, link: string, username: string, password: stri
 
 test('two people set up, invite, chat, reload and outlive a restart', { skip: chromiumSkipReason(), timeout: 180_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'chatroom-e2e-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // One hook, so the order is certain: browser, then server, then the directory.
+  const cleanup: Array<() => unknown> = [() => rmSync(dir, { recursive: true, force: true })];
+  t.after(async () => {
+    for (const step of cleanup.reverse()) await step();
+  });
   const port = await freePort();
 
   const initOut = await runCli(['init', '--yes', '--dir', dir, '--port', String(port), '--host', '127.0.0.1', '--tls', 'self-signed', '--name', 'Test chat']);
@@ -134,10 +138,10 @@ test('two people set up, invite, chat, reload and outlive a restart', { skip: ch
   assert.match(new URL(setupLink).pathname, /setup/);
 
   let server = await startServer(dir, port);
-  t.after(() => server.stop());
+  cleanup.push(() => server.stop());
 
   const browser = await launchBrowser();
-  t.after(() => browser.close());
+  cleanup.push(() => browser.close());
   const pageA = await newPage(await newContext(browser));
   const pageB = await newPage(await newContext(browser));
 

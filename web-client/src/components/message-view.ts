@@ -43,6 +43,8 @@ export class MessageView extends LitElement {
   /** Scroll state captured before an update, to restore after it. */
   private snapshot: { height: number; top: number; atBottom: boolean; first?: number } | null = null;
   private lastConv = '';
+  /** Oldest seq in the last render: when it changes, older messages were prepended. */
+  private renderedFirst: number | undefined;
 
   override render() {
     const store = this.chat.store;
@@ -59,6 +61,7 @@ export class MessageView extends LitElement {
       rows.push(html`<message-bubble .author=${m.senderName} .body=${m.body} .ts=${m.ts} ?own=${m.sender === me} ?continued=${continued}></message-bubble>`);
       prev = m;
     }
+    this.renderedFirst = messages[0]?.seq;
     const hasMore = store.hasMore(this.conv);
     return html`
       <div class="log" role="log" aria-label="Messages" aria-live="polite" tabindex="0" @scroll=${this.onScroll}>
@@ -85,20 +88,26 @@ export class MessageView extends LitElement {
       height: log.scrollHeight,
       top: log.scrollTop,
       atBottom: log.scrollHeight - log.scrollTop - log.clientHeight < BOTTOM_SLACK_PX,
-      first: this.chat.store?.messagesOf(this.conv)[0]?.seq,
+      first: this.renderedFirst,
     };
   }
 
   protected override updated(): void {
+    const before = this.snapshot;
+    // Bubbles render in their own update cycle, after ours: measure once they have.
+    const bubbles = [...this.renderRoot.querySelectorAll('message-bubble')].map((b) => b.updateComplete);
+    void Promise.all(bubbles).then(() => this.restoreScroll(before));
+  }
+
+  private restoreScroll(before: MessageView['snapshot']): void {
     const log = this.log;
     if (!log) return;
-    const before = this.snapshot;
     if (!before || this.lastConv !== this.conv) {
       this.lastConv = this.conv;
       log.scrollTop = log.scrollHeight;
     } else if (before.atBottom) {
       log.scrollTop = log.scrollHeight;
-    } else if (before.first !== this.chat.store?.messagesOf(this.conv)[0]?.seq) {
+    } else if (before.first !== this.renderedFirst) {
       // Older messages were prepended: keep what the reader was looking at in place.
       log.scrollTop = before.top + (log.scrollHeight - before.height);
     }
