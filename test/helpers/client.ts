@@ -74,9 +74,10 @@ export function sessionCookieOf(res: ApiResponse): string | null {
   return null;
 }
 
-function expectSession(res: ApiResponse<Session>, what: string, password: string): SignedIn {
+/** Register answers 201 Created, login 200; both set the cookie and return the Session. */
+function expectSession(res: ApiResponse<Session>, status: 200 | 201, what: string, password: string): SignedIn {
   const cookie = sessionCookieOf(res);
-  if (res.status !== 200 || !cookie) throw new Error(`${what} failed: ${res.status} ${res.text}`);
+  if (res.status !== status || !cookie) throw new Error(`${what} failed: ${res.status} ${res.text}`);
   return { cookie, user: res.body.user, password };
 }
 
@@ -97,7 +98,7 @@ export async function registerRaw(
 
 /** Signs up (throws unless it worked) and returns the session. */
 export async function register(server: Pick<TestServer, 'url'>, username: string, password: string, invite?: string): Promise<SignedIn> {
-  return expectSession(await registerRaw(server, username, password, invite), 'register', password);
+  return expectSession(await registerRaw(server, username, password, invite), 201, 'register', password);
 }
 
 /** POST /api/auth/params then /api/auth/login; returns the raw login response. */
@@ -115,7 +116,7 @@ export async function loginRaw(
 
 /** Signs in (throws unless it worked). */
 export async function login(server: Pick<TestServer, 'url'>, username: string, password: string): Promise<SignedIn> {
-  return expectSession(await loginRaw(server, username, password), 'login', password);
+  return expectSession(await loginRaw(server, username, password), 200, 'login', password);
 }
 
 /** Creates the instance owner through a fresh setup link (the instance must have no account yet). */

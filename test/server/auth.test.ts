@@ -259,7 +259,7 @@ test('sign-in, sign-up and salt lookups are rate-limited per address with 429 an
   assert.match(limited.headers.get('retry-after') ?? '', /^[1-9]\d*$/);
 
   const token = await inviteToken(s);
-  assert.equal((await registerRaw(s, 'second', 'second password', token)).status, 200);
+  assert.equal((await registerRaw(s, 'second', 'second password', token)).status, 201);
   const third = await registerRaw(s, 'third', 'third password', await inviteToken(s));
   assert.equal(third.status, 429);
   assert.ok(Number(third.headers.get('retry-after')) > 60, 'the registration window is an hour');

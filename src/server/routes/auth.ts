@@ -24,7 +24,7 @@ export const authRoutes: FastifyPluginAsync<{ limiters: AuthLimiters }> = async 
     enforce(limiters.register, request);
     const user = await registerAccount(deps, request.body);
     await startSession(deps.store, request, reply, user.id, deps.now());
-    return session(user);
+    return reply.code(201).send(session(user));
   });
 
   app.post<{ Body: LoginRequest }>('/api/auth/login', { schema: { body: LoginRequest } }, async (request, reply) => {
