@@ -1,4 +1,4 @@
-// The in-memory rate limiters: token-bucket refill, Retry-After, per-address isolation, bounded memory, keyed-hash keys; and invite/setup links.
+// The in-memory rate limiters: token-bucket refill, Retry-After, per-address isolation, bounded memory, keyed-hash keys, proxy trust; and invite/setup links.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -6,7 +6,7 @@ import { RateLimiter, ConcurrencyLimiter, addressHash } from '../../src/server/r
 import { createInviteLink, ensureSetupLink } from '../../src/server/invites.ts';
 import { hashToken } from '../../src/server/auth/tokens.ts';
 import { startTestServer } from '../helpers/server.ts';
-import { setupOwner } from '../helpers/client.ts';
+import { api, setupOwner } from '../helpers/client.ts';
 
 test('a bucket allows its capacity, then refills at capacity per window', () => {
   let now = 1_000_000;
@@ -67,4 +67,19 @@ test('invite links: URL paths, only the hash stored, expiry from ttlHours; a set
   assert.equal(new URL(setup.url).pathname, `/setup/${setup.token}`);
   await setupOwner(s);
   assert.equal(await ensureSetupLink(s.store, s.url, 24), null);
+});
+
+test('X-Forwarded-For picks the bucket only behind a configured proxy', async (t) => {
+  const attempt = (url: string, forwardedFor: string) =>
+    api({ url }, null, 'POST', '/api/auth/login', { username: 'someone', loginKey: Buffer.alloc(32).toString('base64') }, { headers: { 'x-forwarded-for': forwardedFor } });
+  const direct = await startTestServer({ limits: { loginsPerMinute: 1 } });
+  t.after(() => direct.close());
+  assert.equal((await attempt(direct.url, '198.51.100.1')).status, 401);
+  assert.equal((await attempt(direct.url, '198.51.100.2')).status, 429, 'a spoofed header does not buy a new bucket');
+
+  const proxied = await startTestServer({ behindProxy: true, limits: { loginsPerMinute: 1 } });
+  t.after(() => proxied.close());
+  assert.equal((await attempt(proxied.url, '198.51.100.1')).status, 401);
+  assert.equal((await attempt(proxied.url, '198.51.100.2')).status, 401, 'each client behind the proxy has its own bucket');
+  assert.equal((await attempt(proxied.url, '198.51.100.1')).status, 429);
 });
