@@ -197,3 +197,24 @@ test('interactive init asks before overwriting, and a "no" leaves the file alone
   assert.equal(code, 1, output);
   assert.equal(readFileSync(join(dir, 'chatroom.yaml'), 'utf8'), 'name: keep me\n');
 });
+
+test('start without a config on a terminal runs the wizard, then serves until Ctrl+C and exits 0', { skip: spawnSync('python3', ['-c', 'import pty']).status !== 0 && 'python3 with pty is not available' }, (t) => {
+  const dir = join(tempDir(t), 'first-run');
+  const { code, output } = runInPty(['start', '--dir', dir, '--http-port', '0', '--no-upnp'], [
+    ['Server name', '\r'],
+    ['Data directory', '\r'],
+    ['HTTPS port', '\x15' + '0\r'],
+    ['Bind address', '\r'],
+    ['HTTPS certificate', '\r'],
+    ['Who can create an account', '\r'],
+    ['Delete messages after', '\r'],
+    ['Press Ctrl+C to stop', '\x03'],
+  ]);
+  assert.equal(code, 0, output);
+  assert.match(output, /Local: +https:\/\/localhost:\d+/);
+  assert.match(output, /Certificate SHA-256 fingerprint: [0-9A-F:]{95}/);
+  assert.match(output, /Stopped\./);
+  const c = parse(readFileSync(join(dir, 'chatroom.yaml'), 'utf8'));
+  assert.equal(c.httpPort, 0, 'flags given to start are written by the wizard');
+  assert.equal(c.upnp, false);
+});

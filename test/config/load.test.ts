@@ -175,3 +175,14 @@ test('secrets.json is created 0600, reused, tightened, and a damaged one is a cl
   assert.equal(err.code, 'CONFIG_INVALID');
   assert.match(err.message, /secrets\.json is damaged/);
 });
+
+test('docs/CONFIG.md lists every key and variable; docs/CLI.md every flag', () => {
+  const root = join(import.meta.dirname, '..', '..');
+  const config = readFileSync(join(root, 'docs', 'CONFIG.md'), 'utf8');
+  for (const k of CONFIG_KEYS) {
+    assert.ok(config.includes(`\`${k.name}\``), k.name);
+    assert.ok(config.includes(`\`${k.env}\``), k.env);
+  }
+  const cli = readFileSync(join(root, 'docs', 'CLI.md'), 'utf8');
+  for (const f of CONFIG_FLAGS) assert.ok(cli.includes(`\`${f.spec}`), f.spec);
+});
