@@ -57,6 +57,6 @@ export const QUICK: Profile = {
   rooms: { ratesPerClient: [1], stepMs: 5000, drainMs: 2000, ...stopRule },
   quiet: { sampleMs: 300, maxWaitMs: 1500, maxOtherPct: 25, retryAbovePct: 30, retries: 0 },
   connectBudgetMs: { idle: 25_000, fanout: 25_000, rooms: 25_000 },
-  loadgenTimeoutMs: 60_000,
+  loadgenTimeoutMs: 75_000,
   serverStartTimeoutMs: 45_000,
 };

@@ -74,6 +74,8 @@ export interface StepResult {
   /** Change in the server's counters over the step (project: group-commit transactions, messages, checkpoints). */
   serverCounters: Record<string, number>;
   lateFrames: number;
+  /** `msg` frames a sender got back for its own message (not deliveries). */
+  selfEchoes: number;
   quietWaitMs: number;
   otherCpuPctBefore: number;
   errors: number;

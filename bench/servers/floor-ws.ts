@@ -2,8 +2,9 @@
  * The raw-`ws` floor: the least a server can do to speak chatroom's WebSocket protocol.
  * `Map<conv, Set<socket>>` and `send()` in a loop — idiomatic ws, which frames the message once
  * per recipient. It answers the same client frames as the project (`sub`, `send`) with frames of
- * the same shape and size (`subscribed`, `msg` to every subscriber including the sender, `ack`),
- * so the load generator cannot tell the two apart. No auth, no storage, no validation.
+ * the same shape and size (`subscribed`, `msg` to every other subscriber, `ack` to the sender —
+ * exactly what src/realtime/handlers.ts does), so the load generator cannot tell the two apart.
+ * No auth, no storage, no validation.
  */
 import { WebSocketServer, type WebSocket } from 'ws';
 import { randomBytes } from 'node:crypto';
@@ -46,8 +47,8 @@ wss.on('connection', (ws) => {
       const seq = ++room.head;
       const ts = Date.now();
       const msg = JSON.stringify({ t: 'msg', conv, seq, sender, senderName, ts, body: frame.body });
-      for (const peer of room.members) peer.send(msg);
       ws.send(JSON.stringify({ t: 'ack', ref: frame.ref, conv, seq, ts }));
+      for (const peer of room.members) if (peer !== ws) peer.send(msg);
     } else if (frame.t === 'sub') {
       room.members.add(ws);
       joined.push(room);
