@@ -39,6 +39,8 @@ export interface RunningServer {
   fingerprint?: string;
   /** A fresh one-time admin setup link while no account exists, else null. */
   setupLink: string | null;
+  /** Problems that did not stop the server (e.g. the HTTP redirect port is taken). */
+  warnings: string[];
   /** Stops accepting, closes connections (WebSockets via the hub), the redirect server and the store. */
   close(): Promise<void>;
   /** Cuts every open connection now, so a pending close() finishes (the second Ctrl+C). */
@@ -85,17 +87,25 @@ export async function startServer(config: ResolvedConfig, secrets: Secrets, opts
     app.deps.baseUrl = baseUrlOf(config, port);
 
     let httpPort: number | null = null;
+    const warnings: string[] = [];
     if (https && config.httpPort !== 0) {
-      redirect = createRedirectServer(config, port);
-      const server = redirect;
-      await listenOrExplain(() => new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.httpPort, config.host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      }), config.host, config.httpPort, 'httpPort');
-      httpPort = boundPort(redirect);
+      const server = createRedirectServer(config, port);
+      try {
+        await listenOrExplain(() => new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(config.httpPort, config.host, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        }), config.host, config.httpPort, 'httpPort');
+        redirect = server;
+        httpPort = boundPort(server);
+      } catch (err) {
+        // The redirect is a convenience while nothing needs port 80 traffic (no ACME yet): serve HTTPS anyway.
+        if (!(err instanceof ChatroomError)) throw err;
+        warnings.push(`No HTTP→HTTPS redirect: ${err.message}`);
+        log.event('server.http_port_unavailable', { port: config.httpPort });
+      }
     }
 
     retention = startRetention(store, config.retentionDays);
@@ -115,6 +125,7 @@ export async function startServer(config: ResolvedConfig, secrets: Secrets, opts
       httpPort,
       fingerprint,
       setupLink: setup?.url ?? null,
+      warnings,
       close() {
         closing ??= cleanup().then(() => log.event('server.stopped'));
         return closing;

@@ -89,7 +89,7 @@ test('a good config serves HTTPS with the printed certificate, redirects HTTP, e
   const first = spawnCli(t, ['start', '--dir', dir]);
   const [, port] = await first.stdout.waitFor(/^Local: +https:\/\/localhost:(\d+)$/m);
   const [, fingerprint] = await first.stdout.waitFor(/^Certificate SHA-256 fingerprint: ([0-9A-F:]{95})$/m);
-  assert.match(first.stdout.text, /^Admin setup link: https:\/\/localhost:\d+\/setup\/\S+$/m);
+  await first.stdout.waitFor(/^Admin setup link: https:\/\/localhost:\d+\/setup\/\S+$/m);
 
   const cert = readFileSync(join(dir, 'tls', 'self-signed.crt'), 'utf8');
   assert.equal(new X509Certificate(cert).fingerprint256, fingerprint, 'the printed fingerprint is the certificate on disk');
@@ -124,6 +124,7 @@ test('start in-process: flags beat the file, SIGINT resolves 0 and the store is 
   const { ctx, stdout, signals } = fakeContext();
   const done = run(['node', 'chatroom', 'start', '--dir', dir, '--port', '0', '--tls', 'off'], ctx);
   const [, url] = await stdout.waitFor(/^Local: +(http:\/\/127\.0\.0\.1:\d+)$/m);
+  await stdout.waitFor(/Press Ctrl\+C to stop/);
   const res = await fetch(`${url}/healthz`);
   assert.equal(res.status, 200);
   assert.doesNotMatch(stdout.text, /fingerprint/, 'no certificate with tls off');
@@ -153,4 +154,23 @@ test('the HTTP redirect keeps the host name, swaps in the HTTPS port and refuses
   assert.equal(redirectTarget({ publicUrl: '' }, 8443, 'evil.example/path', '/'), null);
   assert.equal(redirectTarget({ publicUrl: '' }, 8443, 'a@b', '/'), null);
   assert.equal(redirectTarget({ publicUrl: '' }, 8443, undefined, '/'), null);
+});
+
+test('a busy HTTP redirect port is a warning: HTTPS is still served', async (t) => {
+  const dir = tempDir(t);
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  t.after(() => blocker.close());
+  const { port: busy } = blocker.address() as { port: number };
+  writeYaml(dir, `host: 127.0.0.1\nport: 0\nhttpPort: ${busy}\nupnp: false\n`);
+  const { ctx, stdout, stderr, signals } = fakeContext();
+  const done = run(['node', 'chatroom', 'start', '--dir', dir], ctx);
+  const [, port] = await stdout.waitFor(/^Local: +https:\/\/localhost:(\d+)$/m);
+  await stdout.waitFor(/Press Ctrl\+C to stop/);
+  assert.match(stderr.text, new RegExp(`No HTTP→HTTPS redirect: Port ${busy} is already in use`));
+  assert.doesNotMatch(stdout.text, /redirects to HTTPS/);
+  const cert = readFileSync(join(dir, 'tls', 'self-signed.crt'), 'utf8');
+  assert.equal((await httpsGet(`https://127.0.0.1:${port}/healthz`, cert)).status, 200);
+  signals.emit('SIGTERM');
+  assert.equal(await done, 0);
 });

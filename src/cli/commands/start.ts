@@ -66,6 +66,7 @@ async function start(dir: string, opts: Record<string, unknown>, ctx: CliContext
 
   try {
     server = await startServer(config, secrets, { log });
+    for (const w of server.warnings) ctx.stderr.write(`${p.yellow('!')} ${w}\n`);
     if (stopRequests === 0) await printBanner(server, config, ctx);
     await stopped;
     await server.close();
