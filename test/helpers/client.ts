@@ -88,7 +88,7 @@ export async function registerRaw(
   password: string,
   invite?: string,
   opts: { cookie?: string | null } = {},
-): Promise<ApiResponse<Session>> {
+): Promise<ApiResponse> {
   const salt = newSalt();
   const loginKey = await cachedLoginKey(password, salt);
   const body: Record<string, unknown> = { username, salt: toBase64(salt), iterations: DEFAULT_ITERATIONS, loginKey: toBase64(loginKey) };
@@ -107,9 +107,9 @@ export async function loginRaw(
   username: string,
   password: string,
   opts: { cookie?: string | null } = {},
-): Promise<ApiResponse<Session>> {
+): Promise<ApiResponse> {
   const params = await api<{ salt: string; iterations: number }>(server, null, 'POST', '/api/auth/params', { username });
-  if (params.status !== 200) return params as unknown as ApiResponse<Session>;
+  if (params.status !== 200) return params;
   const loginKey = await cachedLoginKey(password, fromBase64(params.body.salt), params.body.iterations);
   return api<Session>(server, opts.cookie ?? null, 'POST', '/api/auth/login', { username, loginKey: toBase64(loginKey) });
 }

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { api, inviteToken, registerInvited, setupOwner, type SignedIn } from '../helpers/client.ts';
+import { api, inviteToken, registerInvited, setupOwner, type ApiResponse, type SignedIn } from '../helpers/client.ts';
 import { newId } from '../../src/server/auth/tokens.ts';
 
 interface World {
@@ -44,7 +44,7 @@ async function world(t: { after(fn: () => Promise<void>): void }): Promise<World
   return { s, owner, member, outsider, kicked, banned, clubId, clubChannel, group, dm };
 }
 
-type Op = { name: string; request: (w: World, who: SignedIn, id: string) => ReturnType<typeof api> };
+type Op = { name: string; request: (w: World, who: SignedIn, id: string) => Promise<ApiResponse> };
 
 const conversationOps: Op[] = [
   { name: 'history', request: (w, who, id) => api(w.s, who.cookie, 'GET', `/api/conversations/${id}/messages`) },

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { connect as netConnect } from 'node:net';
 import { rmSync } from 'node:fs';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { api, login, setupOwner } from '../helpers/client.ts';
+import { api, login, setupOwner, type ApiResponse } from '../helpers/client.ts';
 
 /** A value that must never come back in an error message. */
 const CANARY = 'zqx-canary-7731';
@@ -15,7 +15,7 @@ async function server(t: { after(fn: () => Promise<void>): void }): Promise<Test
   return s;
 }
 
-function assertError(res: Awaited<ReturnType<typeof api>>, status: number, code: string, what: string): void {
+function assertError(res: ApiResponse, status: number, code: string, what: string): void {
   assert.equal(res.status, status, `${what}: status (${res.text})`);
   assert.deepEqual(Object.keys(res.body ?? {}), ['error'], `${what}: body shape`);
   assert.equal(res.body.error.code, code, what);
