@@ -7,7 +7,7 @@ export const authStyles = css`
     width: 100%;
     max-width: var(--chat-dialog-width);
     background: var(--chat-color-surface);
-    border: 1px solid var(--chat-color-border);
+    border: var(--chat-border-width) solid var(--chat-color-border);
     border-radius: var(--chat-radius-large);
     padding: var(--chat-space-5);
   }

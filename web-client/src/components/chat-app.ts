@@ -28,24 +28,24 @@ export class ChatApp extends LitElement {
     css`
       :host { display: block; height: 100%; }
       .skip {
-        position: absolute; left: var(--chat-space-2); top: -100px; z-index: 10;
+        position: absolute; left: var(--chat-space-2); top: 0; z-index: 10; transform: translateY(-200%);
         background: var(--chat-color-accent); color: var(--chat-color-accent-text); border-color: var(--chat-color-accent);
       }
-      .skip:focus { top: var(--chat-space-2); }
+      .skip:focus { transform: translateY(var(--chat-space-2)); }
       .shell { display: grid; grid-template-columns: var(--chat-sidebar-width) 1fr; grid-template-rows: auto 1fr; height: 100%; }
       .topbar {
         grid-column: 1 / -1; display: flex; align-items: center; gap: var(--chat-space-2);
         min-height: var(--chat-header-height);
         padding: var(--chat-space-2) var(--chat-space-3);
-        background: var(--chat-color-sidebar); border-bottom: 1px solid var(--chat-color-border);
+        background: var(--chat-color-sidebar); border-bottom: var(--chat-border-width) solid var(--chat-color-border);
       }
       .brand { font-weight: 700; flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
       .me { color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); }
       .topbar button { font-size: var(--chat-font-size-small); padding: var(--chat-space-1) var(--chat-space-2); }
       .toggle { display: none; }
-      .account { display: flex; flex-wrap: wrap; gap: var(--chat-space-2); padding: var(--chat-space-3); border-top: 1px solid var(--chat-color-border); }
+      .account { display: flex; flex-wrap: wrap; gap: var(--chat-space-2); padding: var(--chat-space-3); border-top: var(--chat-border-width) solid var(--chat-color-border); }
       .account button { font-size: var(--chat-font-size-small); padding: var(--chat-space-1) var(--chat-space-2); }
-      .sidebar { display: flex; flex-direction: column; justify-content: space-between; background: var(--chat-color-sidebar); border-right: 1px solid var(--chat-color-border); overflow-y: auto; min-height: 0; }
+      .sidebar { display: flex; flex-direction: column; justify-content: space-between; background: var(--chat-color-sidebar); border-right: var(--chat-border-width) solid var(--chat-color-border); overflow-y: auto; min-height: 0; }
       conversation-pane { min-height: 0; position: relative; background: var(--chat-color-surface); }
       .notice {
         display: flex; gap: var(--chat-space-2); align-items: center; justify-content: space-between;

@@ -18,13 +18,13 @@ export class ConversationPane extends LitElement {
       header {
         display: flex; align-items: center; gap: var(--chat-space-2);
         height: var(--chat-header-height); padding: 0 var(--chat-space-4);
-        border-bottom: 1px solid var(--chat-color-border);
+        border-bottom: var(--chat-border-width) solid var(--chat-color-border);
       }
       h1 { font-size: var(--chat-font-size-large); margin: 0; flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
       .sigil { color: var(--chat-color-text-muted); }
       message-view { flex: 1; }
       .typing { min-height: 1.4em; margin: 0; padding: 0 var(--chat-space-4); color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); font-style: italic; }
-      member-list { width: var(--chat-members-width); border-left: 1px solid var(--chat-color-border); background: var(--chat-color-sidebar); overflow-y: auto; }
+      member-list { width: var(--chat-members-width); border-left: var(--chat-border-width) solid var(--chat-color-border); background: var(--chat-color-sidebar); overflow-y: auto; }
       .offline { padding: var(--chat-space-1) var(--chat-space-4); background: var(--chat-color-surface-raised); color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); }
       .empty { margin: auto; color: var(--chat-color-text-muted); padding: var(--chat-space-5); text-align: center; }
       .members-toggle { display: none; }

@@ -16,7 +16,7 @@ export abstract class DialogBase extends LitElement {
         width: min(var(--chat-dialog-width), calc(100vw - 2 * var(--chat-space-4)));
         background: var(--chat-color-surface);
         color: var(--chat-color-text);
-        border: 1px solid var(--chat-color-border);
+        border: var(--chat-border-width) solid var(--chat-color-border);
         border-radius: var(--chat-radius-large);
         padding: var(--chat-space-5);
       }
@@ -24,6 +24,7 @@ export abstract class DialogBase extends LitElement {
       h2 { margin: 0 0 var(--chat-space-4); font-size: var(--chat-font-size-large); }
       .buttons { display: flex; justify-content: flex-end; gap: var(--chat-space-2); margin-top: var(--chat-space-4); }
       .row { display: flex; gap: var(--chat-space-2); }
+      .intro { margin: 0 0 var(--chat-space-4); }
     `,
   ];
 

@@ -23,7 +23,7 @@ export class InviteDialog extends DialogBase {
   }
   protected body() {
     return html`
-      <p class="hint">Anyone with this link can create one account. It works once.</p>
+      <p class="hint intro">Anyone with this link can create one account. It works once.</p>
       ${this.url
         ? html`<div class="field">
             <label for="invite-link">Invite link</label>

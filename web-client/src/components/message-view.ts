@@ -31,7 +31,7 @@ export class MessageView extends LitElement {
         color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small);
         margin: var(--chat-space-4) 0 var(--chat-space-2);
       }
-      .day::before, .day::after { content: ''; flex: 1; border-top: 1px solid var(--chat-color-border); }
+      .day::before, .day::after { content: ''; flex: 1; border-top: var(--chat-border-width) solid var(--chat-color-border); }
       .edge { text-align: center; color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); margin: var(--chat-space-2) 0; }
     `,
   ];

@@ -9,7 +9,7 @@ export const sharedStyles = css`
   *, *::before, *::after { box-sizing: border-box; }
   :focus-visible {
     outline: var(--chat-focus-ring-width) solid var(--chat-color-focus);
-    outline-offset: 2px;
+    outline-offset: var(--chat-focus-ring-offset);
   }
   .visually-hidden {
     position: absolute !important;
@@ -21,7 +21,7 @@ export const sharedStyles = css`
     color: inherit;
     cursor: pointer;
     border-radius: var(--chat-radius-small);
-    border: 1px solid var(--chat-color-border);
+    border: var(--chat-border-width) solid var(--chat-color-border);
     background: var(--chat-color-surface-raised);
     padding: var(--chat-space-2) var(--chat-space-3);
   }
@@ -40,7 +40,7 @@ export const sharedStyles = css`
     font: inherit;
     color: var(--chat-color-text);
     background: var(--chat-color-bg);
-    border: 1px solid var(--chat-color-border);
+    border: var(--chat-border-width) solid var(--chat-color-border);
     border-radius: var(--chat-radius-small);
     padding: var(--chat-space-2) var(--chat-space-3);
     width: 100%;

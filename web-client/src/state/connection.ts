@@ -61,12 +61,14 @@ export class Connection {
     this.setStatus('closed');
   }
 
-  /** Subscribes (or keeps) `conv`, resuming after `since`. Safe to call repeatedly. */
+  /**
+   * Subscribes `conv` from `since`; a no-op when already subscribed, because only messages actually
+   * received (`seen`) may move the resume point — a list's `head` may be ahead of the replay.
+   */
   subscribe(conv: string, since: number): void {
-    const known = this.subs.get(conv);
-    if (known !== undefined && known >= since) return;
+    if (this.subs.has(conv)) return;
     this.subs.set(conv, since);
-    if (known === undefined) this.send({ t: 'sub', conv, since });
+    this.send({ t: 'sub', conv, since });
   }
 
   unsubscribe(conv: string): void {

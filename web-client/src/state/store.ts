@@ -24,6 +24,11 @@ import { parseRoute, routePath, type Route } from './router.ts';
 const TYPING_SHOW_MS = 5_000;
 /** Minimum gap between our own `typing` frames, in ms. */
 const TYPING_SEND_EVERY_MS = 3_000;
+/**
+ * After we send a message the others clear our typing notice, so the next keystroke may announce
+ * again sooner — but not within the server's 1 s per-conversation relay limit, in ms.
+ */
+const TYPING_AFTER_SEND_MS = 1_100;
 /** Messages per history page. */
 const PAGE_SIZE = 50;
 
@@ -59,8 +64,11 @@ export class ChatStore extends EventTarget {
   private readonly typists = new Map<string, Map<string, { username: string; until: number }>>();
   private readonly online = new Map<string, boolean>();
   private readonly memberLists = new Map<string, Member[]>();
+  private readonly loadingMembers = new Set<string>();
   private readonly pending = new Map<string, PendingMessage>();
-  private lastTypingSent = new Map<string, number>();
+  private readonly lastTypingSent = new Map<string, number>();
+  /** Conversations where we sent a message since our last typing frame. */
+  private readonly sentSinceTyping = new Set<string>();
   private refCounter = 0;
   private readonly socket = new Connection({
     frame: (f) => this.onFrame(f),
@@ -248,7 +256,8 @@ export class ChatStore extends EventTarget {
       for (const m of page.messages) this.addMessage(m);
       this.more.set(conv, page.hasMore);
       const newest = this.newestSeq(conv);
-      if (newest) this.socket.subscribe(conv, newest);
+      this.socket.subscribe(conv, newest);
+      this.socket.seen(conv, newest);
     } catch (err) {
       this.notice = messageOf(err);
     } finally {
@@ -320,7 +329,7 @@ export class ChatStore extends EventTarget {
     const ref = `m${Date.now().toString(36)}${(this.refCounter++).toString(36)}`;
     const p: PendingMessage = { ref, conv, text, ts: Date.now() };
     this.pending.set(ref, p);
-    this.lastTypingSent.delete(conv);
+    this.sentSinceTyping.add(conv);
     this.socket.send({ t: 'send', ref, conv, body: encodeText(text) });
     this.changed();
   }
@@ -341,8 +350,12 @@ export class ChatStore extends EventTarget {
   /** Tells the others we are typing, at most every TYPING_SEND_EVERY_MS. */
   typing(conv: string): void {
     const now = Date.now();
-    if (now - (this.lastTypingSent.get(conv) ?? 0) < TYPING_SEND_EVERY_MS) return;
-    if (this.socket.send({ t: 'typing', conv })) this.lastTypingSent.set(conv, now);
+    const gap = this.sentSinceTyping.has(conv) ? TYPING_AFTER_SEND_MS : TYPING_SEND_EVERY_MS;
+    if (now - (this.lastTypingSent.get(conv) ?? 0) < gap) return;
+    if (this.socket.send({ t: 'typing', conv })) {
+      this.lastTypingSent.set(conv, now);
+      this.sentSinceTyping.delete(conv);
+    }
   }
 
   typistsOf(conv: string): Typist[] {
@@ -376,7 +389,15 @@ export class ChatStore extends EventTarget {
     return (this.memberLists.get(conv) ?? []).map((m) => ({ ...m, online: this.online.get(m.id) ?? m.online }));
   }
 
+  /** Someone we have not listed spoke or came online in a listed conversation: they joined. */
+  private noticeMember(conv: string, user: string): void {
+    const list = this.memberLists.get(conv);
+    if (!list || list.some((m) => m.id === user) || this.loadingMembers.has(conv)) return;
+    if (conv === this.activeId) void this.loadMembers(conv);
+  }
+
   private async loadMembers(conv: string): Promise<void> {
+    this.loadingMembers.add(conv);
     try {
       const { members } = await api.members(conv);
       this.memberLists.set(conv, members);
@@ -384,6 +405,8 @@ export class ChatStore extends EventTarget {
       this.changed();
     } catch {
       // The member list is secondary; the conversation stays usable without it.
+    } finally {
+      this.loadingMembers.delete(conv);
     }
   }
 
@@ -404,10 +427,13 @@ export class ChatStore extends EventTarget {
   private onFrame(f: ServerFrame): void {
     switch (f.t) {
       case 'msg': {
-        if (!this.addMessage(f)) return;
         const c = this.byId.get(f.conv);
+        // A fresh conversation list may already count this message in head/unread.
+        const beyondHead = !c || f.seq > c.head;
+        if (!this.addMessage(f)) return;
         this.clearTypist(f.conv, f.sender);
-        if (c && f.sender !== this.session?.user.id && f.seq > c.lastRead) {
+        this.noticeMember(f.conv, f.sender);
+        if (c && beyondHead && f.sender !== this.session?.user.id && f.seq > c.lastRead) {
           if (f.conv === this.activeId && document.visibilityState === 'visible') {
             this.markActiveRead();
           } else {
@@ -436,6 +462,7 @@ export class ChatStore extends EventTarget {
       }
       case 'presence':
         this.online.set(f.user, f.online);
+        if (this.activeId) this.noticeMember(this.activeId, f.user);
         break;
       case 'read': {
         const c = this.byId.get(f.conv);
@@ -450,6 +477,7 @@ export class ChatStore extends EventTarget {
           if (f.removed === this.activeId) this.navigate({ name: 'home' }, true);
         }
         void this.refreshList().catch(() => undefined);
+        if (this.activeId && this.activeId !== f.removed) void this.loadMembers(this.activeId);
         break;
       case 'error':
         if (f.ref && this.pending.has(f.ref)) this.pending.get(f.ref)!.error = f.message;
