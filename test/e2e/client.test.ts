@@ -3,7 +3,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { createWorld, type DirectUser, type World } from '../helpers/direct.ts';
+import { connect, createWorld, type DirectUser, type World } from '../helpers/direct.ts';
 import { registerInvited } from '../helpers/client.ts';
 import { SESSION_COOKIE } from '../../src/server/auth/tokens.ts';
 import { encodeText } from '../../web-client/src/content.ts';
@@ -102,6 +102,33 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
     await pageA.getByText('is typing…').waitFor({ state: 'hidden', timeout: 1_000 });
   });
 
+  await t.test('after a dropped connection the replay fills the gap exactly once', async () => {
+    const articles = log(pageA).getByRole('article');
+    const before = await articles.count();
+    // Cut the socket and keep the browser offline so nothing arrives live.
+    await pageA.context().setOffline(true);
+    await pageA.evaluate(() => {
+      const app = document.querySelector('chat-app') as unknown as { store: { socket: { ws: WebSocket | null } } };
+      app.store.socket.ws?.close();
+    });
+    await pageA.getByRole('status').filter({ hasText: 'Reconnecting' }).waitFor();
+    const bob = await connect(server, world.bob.cookie);
+    for (let i = 1; i <= 5; i++) {
+      bob.send({ t: 'send', ref: `gap${i}`, conv: world.general, body: encodeText(`while away ${i}`) });
+      await bob.nextOf('ack', (f) => f.ref === `gap${i}`);
+    }
+    await bob.close();
+    assert.equal(await articles.count(), before, 'nothing arrived while offline');
+    assert.equal(await pageA.getByRole('status').filter({ hasText: 'Reconnecting' }).count(), 1, 'still disconnected');
+    await pageA.context().setOffline(false);
+    await articles.filter({ hasText: 'while away 5' }).waitFor({ timeout: 20_000 });
+    await pageA.getByRole('status').filter({ hasText: 'Reconnecting' }).waitFor({ state: 'hidden' });
+    const texts = await articles.allInnerTexts();
+    assert.equal(texts.length, before + 5, 'five new messages, none twice');
+    const away = texts.map((x) => /while away (\d)/.exec(x)?.[1]).filter(Boolean);
+    assert.deepEqual(away, ['1', '2', '3', '4', '5']);
+  });
+
   await t.test('presence dots follow the other person', async () => {
     const members = pageA.getByRole('complementary', { name: 'Members' });
     await members.getByText(new RegExp(`${world.bob.user.username}\\s*online`)).waitFor({ timeout: 2_000 });
@@ -132,9 +159,23 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
     await page.getByLabel('Password').fill(dave.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: 10_000 });
-    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
-    await page.getByRole('button', { name: 'Sign in' }).waitFor();
-    assert.deepEqual(describeProblems([page]).filter((l) => l.startsWith('CSP')), []);
+
+    // A second device signs the first one out.
+    const other = await newPage(await newContext(browser));
+    await other.goto(`${server.url}/signin`);
+    await other.getByRole('textbox', { name: 'Username' }).fill('dave');
+    await other.getByLabel('Password').fill(dave.password);
+    await other.getByRole('button', { name: 'Sign in' }).click();
+    await other.getByRole('button', { name: 'Sign out other sessions' }).click();
+    await other.getByRole('alert').filter({ hasText: 'Your other sessions were signed out.' }).waitFor();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 2_000 });
+    await page.getByText('You were signed out.').waitFor();
+
+    await other.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await other.getByRole('button', { name: 'Sign in' }).waitFor();
+    await other.reload();
+    await other.getByRole('button', { name: 'Sign in' }).waitFor();
+    assert.deepEqual(describeProblems([page, other]).filter((l) => l.startsWith('CSP')), []);
   });
 
   await t.test('360 px: the conversation list hides behind a toggle', async () => {
@@ -154,6 +195,9 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
   });
 
   // The one failed request this test caused on purpose: a DM with a username that does not exist.
-  const unexpected = describeProblems([pageA]).filter((l) => !/status of 404 .*\/api\/dms\)$/.test(l));
+  // And the WebSocket failures while it was offline on purpose.
+  const unexpected = describeProblems([pageA]).filter(
+    (l) => !/status of 404 .*\/api\/dms\)$/.test(l) && !/WebSocket connection to .* failed|net::ERR_INTERNET_DISCONNECTED/.test(l),
+  );
   assert.deepEqual(unexpected, [], 'no console errors or CSP violations');
 });
