@@ -4,7 +4,8 @@
  * bench/results/latest.json (figures, same-repetition ratios, target verdicts, every raw step)
  * and prints a table. Loopback only; every child is bounded by a timeout and stopped by its PID.
  *
- * Flags: --quick (≤ 2 min profile), --reps N, --only idle,fanout,rooms, --targets floor,project.
+ * Flags: --quick (≤ 2 min profile), --reps N, --only idle,fanout,rooms, --targets floor,project,
+ * --cpu-prof (servers write V8 CPU profiles to a temp folder, printed at the end; skews CPU figures).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -30,8 +31,17 @@ const STOP_GRACE_MS = 10_000;
 
 // ---------------------------------------------------------------- arguments
 
-function parseArgs(argv: string[]): { profile: Profile; modes: Mode[]; targets: Target[] } {
+interface Options {
+  profile: Profile;
+  modes: Mode[];
+  targets: Target[];
+  /** Folder for server CPU profiles, when --cpu-prof. */
+  profileDir: string | null;
+}
+
+function parseArgs(argv: string[]): Options {
   let profile = FULL;
+  let profileDir: string | null = null;
   let reps: number | undefined;
   let modes: Mode[] = ['idle', 'fanout', 'rooms'];
   let targets: Target[] = ['floor', 'project'];
@@ -41,12 +51,13 @@ function parseArgs(argv: string[]): { profile: Profile; modes: Mode[]; targets: 
     else if (a === '--reps') reps = Number(argv[++i]);
     else if (a === '--only') modes = argv[++i].split(',') as Mode[];
     else if (a === '--targets') targets = argv[++i].split(',') as Target[];
-    else throw new Error(`unknown flag ${a}; use --quick, --reps 3, --only idle,fanout,rooms or --targets floor,project`);
+    else if (a === '--cpu-prof') profileDir = mkdtempSync(join(tmpdir(), 'chatroom-bench-profiles-'));
+    else throw new Error(`unknown flag ${a}; use --quick, --reps 3, --only idle,fanout,rooms, --targets floor,project or --cpu-prof`);
   }
   if (reps !== undefined && !(Number.isInteger(reps) && reps >= 1)) throw new Error('--reps needs a whole number ≥ 1, e.g. --reps 3');
   for (const m of modes) if (!['idle', 'fanout', 'rooms'].includes(m)) throw new Error(`--only: unknown scenario ${m} (idle, fanout, rooms)`);
   for (const t of targets) if (!['floor', 'project'].includes(t)) throw new Error(`--targets: unknown target ${t} (floor, project)`);
-  return { profile: { ...profile, reps: reps ?? profile.reps }, modes, targets };
+  return { profile: { ...profile, reps: reps ?? profile.reps }, modes, targets, profileDir };
 }
 
 // ---------------------------------------------------------------- children
@@ -116,7 +127,7 @@ function collectStdout(child: ChildProcess): Promise<string> {
 
 const seed = randomBytes(32).toString('base64url');
 
-async function runOne(profile: Profile, rep: number, mode: Mode, target: Target): Promise<RunRecord> {
+async function runOne({ profile, profileDir }: Options, rep: number, mode: Mode, target: Target): Promise<RunRecord> {
   const startedAt = new Date();
   const t0 = performance.now();
   const record: RunRecord = { rep, mode, target, startedAt: startedAt.toISOString(), wallS: 0 };
@@ -132,7 +143,9 @@ async function runOne(profile: Profile, rep: number, mode: Mode, target: Target)
   };
   process.stderr.write(`\n== rep ${rep} · ${mode} · ${target} (${layout.clients} clients)\n`);
   const serverTail: string[] = [];
-  const server = spawnNode(0, ['--expose-gc', '--import', 'tsx', SERVER_SCRIPT[target]], env);
+  // One folder per run: every thread (main, loader, checkpoint worker) writes its own profile.
+  const profiling = profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, `${mode}-${target}-rep${rep}`)] : [];
+  const server = spawnNode(0, ['--expose-gc', ...profiling, '--import', 'tsx', SERVER_SCRIPT[target]], env);
   forwardStderr(server, target, serverTail);
   try {
     const ready = await waitReady(server, profile.serverStartTimeoutMs, serverTail);
@@ -187,13 +200,14 @@ async function runOne(profile: Profile, rep: number, mode: Mode, target: Target)
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
-  const { profile, modes, targets } = parseArgs(process.argv.slice(2));
+  const options = parseArgs(process.argv.slice(2));
+  const { profile, modes, targets } = options;
   const startedAt = new Date();
   const t0 = performance.now();
   if (!hasTaskset) process.stderr.write('warning: taskset not found; server and load generator are not pinned\n');
   const records: RunRecord[] = [];
   for (let rep = 1; rep <= profile.reps; rep++) {
-    for (const mode of modes) for (const target of targets) records.push(await runOne(profile, rep, mode, target));
+    for (const mode of modes) for (const target of targets) records.push(await runOne(options, rep, mode, target));
   }
   const summary = summarize(records, profile.idle.stages[profile.idle.stages.length - 1]);
   const out = {
@@ -219,6 +233,7 @@ async function main(): Promise<void> {
   copyFileSync(latest, join(resultsDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}-${profile.name}.json`));
   process.stdout.write(`\nchatroom bench · ${profile.name} · ${profile.reps} rep(s) · ${out.wallS} s · ratios are medians of same-repetition project ÷ floor\n\n`);
   process.stdout.write(`${renderTable(summary)}\n\nwrote ${latest}\n`);
+  if (options.profileDir) process.stdout.write(`server CPU profiles in ${options.profileDir}\n`);
   const failed = records.filter((r) => r.error);
   if (failed.length > 0) {
     process.stdout.write(`\n${failed.length} run(s) failed: ${failed.map((r) => `${r.mode}/${r.target}/rep${r.rep}: ${r.error}`).join('; ')}\n`);
