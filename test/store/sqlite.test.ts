@@ -200,23 +200,38 @@ describe('SQLite store specifics', () => {
     assert.equal((await store.messagesAfter(general.id, 0, 1000)).length, 100);
   });
 
-  it('the checkpoint worker checkpoints on its timer and when the WAL grows past its limit', async (t) => {
+  it('the checkpoint worker checkpoints after commits, and restarts a WAL grown past its limit', async (t) => {
     const f = fixture(t);
-    const timed = await seeded(f.dataPath, { checkpoints: { intervalMs: 20, pollMs: 5 } });
+    const timed = await seeded(f.dataPath, { checkpoints: { pollMs: 5 } });
+    const first = timed.store.nextPeriodicCheckpoint();
     await timed.store.appendMessage({ convId: timed.general.id, senderId: timed.alice.id, ts: 1, body: new Uint8Array(100) });
-    const r = await timed.store.nextPeriodicCheckpoint();
+    const r = await first;
     assert.equal(r.busy, 0);
     assert.ok(r.log > 0, 'the WAL had frames');
     await timed.store.close();
 
-    const sized = await openSqliteStore(f.dataPath, { checkpoints: { intervalMs: 3_600_000, pollMs: 5, maxWalBytes: 256 * 1024 } });
+    const sized = await openSqliteStore(f.dataPath, { checkpoints: { pollMs: 5, maxWalBytes: 256 * 1024 } });
     t.after(() => sized.close());
-    const next = sized.nextPeriodicCheckpoint();
+    const caughtUp = sized.nextPeriodicCheckpoint((c) => c.caughtUp);
     const body = new Uint8Array(2000);
-    await Promise.all(Array.from({ length: 300 }, (_, i) => sized.appendMessage({ convId: timed.general.id, senderId: timed.alice.id, ts: i, body })));
-    const bySize = await next;
-    assert.ok(bySize.log * 4096 >= 256 * 1024, `a size-triggered checkpoint saw ${bySize.log} frames`);
-    assert.equal(bySize.checkpointed, bySize.log);
+    const appends: Promise<unknown>[] = [];
+    // Keep writing until the worker has caught up: commits pause briefly meanwhile and must all still land.
+    let done = false;
+    void caughtUp.then(() => (done = true));
+    for (let i = 0; !done && i < 100_000; i++) {
+      appends.push(sized.appendMessage({ convId: timed.general.id, senderId: timed.alice.id, ts: i, body }));
+      if (i % 20 === 19) await Promise.all(appends.slice(-20));
+    }
+    const c = await caughtUp;
+    await Promise.all(appends);
+    assert.equal(c.busy, 0);
+    assert.equal(c.checkpointed, c.log, 'the catch-up copied every frame');
+    assert.ok(c.log * 4096 >= 256 * 1024, `the WAL was past its limit (${c.log} frames)`);
+    const after = sized.nextPeriodicCheckpoint();
+    await sized.appendMessage({ convId: timed.general.id, senderId: timed.alice.id, ts: 0, body: new Uint8Array(1) });
+    assert.ok((await after).log < c.log / 4, 'the next commit restarted the WAL from the beginning');
+    assert.equal((await sized.messagesAfter(timed.general.id, 1, 1)).length, 1);
+    assert.equal((await sized.getConversation(timed.general.id))?.head, appends.length + 2);
   });
 
   it('a second connection (the CLI) can write while the server holds the store open', async (t) => {

@@ -1,9 +1,16 @@
 /**
- * WAL checkpoints in a worker thread with its own connection, so the event loop never waits on
- * one. The worker runs a PASSIVE checkpoint every `intervalMs`, or sooner once about `maxWalBytes`
- * have been written since the last one; a TRUNCATE on request (after a purge, so deleted bytes
- * leave the WAL). The -wal file's size cannot drive this: it stays at its high-water mark after the
- * WAL restarts, so the writer counts its bytes into shared memory instead.
+ * WAL checkpoints in a worker thread with its own connection, so the event loop never runs one
+ * and never waits on one.
+ *
+ * Why the shape: a PASSIVE checkpoint never blocks the writer, but under steady writes it never
+ * catches up with the WAL's end, so the WAL never restarts and grows without bound (measured: 2 GB
+ * of WAL for 60 MB of rows). RESTART/TRUNCATE would catch up, but they take the write lock, and a
+ * main-thread commit waiting on that lock sleeps in SQLite's busy handler — on the event loop.
+ * So: the worker runs PASSIVE every `pollMs` while there were commits (and every `intervalMs`
+ * regardless). Once the WAL holds more than `maxWalBytes` it asks the main thread to *pause group
+ * commit* (appends wait in memory, asynchronously), runs a last PASSIVE that now copies everything,
+ * and lets commits resume: the next commit then starts the WAL from the beginning. A TRUNCATE (after
+ * a purge, so deleted bytes leave the WAL file) runs inside the same pause.
  *
  * The worker is inline (eval) CommonJS that requires better-sqlite3 by absolute path: that works the
  * same from src/ under tsx and from the built dist/, with no .ts/.js entry to resolve.
@@ -14,20 +21,31 @@ import { createRequire } from 'node:module';
 export type CheckpointMode = 'PASSIVE' | 'TRUNCATE';
 
 export interface CheckpointResult {
-  /** SQLite's answer: busy (1 when a lock blocked it), WAL frames, frames checkpointed. */
+  /** SQLite's answer: busy (1 when a lock blocked it), frames in the WAL, frames checkpointed. */
   busy: number;
   log: number;
   checkpointed: number;
+  /** True for the catch-up checkpoint run while commits were paused (the WAL restarts next). */
+  caughtUp: boolean;
 }
 
 export interface CheckpointerOptions {
-  /** Periodic PASSIVE checkpoint, ms (default 30 s). */
+  /** A PASSIVE checkpoint at least this often even without commits seen, ms (default 30 s). */
   intervalMs?: number;
-  /** Checkpoint early once about this many bytes were written since the last checkpoint (default 16 MiB). */
+  /** Restart the WAL once it holds more than this, bytes (default 16 MiB). */
   maxWalBytes?: number;
-  /** How often the worker looks at the byte count, ms (default 1 s). */
+  /** How often the worker looks for new commits, ms (default 250 ms). */
   pollMs?: number;
 }
+
+/** How the checkpointer holds commits back while it catches up. */
+export interface CommitGate {
+  pause(): void;
+  resume(): void;
+}
+
+/** Longest the main thread keeps commits paused for the worker, ms; past it, commits go on. */
+const MAX_PAUSE_MS = 500;
 
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -35,41 +53,67 @@ const Database = require(workerData.driverPath);
 const db = new Database(workerData.file);
 db.pragma('busy_timeout = 5000');
 db.pragma('wal_autocheckpoint = 0');
-// Bytes the writer committed since the last checkpoint (an estimate of WAL growth).
-const written = new Int32Array(workerData.written);
-let last = Date.now();
-function checkpoint(mode) {
-  last = Date.now();
-  Atomics.store(written, 0, 0);
+// A WAL frame is one page plus a 24-byte header.
+const maxFrames = Math.ceil(workerData.maxWalBytes / (db.pragma('page_size', { simple: true }) + 24));
+// Set by the main thread after each commit (shared memory: no message per commit).
+const commits = new Int32Array(workerData.commits);
+let lastRun = Date.now();
+let waitingForPause = false;
+function checkpoint(mode, caughtUp) {
+  lastRun = Date.now();
   const r = db.pragma('wal_checkpoint(' + mode + ')')[0];
-  return { busy: r.busy, log: r.log, checkpointed: r.checkpointed };
+  return { busy: r.busy, log: r.log, checkpointed: r.checkpointed, caughtUp };
+}
+function report(type, fn, extra) {
+  try {
+    parentPort.postMessage(Object.assign({ type, result: fn() }, extra));
+  } catch (err) {
+    parentPort.postMessage(Object.assign({ type, error: String((err && err.code) || (err && err.message) || err) }, extra));
+  }
 }
 const timer = setInterval(() => {
-  if (Date.now() - last < workerData.intervalMs && Atomics.load(written, 0) < workerData.maxWalBytes) return;
+  if (waitingForPause) return;
+  const dirty = Atomics.exchange(commits, 0, 0) > 0;
+  if (!dirty && Date.now() - lastRun < workerData.intervalMs) return;
+  let result;
   try {
-    const result = checkpoint('PASSIVE');
-    parentPort.postMessage({ type: 'periodic', result });
+    result = checkpoint('PASSIVE', false);
   } catch (err) {
-    parentPort.postMessage({ type: 'periodic', error: String(err && err.code || 'checkpoint failed') });
+    parentPort.postMessage({ type: 'periodic', error: String((err && err.code) || 'checkpoint failed') });
+    return;
+  }
+  parentPort.postMessage({ type: 'periodic', result });
+  if (result.log >= maxFrames) {
+    waitingForPause = true;
+    parentPort.postMessage({ type: 'pause' });
   }
 }, workerData.pollMs);
 parentPort.on('message', (m) => {
-  if (m.type === 'checkpoint') {
-    try {
-      // Copy frames without blocking writers first, so the TRUNCATE's write lock is short.
-      if (m.mode === 'TRUNCATE') checkpoint('PASSIVE');
-      parentPort.postMessage({ type: 'done', id: m.id, result: checkpoint(m.mode) });
-    } catch (err) {
-      parentPort.postMessage({ type: 'done', id: m.id, error: String(err && err.message || err) });
-    }
+  if (m.type === 'paused') {
+    // No commit can start now: this PASSIVE copies every frame, so the next commit restarts the WAL.
+    waitingForPause = false;
+    report('periodic', () => checkpoint('PASSIVE', true), { resume: true });
+  } else if (m.type === 'checkpoint') {
+    // Commits are paused by the caller: copy without the write lock first, then finish quickly.
+    report('done', () => {
+      if (m.mode !== 'PASSIVE') checkpoint('PASSIVE', false);
+      return checkpoint(m.mode, true);
+    }, { id: m.id });
   } else if (m.type === 'stop') {
     clearInterval(timer);
     db.close();
     parentPort.close();
   }
 });
-parentPort.postMessage({ type: 'ready' });
 `;
+
+interface WorkerMessage {
+  type: 'periodic' | 'pause' | 'done';
+  id?: number;
+  result?: CheckpointResult;
+  error?: string;
+  resume?: boolean;
+}
 
 interface Waiter {
   resolve(r: CheckpointResult): void;
@@ -80,16 +124,21 @@ interface Waiter {
 export class Checkpointer {
   private readonly worker: Worker;
   private readonly waiters = new Map<number, Waiter>();
-  private periodicWaiters: Array<(r: CheckpointResult) => void> = [];
+  private periodicWaiters: Array<{ match: (r: CheckpointResult) => boolean; resolve: (r: CheckpointResult) => void }> = [];
   private nextId = 1;
   private exited = false;
   private stopping = false;
-  private readonly written = new Int32Array(new SharedArrayBuffer(4));
+  private pauseTimer: NodeJS.Timeout | null = null;
+  private readonly commits = new Int32Array(new SharedArrayBuffer(4));
   private readonly exitPromise: Promise<void>;
   /** Checkpoints the worker has run (periodic and requested), for tests. */
   count = 0;
 
-  constructor(file: string, opts: CheckpointerOptions = {}) {
+  constructor(
+    file: string,
+    private readonly gate: CommitGate,
+    opts: CheckpointerOptions = {},
+  ) {
     const driverPath = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(workerSource, {
       eval: true,
@@ -98,33 +147,17 @@ export class Checkpointer {
       workerData: {
         file,
         driverPath,
-        written: this.written.buffer,
+        commits: this.commits.buffer,
         intervalMs: opts.intervalMs ?? 30_000,
         maxWalBytes: opts.maxWalBytes ?? 16 * 1024 * 1024,
-        pollMs: opts.pollMs ?? 1000,
+        pollMs: opts.pollMs ?? 250,
       },
     });
-    this.worker.on('message', (m: { type: string; id?: number; result?: CheckpointResult; error?: string }) => {
-      if (m.type === 'periodic' && m.result) {
-        this.count++;
-        const waiters = this.periodicWaiters;
-        this.periodicWaiters = [];
-        for (const w of waiters) w(m.result);
-        this.releaseRef();
-      }
-      if (m.type !== 'done' || m.id === undefined) return;
-      const w = this.waiters.get(m.id);
-      if (!w) return;
-      this.waiters.delete(m.id);
-      if (m.error !== undefined) w.reject(new Error(`WAL checkpoint failed: ${m.error}`));
-      else {
-        this.count++;
-        w.resolve(m.result!);
-      }
-    });
+    this.worker.on('message', (m: WorkerMessage) => this.onMessage(m));
     this.exitPromise = new Promise<void>((resolve) => {
       this.worker.once('exit', () => {
         this.exited = true;
+        this.endPause();
         for (const w of this.waiters.values()) w.reject(new Error('the checkpoint worker stopped'));
         this.waiters.clear();
         resolve();
@@ -136,34 +169,81 @@ export class Checkpointer {
     this.worker.unref();
   }
 
+  private onMessage(m: WorkerMessage): void {
+    if (m.type === 'pause') {
+      // Handled between event-loop tasks, so no commit is in progress right now.
+      this.beginPause();
+      this.worker.postMessage({ type: 'paused' });
+      return;
+    }
+    if (m.type === 'periodic') {
+      if (m.resume) this.endPause();
+      if (!m.result) return;
+      this.count++;
+      const result = m.result;
+      const matched = this.periodicWaiters.filter((w) => w.match(result));
+      this.periodicWaiters = this.periodicWaiters.filter((w) => !matched.includes(w));
+      for (const w of matched) w.resolve(result);
+      this.releaseRef();
+      return;
+    }
+    const w = m.id === undefined ? undefined : this.waiters.get(m.id);
+    if (!w) return;
+    this.waiters.delete(m.id!);
+    if (m.error !== undefined) w.reject(new Error(`WAL checkpoint failed: ${m.error}`));
+    else {
+      this.count++;
+      w.resolve(m.result!);
+    }
+  }
+
+  private beginPause(): void {
+    if (this.pauseTimer) return;
+    this.gate.pause();
+    // A stuck worker must not stall messages forever.
+    this.pauseTimer = setTimeout(() => this.endPause(), MAX_PAUSE_MS);
+    this.pauseTimer.unref();
+  }
+
+  private endPause(): void {
+    if (!this.pauseTimer) return;
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = null;
+    this.gate.resume();
+  }
+
   /** False once the worker has stopped (or failed): callers then checkpoint on their own connection. */
   get alive(): boolean {
     return !this.exited;
   }
 
-  /** Counts bytes the writer committed, so the worker can checkpoint before the WAL grows large. */
-  noteWritten(bytes: number): void {
-    // Saturates well below 2^31 so the counter cannot wrap between two polls.
-    if (Atomics.load(this.written, 0) < 1 << 30) Atomics.add(this.written, 0, bytes);
+  /** Tells the worker the main connection committed (one atomic store, no message). */
+  noteCommit(): void {
+    Atomics.store(this.commits, 0, 1);
   }
 
-  /** Runs a checkpoint in the worker and resolves when it is done. */
+  /** Runs a checkpoint in the worker, with group commit paused for TRUNCATE, and resolves when done. */
   checkpoint(mode: CheckpointMode): Promise<CheckpointResult> {
     if (this.exited) return Promise.reject(new Error('the checkpoint worker stopped'));
     const id = this.nextId++;
+    const paused = mode !== 'PASSIVE';
+    if (paused) this.gate.pause();
     return new Promise<CheckpointResult>((resolve, reject) => {
       this.waiters.set(id, { resolve, reject });
       // A pending request must hold the process until it is answered.
       this.worker.ref();
       this.worker.postMessage({ type: 'checkpoint', id, mode });
-    }).finally(() => this.releaseRef());
+    }).finally(() => {
+      if (paused) this.gate.resume();
+      this.releaseRef();
+    });
   }
 
-  /** Resolves with the next checkpoint the worker runs on its own (timer or WAL size), for tests. */
-  nextPeriodic(): Promise<CheckpointResult> {
+  /** Resolves with the next checkpoint the worker runs on its own that `match`es (for tests). */
+  nextPeriodic(match: (r: CheckpointResult) => boolean = () => true): Promise<CheckpointResult> {
     if (this.exited) return Promise.reject(new Error('the checkpoint worker stopped'));
     this.worker.ref();
-    return new Promise((resolve) => this.periodicWaiters.push(resolve));
+    return new Promise((resolve) => this.periodicWaiters.push({ match, resolve }));
   }
 
   private releaseRef(): void {

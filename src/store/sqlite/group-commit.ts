@@ -7,8 +7,6 @@ import type Database from 'better-sqlite3';
 import { ChatroomError } from '../../shared/errors.ts';
 import type { MessageRecord } from '../types.ts';
 
-/** Rough bytes a message adds to the WAL besides its body: row header, ids, index entries. */
-const ROW_OVERHEAD_BYTES = 120;
 /** Rows per transaction at most; a larger queue is split so one flush never blocks the loop for long. */
 const MAX_BATCH_ROWS = 1000;
 
@@ -24,20 +22,24 @@ export interface GroupCommitStats {
   transactions: number;
   /** Messages committed. */
   messages: number;
+  /** The longest a batch's transaction held the event loop, ms (includes waiting on a lock). */
+  maxCommitMs: number;
 }
 
 export class GroupCommitter {
   private queue: Pending[] = [];
   private scheduled = false;
+  /** While > 0, batches wait in the queue (the checkpointer is catching up with the WAL). */
+  private pauses = 0;
   private readonly heads = new Map<string, number>();
   private readonly loadHead: Database.Statement<[string], { head: number }>;
   private readonly commit: (batch: Pending[], next: Map<string, number>) => MessageRecord[];
-  readonly stats: GroupCommitStats = { transactions: 0, messages: 0 };
+  readonly stats: GroupCommitStats = { transactions: 0, messages: 0, maxCommitMs: 0 };
 
-  /** `onCommitted` gets the approximate bytes each committed batch wrote. */
+  /** `onCommitted` runs after each committed batch. */
   constructor(
     private readonly db: Database.Database,
-    private readonly onCommitted: (bytes: number) => void = () => {},
+    private readonly onCommitted: () => void = () => {},
   ) {
     this.loadHead = db.prepare('SELECT head FROM conversations WHERE id = ?');
     const insert = db.prepare('INSERT INTO messages (conv_id, seq, sender_id, ts, body) VALUES (?, ?, ?, ?, ?)');
@@ -84,11 +86,22 @@ export class GroupCommitter {
     while (this.queue.length > 0) this.flushOne();
   }
 
+  /** Holds commits back (appends keep queueing); nests. */
+  pause(): void {
+    this.pauses++;
+  }
+
+  resume(): void {
+    if (this.pauses > 0) this.pauses--;
+    if (this.pauses === 0 && this.queue.length > 0) this.schedule();
+  }
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
+      if (this.pauses > 0) return;
       this.flushOne();
       if (this.queue.length > 0) this.schedule();
     });
@@ -101,6 +114,7 @@ export class GroupCommitter {
     const next = new Map<string, number>();
     let records: MessageRecord[];
     this.stats.transactions++;
+    const started = performance.now();
     try {
       records = this.commit(batch, next);
     } catch (err) {
@@ -108,11 +122,10 @@ export class GroupCommitter {
       for (const p of batch) p.reject(err);
       return;
     }
+    this.stats.maxCommitMs = Math.max(this.stats.maxCommitMs, performance.now() - started);
     for (const [convId, head] of next) this.heads.set(convId, head);
     this.stats.messages += batch.length;
-    let bytes = 0;
-    for (const p of batch) bytes += p.bodyBuffer.byteLength + ROW_OVERHEAD_BYTES;
-    this.onCommitted(bytes);
+    this.onCommitted();
     for (let i = 0; i < batch.length; i++) batch[i].resolve(records[i]);
   }
 }

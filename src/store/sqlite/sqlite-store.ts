@@ -49,6 +49,8 @@ export interface SqliteStoreOptions {
 export interface SqliteStoreStats {
   appendTransactions: number;
   appendedMessages: number;
+  /** The longest one group commit took on the event loop, ms. */
+  maxCommitMs: number;
   checkpoints: number;
 }
 
@@ -67,7 +69,7 @@ function clampLimit(limit: number): number {
 
 export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
-  private committer: GroupCommitter | null = null;
+  private readonly committer: GroupCommitter;
   private readonly checkpointer: Checkpointer;
   private mainThreadCheckpoints = 0;
   private closed = false;
@@ -78,7 +80,8 @@ export class SqliteStore implements Store {
     private readonly file: string,
     opts: SqliteStoreOptions = {},
   ) {
-    this.checkpointer = new Checkpointer(file, opts.checkpoints);
+    this.committer = new GroupCommitter(db, () => this.checkpointer.noteCommit());
+    this.checkpointer = new Checkpointer(file, this.committer, opts.checkpoints);
   }
 
   /** A statement prepared once per SQL text. */
@@ -91,11 +94,6 @@ export class SqliteStore implements Store {
     return s as Database.Statement<unknown[], R>;
   }
 
-  private get appends(): GroupCommitter {
-    if (!this.committer) this.committer = new GroupCommitter(this.db, (bytes) => this.checkpointer.noteWritten(bytes));
-    return this.committer;
-  }
-
   async migrate(): Promise<void> {
     migrateDatabase(this.db);
   }
@@ -103,15 +101,16 @@ export class SqliteStore implements Store {
   /** Group-commit and checkpoint counters. */
   stats(): SqliteStoreStats {
     return {
-      appendTransactions: this.committer?.stats.transactions ?? 0,
-      appendedMessages: this.committer?.stats.messages ?? 0,
+      appendTransactions: this.committer.stats.transactions,
+      appendedMessages: this.committer.stats.messages,
+      maxCommitMs: Math.round(this.committer.stats.maxCommitMs * 10) / 10,
       checkpoints: this.checkpointer.count + this.mainThreadCheckpoints,
     };
   }
 
-  /** Resolves after the checkpoint worker's next periodic checkpoint (for tests). */
-  nextPeriodicCheckpoint(): Promise<CheckpointResult> {
-    return this.checkpointer.nextPeriodic();
+  /** Resolves after the checkpoint worker's next periodic checkpoint that `match`es (for tests). */
+  nextPeriodicCheckpoint(match?: (r: CheckpointResult) => boolean): Promise<CheckpointResult> {
+    return this.checkpointer.nextPeriodic(match);
   }
 
   /** The connection's durability and privacy settings, as SQLite reports them. */
@@ -144,7 +143,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.committer?.flushAll();
+    this.committer.flushAll();
     await this.purging.catch(() => {});
     await this.checkpointer.stop();
     // Leave no WAL behind: deleted bytes and unflushed frames go into (or out of) the main file.
@@ -440,7 +439,7 @@ export class SqliteStore implements Store {
 
   appendMessage(input: { convId: string; senderId: string; ts: number; body: Uint8Array }): Promise<MessageRecord> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
-    return this.appends.append(input);
+    return this.committer.append(input);
   }
 
   async messagesAfter(convId: string, afterSeq: number, limit: number): Promise<MessageRecord[]> {
