@@ -8,6 +8,16 @@
  */
 import { hash, hashRaw, type Algorithm, type Options } from '@node-rs/argon2';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { BoundedQueue } from './work-queue.ts';
+
+/**
+ * argon2 runs on libuv's thread pool (4 threads by default), which file reads share: at most 3
+ * hashes at once (fewer on smaller machines) keeps static files moving during a login flood, and
+ * past 256 queued hashes sign-in answers RATE_LIMITED instead of queueing without bound.
+ */
+const hashQueue = new BoundedQueue(Math.max(1, Math.min(3, availableParallelism())), 256);
+const limited = <T>(work: () => Promise<T>) => hashQueue.run(work);
 
 const ARGON2ID = 2 as Algorithm; // a const enum in the typings, absent at runtime
 const PARAMS = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -16,7 +26,7 @@ const CURRENT_PREFIX = `$argon2id$v=19$m=${PARAMS.memoryCost},t=${PARAMS.timeCos
 
 /** argon2id PHC string of the login key. */
 export function hashLoginKey(loginKey: Uint8Array): Promise<string> {
-  return hash(loginKey, PARAMS);
+  return limited(() => hash(loginKey, PARAMS));
 }
 
 /** `$argon2id$v=19$m=…,t=…,p=…$salt$hash` → hashRaw options and the expected digest; null if malformed. */
@@ -37,16 +47,13 @@ function parsePhc(verifier: string): { options: Options; digest: Buffer } | null
   return { options, digest };
 }
 
-/** True when the login key matches; false (never a throw) for a malformed verifier. */
+/** True when the login key matches; false for a malformed verifier; RATE_LIMITED when the hash queue is full. */
 export async function verifyLoginKey(verifier: string, loginKey: Uint8Array): Promise<boolean> {
   const parsed = parsePhc(verifier);
   if (!parsed) return false;
-  try {
-    const actual = await hashRaw(loginKey, parsed.options);
-    return actual.length === parsed.digest.length && timingSafeEqual(actual, parsed.digest);
-  } catch {
-    return false;
-  }
+  // RATE_LIMITED from the queue propagates; only a failing hash counts as "no match".
+  const actual = await limited(() => hashRaw(loginKey, parsed.options).catch(() => null));
+  return actual !== null && actual.length === parsed.digest.length && timingSafeEqual(actual, parsed.digest);
 }
 
 export function needsRehash(verifier: string): boolean {
