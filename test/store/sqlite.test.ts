@@ -251,11 +251,9 @@ describe('SQLite store specifics', () => {
     assert.equal((await cli.messagesAfter(server.general.id, 0, 1000)).length, 100);
   });
 
-  it('an open store does not keep the process alive (the checkpoint worker is unref\'d)', async (t) => {
-    const f = fixture(t);
-    const { store, alice, general } = await seeded(f.dataPath);
-    await store.close();
-    const child = spawn(process.execPath, ['--import', 'tsx', writerScript, f.dataPath, general.id, alice.id, '--once'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  /** Runs the writer fixture to its natural end (a 20 s guard kills a hang) and returns its stdout. */
+  async function runWriter(t: { after(fn: () => void): void }, args: string[]): Promise<string> {
+    const child = spawn(process.execPath, ['--import', 'tsx', writerScript, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     const guard = setTimeout(() => child.kill('SIGKILL'), 20_000);
     t.after(() => clearTimeout(guard));
     let out = '';
@@ -263,7 +261,21 @@ describe('SQLite store specifics', () => {
     const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
     assert.equal(signal, null, 'exited on its own, not killed by the guard');
     assert.equal(code, 0);
-    assert.equal(out.trim(), 'A 1');
+    return out.trim();
+  }
+
+  it("an open store does not keep the process alive (the checkpoint worker is unref'd)", async (t) => {
+    const f = fixture(t);
+    const { store, alice, general } = await seeded(f.dataPath);
+    await store.close();
+    assert.equal(await runWriter(t, [f.dataPath, general.id, alice.id, '--once']), 'A 1');
+  });
+
+  it('regression: appends queued while the checkpointer pauses commits finish even when nothing else holds the loop', async (t) => {
+    const f = fixture(t);
+    const { store, alice, general } = await seeded(f.dataPath);
+    await store.close();
+    assert.equal(await runWriter(t, [f.dataPath, general.id, alice.id, '--burst']), 'B 3000 true');
   });
 
   it('every acknowledged message survives SIGKILL of the writing process', async (t) => {

@@ -200,9 +200,10 @@ export class Checkpointer {
   private beginPause(): void {
     if (this.pauseTimer) return;
     this.gate.pause();
+    // Queued appends wait on the worker's answer, so it (and this deadline) must hold the loop.
+    this.worker.ref();
     // A stuck worker must not stall messages forever.
     this.pauseTimer = setTimeout(() => this.endPause(), MAX_PAUSE_MS);
-    this.pauseTimer.unref();
   }
 
   private endPause(): void {
@@ -210,6 +211,7 @@ export class Checkpointer {
     clearTimeout(this.pauseTimer);
     this.pauseTimer = null;
     this.gate.resume();
+    this.releaseRef();
   }
 
   /** False once the worker has stopped (or failed): callers then checkpoint on their own connection. */
@@ -247,7 +249,8 @@ export class Checkpointer {
   }
 
   private releaseRef(): void {
-    if (this.waiters.size === 0 && this.periodicWaiters.length === 0 && !this.exited && !this.stopping) this.worker.unref();
+    const needed = this.waiters.size > 0 || this.periodicWaiters.length > 0 || this.pauseTimer !== null || this.stopping;
+    if (!needed && !this.exited) this.worker.unref();
   }
 
   /** Closes the worker's connection and waits for the thread to end. */
