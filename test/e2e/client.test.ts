@@ -148,6 +148,31 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
     await dialog.waitFor({ state: 'hidden' });
   });
 
+  await t.test('create a server, add a channel, invite to that server', async () => {
+    await pageA.getByRole('button', { name: 'Create server' }).click();
+    const create = pageA.getByRole('dialog', { name: 'Create server' });
+    await create.getByRole('textbox', { name: 'Server name' }).fill('Book club');
+    await create.getByRole('textbox', { name: 'Server name' }).press('Enter');
+    await create.waitFor({ state: 'hidden' });
+    await pageA.getByRole('heading', { name: 'general' }).waitFor();
+    const nav = pageA.getByRole('navigation', { name: 'Conversations' });
+    await nav.getByText('Book club').waitFor();
+    await nav.getByRole('button', { name: 'Add channel to Book club' }).click();
+    const add = pageA.getByRole('dialog', { name: 'Add channel' });
+    await add.getByRole('textbox', { name: 'Channel name' }).fill('novels');
+    await add.getByRole('button', { name: 'Add channel' }).click();
+    await pageA.getByRole('heading', { name: 'novels' }).waitFor();
+    await nav.getByRole('link', { name: 'novels' }).waitFor();
+    await pageA.getByRole('button', { name: 'Invite people' }).click();
+    const link = await pageA.getByRole('textbox', { name: 'Invite link' }).inputValue();
+    const token = new URL(link).pathname.split('/').pop()!;
+    const info = (await (await fetch(`${server.url}/api/invites/${token}`)).json()) as { serverName?: string };
+    assert.equal(info.serverName, 'Book club', 'the invite is for the open conversation\'s server');
+    await pageA.keyboard.press('Escape');
+    await pageA.goto(`${server.url}/c/${world.general}`);
+    await log(pageA).getByRole('article').filter({ hasText: 'while away 5' }).waitFor();
+  });
+
   await t.test('sign in with Username/Password, wrong password shows the API message', async () => {
     const dave = await registerInvited(server, 'dave', 'dave has a long passphrase');
     const page = await newPage(await newContext(browser));
@@ -166,7 +191,7 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
     await other.getByRole('textbox', { name: 'Username' }).fill('dave');
     await other.getByLabel('Password').fill(dave.password);
     await other.getByRole('button', { name: 'Sign in' }).click();
-    await other.getByRole('button', { name: 'Sign out other sessions' }).click();
+    await other.getByRole('button', { name: 'End other sessions' }).click();
     await other.getByRole('alert').filter({ hasText: 'Your other sessions were signed out.' }).waitFor();
     await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 2_000 });
     await page.getByText('You were signed out.').waitFor();

@@ -112,7 +112,7 @@ export class ChatApp extends LitElement {
           <conversation-list></conversation-list>
           <div class="account">
             <button type="button" @click=${() => void s.signOut()}>Sign out</button>
-            <button type="button" @click=${this.signOutOthers}>Sign out other sessions</button>
+            <button type="button" title="Signs out every other browser and device signed in as you" @click=${this.signOutOthers}>End other sessions</button>
           </div>
         </div>
         <conversation-pane id="main"></conversation-pane>

@@ -47,7 +47,6 @@ export class ConversationPane extends LitElement {
       const waiting = store?.activeId && store.list.servers.length + store.list.groups.length + store.list.dms.length === 0;
       return html`<div class="main"><p class="empty">${waiting ? 'Loading…' : 'Pick a conversation, or start one: New direct message, New group or Create server.'}</p></div>`;
     }
-    this.toggleAttribute('members-open', this.membersOpen);
     const sigil = c.kind === 'channel' ? '#' : c.kind === 'dm' ? '@' : '◆';
     const typists = store.typistsOf(c.id);
     return html`
@@ -64,6 +63,10 @@ export class ConversationPane extends LitElement {
       </section>
       <member-list .conv=${c.id}></member-list>
     `;
+  }
+
+  protected override updated(): void {
+    this.toggleAttribute('members-open', this.membersOpen);
   }
 
   /** Focuses the composer (used by the skip link). */

@@ -22,9 +22,20 @@ export class ConversationPickedEvent extends Event {
   }
 }
 
+/** Retry or discard a message that failed to send (raised by <message-bubble>). */
+export class MessageActionEvent extends Event {
+  static readonly type = 'chat-message-action';
+  readonly action: 'retry' | 'discard';
+  constructor(action: 'retry' | 'discard') {
+    super(MessageActionEvent.type, { bubbles: true, composed: true });
+    this.action = action;
+  }
+}
+
 declare global {
   interface HTMLElementEventMap {
     'chat-open-dialog': OpenDialogEvent;
     'chat-conversation-picked': ConversationPickedEvent;
+    'chat-message-action': MessageActionEvent;
   }
 }

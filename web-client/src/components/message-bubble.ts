@@ -3,6 +3,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { decodeBody } from '../content.ts';
 import { linkify } from '../linkify.ts';
+import { MessageActionEvent } from './events.ts';
 import { sharedStyles } from './shared-styles.ts';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -67,8 +68,8 @@ export class MessageBubble extends LitElement {
         ${this.error
           ? html`<div class="failed" role="alert">
               Not sent: ${this.error}
-              <button type="button" @click=${() => this.dispatchEvent(new CustomEvent('retry', { bubbles: true, composed: true }))}>Retry</button>
-              <button type="button" @click=${() => this.dispatchEvent(new CustomEvent('discard', { bubbles: true, composed: true }))}>Discard</button>
+              <button type="button" @click=${() => this.dispatchEvent(new MessageActionEvent('retry'))}>Retry</button>
+              <button type="button" @click=${() => this.dispatchEvent(new MessageActionEvent('discard'))}>Discard</button>
             </div>`
           : nothing}
       </article>

@@ -7,6 +7,7 @@ import { customElement, property, query } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { StoredMessage } from '../../../src/shared/api.ts';
 import { StoreController } from '../state/store-controller.ts';
+import type { MessageActionEvent } from './events.ts';
 import './message-bubble.ts';
 import { sharedStyles } from './shared-styles.ts';
 
@@ -72,7 +73,7 @@ export class MessageView extends LitElement {
           (p) => p.ref,
           (p, i) => html`<message-bubble .author=${store.session?.user.username ?? ''} .text=${p.text} .ts=${p.ts} own pending
             ?continued=${i > 0 || prev?.sender === me} .error=${p.error ?? ''}
-            @retry=${() => store.retry(p.ref)} @discard=${() => store.retry(p.ref, true)}></message-bubble>`,
+            @chat-message-action=${(e: MessageActionEvent) => store.retry(p.ref, e.action === 'discard')}></message-bubble>`,
         )}
       </div>
     `;
