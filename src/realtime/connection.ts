@@ -15,6 +15,7 @@ import type { Store } from '../store/types.ts';
 import type { Config } from '../config/schema.ts';
 import { frameText } from './frame.ts';
 import { handleFrame } from './handlers.ts';
+import { monotonicMs } from './clock.ts';
 
 /** Compiled once per process: validating a frame is a plain function call. */
 const clientFrameCheck = TypeCompiler.Compile(ClientFrame);
@@ -33,6 +34,8 @@ const kPeer = Symbol('chatroom.peer');
 /** What every connection shares (one object per server, not per connection). */
 export interface ConnectionContext {
   hub: Hub;
+  /** Frees the per-address connection slot this socket took before the upgrade. */
+  releaseAddress: (key: string) => void;
   store: Store;
   limits: Config['limits'];
   /** ms since the Unix epoch, for message timestamps. */
@@ -45,22 +48,26 @@ export interface Identity {
   userId: string;
   username: string;
   sessionHash: string;
+  /** The per-address slot key (AddressLimit), released when this socket closes. */
+  addressKey: string;
 }
 
 let nextPeerId = 0;
 
 /** A `Peer` backed by a `ws` WebSocket. Create it synchronously in the upgrade handler. */
 export class SocketPeer implements Peer {
-  readonly id: string;
+  readonly id: number;
   readonly userId: string;
   readonly username: string;
   readonly sessionHash: string;
   readonly ctx: ConnectionContext;
   private readonly ws: WebSocket;
+  private addressKey: string | null;
   private closed = false;
-  /** Token bucket (frames); goes negative while a client floods. */
-  private tokens: number;
-  /** performance.now() of the last refill, ms. */
+  // Numbers below are kept as small integers (no heap allocation per field, unlike doubles).
+  /** Token bucket in milli-frames; goes negative while a client floods. */
+  private milliTokens: number;
+  /** Whole ms on the monotonic clock of the last refill. */
   private refilledAt: number;
   private queued = 0;
   private tail: Promise<void> | null = null;
@@ -71,17 +78,19 @@ export class SocketPeer implements Peer {
   lastTypingAt = 0;
 
   constructor(ws: WebSocket, who: Identity, ctx: ConnectionContext) {
-    this.id = String(++nextPeerId);
+    this.id = ++nextPeerId;
     this.userId = who.userId;
     this.username = who.username;
     this.sessionHash = who.sessionHash;
+    this.addressKey = who.addressKey;
     this.ctx = ctx;
     this.ws = ws;
-    this.tokens = ctx.limits.messagesPerSecond * 2;
-    this.refilledAt = performance.now();
+    this.milliTokens = ctx.limits.messagesPerSecond * 2 * 1000;
+    this.refilledAt = monotonicMs();
     (ws as unknown as Record<symbol, SocketPeer>)[kPeer] = this;
     ws.on('message', onSocketMessage);
     ws.on('close', onSocketClose);
+    ws.on('error', onWebSocketError);
     ctx.hub.connect(this);
   }
 
@@ -186,6 +195,8 @@ export class SocketPeer implements Peer {
     this.closed = true;
     this.replays = null;
     this.ctx.hub.disconnect(this);
+    if (this.addressKey !== null) this.ctx.releaseAddress(this.addressKey);
+    this.addressKey = null;
   }
 
   /** Writes one complete frame: straight to the TCP socket when ws has nothing queued. */
@@ -208,13 +219,14 @@ export class SocketPeer implements Peer {
   /** Token bucket: `messagesPerSecond` sustained, bursts of 2×; a flood past another 2× closes 4008. */
   private takeToken(): boolean {
     const rate = this.ctx.limits.messagesPerSecond;
-    const burst = rate * 2;
-    const now = performance.now();
-    this.tokens = Math.min(burst, this.tokens + ((now - this.refilledAt) / 1000) * rate);
+    const burst = rate * 2000;
+    const now = monotonicMs();
+    // rate frames/s is exactly rate milli-frames per ms.
+    this.milliTokens = Math.min(burst, this.milliTokens + (now - this.refilledAt) * rate);
     this.refilledAt = now;
-    this.tokens -= 1;
-    if (this.tokens >= 0) return true;
-    if (this.tokens <= -burst) {
+    this.milliTokens -= 1000;
+    if (this.milliTokens >= 0) return true;
+    if (this.milliTokens <= -burst) {
       this.ctx.event('ws.rate_limited_close');
       this.close(CloseCode.rateLimited, 'rate limited');
     } else {
@@ -244,4 +256,9 @@ function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): voi
 
 function onSocketClose(this: WebSocket): void {
   (this as unknown as Record<symbol, SocketPeer>)[kPeer].closedBySocket();
+}
+
+/** A protocol or socket error: nothing in it may be logged, and the connection is beyond use. */
+export function onWebSocketError(this: WebSocket): void {
+  this.terminate();
 }

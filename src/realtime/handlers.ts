@@ -6,6 +6,7 @@
 import type { ClientFrame, MessageFrame } from '../shared/protocol.ts';
 import { toBase64 } from '../shared/base64.ts';
 import type { SocketPeer } from './connection.ts';
+import { monotonicMs } from './clock.ts';
 
 /** Messages read from the store per replay page. */
 const REPLAY_PAGE = 256;
@@ -105,7 +106,7 @@ function typing(peer: SocketPeer, frame: Frame<'typing'>): void {
   const { hub } = peer.ctx;
   // Subscription implies access (revoke drops it), so typing needs no database read.
   if (!hub.isSubscribed(peer, frame.conv)) return peer.sendError('NOT_FOUND', { conv: frame.conv });
-  const at = performance.now();
+  const at = monotonicMs();
   if (peer.lastTypingConv === frame.conv && at - peer.lastTypingAt < TYPING_INTERVAL_MS) return;
   peer.lastTypingConv = frame.conv;
   peer.lastTypingAt = at;

@@ -30,11 +30,24 @@ export function createHub(options: HubOptions = {}): Hub {
   return new InProcessHub(options.presenceFlushMs ?? PRESENCE_FLUSH_MS, options.presenceMaxPeers ?? PRESENCE_MAX_PEERS);
 }
 
+/** The subscribers of one conversation; `id` is the one shared copy of the conversation id. */
+class ConversationPeers extends Set<Peer> {
+  constructor(readonly id: string) {
+    super();
+  }
+}
+
+/**
+ * Most users have one socket and most sockets one subscription, so a single value is stored
+ * inline and a Set (or array) is made only for the second: it saves ~130 bytes per connection.
+ */
+type OneOrMany<T> = T | Set<T>;
+
 class InProcessHub implements Hub {
-  private readonly subscribers = new Map<string, Set<Peer>>();
-  private readonly peersByUser = new Map<string, Set<Peer>>();
+  private readonly subscribers = new Map<string, ConversationPeers>();
+  private readonly peersByUser = new Map<string, OneOrMany<Peer>>();
   /** Conversations each peer is subscribed to; an entry exists only once it subscribes. */
-  private readonly subscriptions = new Map<Peer, Set<string>>();
+  private readonly subscriptions = new Map<Peer, string | string[]>();
   private peerCount = 0;
   /** Users whose online state changed since the last flush. */
   private readonly presenceChanged = new Set<string>();
@@ -48,78 +61,98 @@ class InProcessHub implements Hub {
   ) {}
 
   connect(peer: Peer): void {
-    const peers = this.peersByUser.get(peer.userId);
-    if (peers) {
-      if (!peers.has(peer)) this.peerCount++;
-      peers.add(peer);
-      return;
+    const current = this.peersByUser.get(peer.userId);
+    if (current === undefined) {
+      this.peersByUser.set(peer.userId, peer);
+      this.peerCount++;
+      this.presenceChange(peer.userId);
+    } else if (current instanceof Set) {
+      if (!current.has(peer)) this.peerCount++;
+      current.add(peer);
+    } else if (current !== peer) {
+      this.peersByUser.set(peer.userId, new Set([current, peer]));
+      this.peerCount++;
     }
-    this.peerCount++;
-    this.peersByUser.set(peer.userId, new Set([peer]));
-    this.presenceChange(peer.userId);
   }
 
   disconnect(peer: Peer): void {
     const convs = this.subscriptions.get(peer);
-    if (convs) {
-      for (const convId of convs) this.removeSubscriber(convId, peer);
+    if (convs !== undefined) {
+      if (typeof convs === 'string') this.removeSubscriber(convs, peer);
+      else for (const convId of convs) this.removeSubscriber(convId, peer);
       this.subscriptions.delete(peer);
     }
-    const peers = this.peersByUser.get(peer.userId);
-    if (!peers || !peers.delete(peer)) return;
+    const current = this.peersByUser.get(peer.userId);
+    if (current === peer) {
+      this.peersByUser.delete(peer.userId);
+    } else if (current instanceof Set && current.delete(peer)) {
+      if (current.size === 1) this.peersByUser.set(peer.userId, current.values().next().value as Peer);
+      this.peerCount--;
+      return;
+    } else {
+      return;
+    }
     this.peerCount--;
-    if (peers.size > 0) return;
-    this.peersByUser.delete(peer.userId);
     this.presenceChange(peer.userId);
   }
 
   subscribe(peer: Peer, convId: string): void {
-    if (!this.peersByUser.get(peer.userId)?.has(peer)) return;
+    if (!this.isConnected(peer)) return;
     let peers = this.subscribers.get(convId);
-    if (!peers) this.subscribers.set(convId, (peers = new Set()));
+    if (!peers) this.subscribers.set(convId, (peers = new ConversationPeers(convId)));
+    if (peers.has(peer)) return;
     peers.add(peer);
-    let convs = this.subscriptions.get(peer);
-    if (!convs) this.subscriptions.set(peer, (convs = new Set()));
-    convs.add(convId);
+    const convs = this.subscriptions.get(peer);
+    if (convs === undefined) this.subscriptions.set(peer, peers.id);
+    else if (typeof convs === 'string') this.subscriptions.set(peer, [convs, peers.id]);
+    else convs.push(peers.id);
   }
 
   unsubscribe(peer: Peer, convId: string): void {
-    this.removeSubscriber(convId, peer);
+    if (!this.removeSubscriber(convId, peer)) return;
     const convs = this.subscriptions.get(peer);
-    if (!convs) return;
-    convs.delete(convId);
-    if (convs.size === 0) this.subscriptions.delete(peer);
+    if (convs === undefined) return;
+    if (typeof convs === 'string') {
+      this.subscriptions.delete(peer);
+      return;
+    }
+    const rest = convs.filter((c) => c !== convId);
+    this.subscriptions.set(peer, rest.length === 1 ? rest[0] : rest);
   }
 
   isSubscribed(peer: Peer, convId: string): boolean {
     return this.subscribers.get(convId)?.has(peer) ?? false;
   }
 
-  publish(convId: string, frame: ServerFrame, exceptPeerId?: string, exceptUserId?: string): void {
+  publish(convId: string, frame: ServerFrame, exceptPeerId?: number, exceptUserId?: string): void {
     const peers = this.subscribers.get(convId);
-    if (!peers || peers.size === 0) return;
+    if (!peers) return;
     const prepared = prepareFrame(frame);
-    // Copy first: a delivery may close a slow peer, which unsubscribes it while we iterate.
-    for (const peer of [...peers]) {
+    // Iterating a Set while a delivery closes (and so removes) a slow peer is safe in JS.
+    for (const peer of peers) {
       if (peer.id === exceptPeerId || peer.userId === exceptUserId) continue;
       peer.deliver(prepared);
     }
   }
 
-  notifyUsers(userIds: Iterable<string>, frame: ServerFrame, exceptPeerId?: string): void {
+  notifyUsers(userIds: Iterable<string>, frame: ServerFrame, exceptPeerId?: number): void {
     let prepared: OutboundFrame | null = null;
     for (const userId of userIds) {
       const peers = this.peersByUser.get(userId);
-      if (!peers) continue;
+      if (peers === undefined) continue;
       prepared ??= prepareFrame(frame);
-      for (const peer of [...peers]) if (peer.id !== exceptPeerId) peer.deliver(prepared);
+      if (peers instanceof Set) {
+        for (const peer of peers) if (peer.id !== exceptPeerId) peer.deliver(prepared);
+      } else if (peers.id !== exceptPeerId) {
+        peers.deliver(prepared);
+      }
     }
   }
 
   revoke(convId: string, userId: string): void {
     const peers = this.peersByUser.get(userId);
-    if (!peers) return;
-    for (const peer of peers) this.unsubscribe(peer, convId);
+    if (peers === undefined) return;
+    for (const peer of peers instanceof Set ? [...peers] : [peers]) this.unsubscribe(peer, convId);
     this.notifyUsers([userId], { t: 'conversations', removed: convId });
   }
 
@@ -186,16 +219,26 @@ class InProcessHub implements Hub {
     this.presenceTimer.unref();
   }
 
+  private isConnected(peer: Peer): boolean {
+    const current = this.peersByUser.get(peer.userId);
+    return current === peer || (current instanceof Set && current.has(peer));
+  }
+
+  /** A snapshot, so callers may disconnect peers while they loop. */
   private allPeers(): Peer[] {
     const all: Peer[] = [];
-    for (const peers of this.peersByUser.values()) for (const peer of peers) all.push(peer);
+    for (const peers of this.peersByUser.values()) {
+      if (peers instanceof Set) for (const peer of peers) all.push(peer);
+      else all.push(peers);
+    }
     return all;
   }
 
-  private removeSubscriber(convId: string, peer: Peer): void {
+  /** False when the peer was not subscribed. */
+  private removeSubscriber(convId: string, peer: Peer): boolean {
     const peers = this.subscribers.get(convId);
-    if (!peers) return;
-    peers.delete(peer);
+    if (!peers || !peers.delete(peer)) return false;
     if (peers.size === 0) this.subscribers.delete(convId);
+    return true;
   }
 }

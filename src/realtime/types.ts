@@ -25,7 +25,8 @@ export interface OutboundFrame {
 
 /** One connected socket, as the hub sees it. */
 export interface Peer {
-  readonly id: string;
+  /** Unique in this process (a small integer, so it costs no allocation). */
+  readonly id: number;
   readonly userId: string;
   /** SHA-256 hash of the session token, so sign-out can close exactly that session's sockets. */
   readonly sessionHash: string;
@@ -47,9 +48,9 @@ export interface Hub {
    * Prepares the frame once and writes it to every peer subscribed to the conversation, except
    * the peer `exceptPeerId` and every peer of the user `exceptUserId`.
    */
-  publish(convId: string, frame: ServerFrame, exceptPeerId?: string, exceptUserId?: string): void;
+  publish(convId: string, frame: ServerFrame, exceptPeerId?: number, exceptUserId?: string): void;
   /** Sends a frame to every peer of these users (e.g. `conversations` changes, `read` sync). */
-  notifyUsers(userIds: Iterable<string>, frame: ServerFrame, exceptPeerId?: string): void;
+  notifyUsers(userIds: Iterable<string>, frame: ServerFrame, exceptPeerId?: number): void;
   /** The user lost access: drop their subscriptions to it and tell their peers. */
   revoke(convId: string, userId: string): void;
   /** Closes every socket of these sessions (sign-out). */

@@ -9,7 +9,7 @@ import type { ServerFrame } from '../../src/shared/protocol.ts';
 
 class FakePeer implements Peer {
   static count = 0;
-  readonly id = `p${++FakePeer.count}`;
+  readonly id = ++FakePeer.count;
   readonly received: OutboundFrame[] = [];
   closedWith: { code: number; reason: string } | null = null;
   constructor(

@@ -8,7 +8,9 @@ import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import { CloseCode } from '../../shared/protocol.ts';
 import { ErrorCodes, type ErrorCode } from '../../shared/errors.ts';
-import { SocketPeer, type ConnectionContext } from '../../realtime/connection.ts';
+import type { Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { SocketPeer, onWebSocketError, type ConnectionContext } from '../../realtime/connection.ts';
 import { AddressLimit } from '../../realtime/address-limit.ts';
 import { configuredOrigins, isAllowedOrigin } from '../origin.ts';
 
@@ -20,8 +22,18 @@ export const wsRoutes: FastifyPluginAsync = async (app) => {
   const { config, hub, store, log, now } = app.deps;
   const origins = configuredOrigins(config);
   const addresses = new AddressLimit(config.limits.connectionsPerIp);
+  /** Slot keys of upgrades in flight, until SocketPeer takes them over. */
+  const pendingSlots = new WeakMap<Socket, string>();
+  /** Frees the slot of an upgrade that never became a connection (one shared listener). */
+  function releasePendingSlot(this: Socket): void {
+    const key = pendingSlots.get(this);
+    if (key === undefined) return;
+    pendingSlots.delete(this);
+    addresses.release(key);
+  }
   const ctx: ConnectionContext = {
     hub,
+    releaseAddress: (key) => addresses.release(key),
     store,
     limits: config.limits,
     now,
@@ -61,20 +73,48 @@ export const wsRoutes: FastifyPluginAsync = async (app) => {
         if (!request.auth) return refuse(reply, 'UNAUTHENTICATED');
         const key = addresses.keyOf(request.ip);
         if (!addresses.acquire(key)) return refuse(reply, 'TOO_MANY_CONNECTIONS');
-        // The raw TCP socket closes exactly once however the upgrade or the WebSocket ends.
-        request.raw.socket.once('close', () => addresses.release(key));
+        pendingSlots.set(request.raw.socket, key);
+        request.raw.socket.on('close', releasePendingSlot);
       },
     },
     (socket: WebSocket, request: FastifyRequest) => {
+      const raw = request.raw.socket;
+      const addressKey = pendingSlots.get(raw);
       const auth = request.auth;
-      if (!auth) {
+      if (!auth || addressKey === undefined) {
         socket.close(CloseCode.signedOut, 'signed out');
         return;
       }
-      new SocketPeer(socket, { userId: auth.userId, username: auth.username, sessionHash: auth.sessionHash }, ctx);
+      // From here the peer owns the slot and frees it on close.
+      pendingSlots.delete(raw);
+      raw.off('close', releasePendingSlot);
+      new SocketPeer(socket, { userId: auth.userId, username: auth.username, sessionHash: auth.sessionHash, addressKey }, ctx);
+      releaseUpgradeRequest(socket, request);
     },
   );
 };
+
+/**
+ * Lets the upgrade's request, reply and fake HTTP response be garbage-collected: left alone, the
+ * raw socket keeps the response (and through it both) for the connection's lifetime, which made
+ * the heap per idle connection 2.5× raw ws. SocketPeer has already attached its own error listener.
+ */
+function releaseUpgradeRequest(socket: WebSocket, request: FastifyRequest): void {
+  const raw = request.raw.socket as Socket & { _httpMessage?: ServerResponse | null; _peername?: unknown };
+  raw._httpMessage?.detachSocket(raw);
+  // request.ip cached {address, family, port} on the socket; we keep no address.
+  if (raw._peername) raw._peername = undefined;
+  // The HTTP server's idle timeout (connectionTimeout) was cleared by ws (setTimeout(0)), but Node
+  // keeps the destroyed Timeout and its bound callback on the socket: ~170 bytes per connection.
+  const record = raw as unknown as Record<symbol, { _destroyed?: boolean } | null>;
+  for (const symbol of Object.getOwnPropertySymbols(raw)) {
+    if (symbol.description === 'timeout' && record[symbol]?._destroyed === true) record[symbol] = null;
+  }
+  // @fastify/websocket's error listener closes over request and reply; ours needs neither.
+  for (const listener of socket.listeners('error')) {
+    if (listener !== onWebSocketError) socket.off('error', listener as (err: Error) => void);
+  }
+}
 
 function refuse(reply: FastifyReply, code: ErrorCode): FastifyReply {
   return reply.code(ErrorCodes[code].status).send({ error: { code, message: ErrorCodes[code].message } });
