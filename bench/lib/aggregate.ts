@@ -179,7 +179,11 @@ export function summarize(records: RunRecord[], idleStage: number): Summary {
 
   const targets = TARGETS.map((t): TargetCheck => {
     const value = t.name.startsWith('project.') ? figures.project[t.name.slice('project.'.length)] : ratios[t.name];
-    return { ...t, value: value ?? null, pass: value === undefined ? null : value <= t.limit };
+    if (value !== undefined) return { ...t, value, pass: value <= t.limit };
+    // No figure: a project run that failed (e.g. could not connect every client in time) is a miss.
+    const mode = t.name.replace(/^project\./, '').split('.')[0];
+    const failed = records.find((r) => r.mode === mode && r.target === 'project' && r.error);
+    return failed ? { ...t, value: null, pass: false, why: `${t.why}; project run failed: ${failed.error}` } : { ...t, value: null, pass: null };
   });
   return { figures, ratios, targets, pairedReps };
 }
