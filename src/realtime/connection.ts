@@ -16,6 +16,7 @@ import type { Config } from '../config/schema.ts';
 import { frameText } from './frame.ts';
 import { handleFrame } from './handlers.ts';
 import { monotonicMs } from './clock.ts';
+import type { ReadPositions } from './read-positions.ts';
 
 /** Compiled once per process: validating a frame is a plain function call. */
 const clientFrameCheck = TypeCompiler.Compile(ClientFrame);
@@ -34,6 +35,8 @@ const kPeer = Symbol('chatroom.peer');
 /** What every connection shares (one object per server, not per connection). */
 export interface ConnectionContext {
   hub: Hub;
+  /** The sender's own read position after each send, coalesced per event-loop turn. */
+  readPositions: ReadPositions;
   /** Frees the per-address connection slot this socket took before the upgrade. */
   releaseAddress: (key: string) => void;
   store: Store;

@@ -99,7 +99,7 @@ async function send(peer: SocketPeer, frame: Frame<'send'>): Promise<void> {
     { t: 'msg', conv, seq: record.seq, sender: peer.userId, senderName: peer.username, ts: record.ts, body },
     peer.id,
   );
-  store.setLastRead(peer.userId, conv, record.seq).catch(() => peer.ctx.event('ws.set_last_read_failed'));
+  peer.ctx.readPositions.advance(peer.userId, conv, record.seq);
 }
 
 function typing(peer: SocketPeer, frame: Frame<'typing'>): void {
