@@ -1,5 +1,5 @@
 /** Account routes: salt lookup, sign-up, sign-in, sign-out, the current user and instance info. */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthParamsRequest, LoginRequest, RegisterRequest, type InstanceInfo, type Session } from '../../shared/api.ts';
 import type { User } from '../../store/types.ts';
 import { CloseCode } from '../../shared/protocol.ts';
@@ -15,6 +15,13 @@ export const authRoutes: FastifyPluginAsync<{ limiters: AuthLimiters }> = async 
     user: { id: user.id, username: user.username, role: user.role },
     instance: instanceInfo(),
   });
+  /** New session on this reply; the one the request came with is deleted and its sockets closed. */
+  const signIn = async (request: FastifyRequest, reply: FastifyReply, userId: string): Promise<void> => {
+    const previous = cookieTokenHash(request);
+    await startSession(deps.store, request, reply, userId, deps.now());
+    if (previous) deps.hub.closeSessions([previous], CloseCode.signedOut, 'signed out');
+  };
+
   app.post<{ Body: { username: string } }>('/api/auth/params', { schema: { body: AuthParamsRequest } }, async (request) => {
     enforce(limiters.params, request);
     return authParams(deps, request.body.username);
@@ -23,16 +30,14 @@ export const authRoutes: FastifyPluginAsync<{ limiters: AuthLimiters }> = async 
   app.post<{ Body: RegisterRequest }>('/api/auth/register', { schema: { body: RegisterRequest } }, async (request, reply) => {
     enforce(limiters.register, request);
     const user = await registerAccount(deps, request.body);
-    await startSession(deps.store, request, reply, user.id, deps.now());
+    await signIn(request, reply, user.id);
     return reply.code(201).send(session(user));
   });
 
   app.post<{ Body: LoginRequest }>('/api/auth/login', { schema: { body: LoginRequest } }, async (request, reply) => {
     enforce(limiters.login, request);
     const user = await verifyLogin(deps, request.body.username, request.body.loginKey);
-    const previous = cookieTokenHash(request);
-    await startSession(deps.store, request, reply, user.id, deps.now());
-    if (previous) deps.hub.closeSessions([previous], CloseCode.signedOut, 'signed out');
+    await signIn(request, reply, user.id);
     return session(user);
   });
 
