@@ -327,6 +327,26 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
         }));
     });
 
+    describe('unknown ids', () => {
+      it('writes that name an unknown user, server or conversation fail with NOT_FOUND and change nothing', () =>
+        withStore(async (s) => {
+          const a = await user(s);
+          const { server, general } = await s.createServer({ name: 'Home', ownerId: a.id });
+          await assert.rejects(s.addServerMember('no-such-server', a.id), { code: 'NOT_FOUND' });
+          await assert.rejects(s.addServerMember(server.id, 'no-such-user'), { code: 'NOT_FOUND' });
+          await assert.rejects(s.createChannel({ serverId: 'no-such-server', name: 'x', createdBy: a.id }), { code: 'NOT_FOUND' });
+          await assert.rejects(s.createGroup({ name: 'g', createdBy: a.id, memberIds: ['no-such-user'] }), { code: 'NOT_FOUND' });
+          assert.deepEqual(await s.listDirectConversationsOf(a.id), [], 'the failed group was rolled back');
+          await assert.rejects(s.getOrCreateDm(a.id, 'no-such-user'), { code: 'NOT_FOUND' });
+          await assert.rejects(s.createSession({ tokenHash: hash(), userId: 'no-such-user', createdAt: 0, expiresAt: Date.now() + HOUR }), { code: 'NOT_FOUND' });
+          await assert.rejects(s.setLastRead(a.id, 'no-such-conv', 1), { code: 'NOT_FOUND' });
+          await assert.rejects(s.appendMessage({ convId: 'no-such-conv', senderId: a.id, ts: 1, body: new Uint8Array(1) }), { code: 'NOT_FOUND' });
+          assert.deepEqual((await s.listServerMembers(server.id)).map((m) => m.user.id), [a.id]);
+          assert.equal((await s.listChannels(server.id)).length, 1);
+          assert.equal((await s.getConversation(general.id))?.head, 0);
+        }));
+    });
+
     describe('access', () => {
       it('channel: server members see it with their role; non-members, removed and banned users do not', () =>
         withStore(async (s) => {

@@ -164,10 +164,11 @@ describe('SQLite store specifics', () => {
     assert.equal(next.seq, 1);
   });
 
-  it('close() commits appends still queued', async (t) => {
+  it('close() commits appends still queued, and closing twice is harmless', async (t) => {
     const f = fixture(t);
     const { store, alice, general } = await seeded(f.dataPath);
     const pending = Array.from({ length: 10 }, (_, i) => store.appendMessage({ convId: general.id, senderId: alice.id, ts: i, body: new Uint8Array([i]) }));
+    await Promise.all([store.close(), store.close()]);
     await store.close();
     assert.deepEqual((await Promise.all(pending)).map((m) => m.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     await assert.rejects(store.appendMessage({ convId: general.id, senderId: alice.id, ts: 1, body: new Uint8Array([1]) }));
@@ -232,6 +233,26 @@ describe('SQLite store specifics', () => {
     assert.ok((await after).log < c.log / 4, 'the next commit restarted the WAL from the beginning');
     assert.equal((await sized.messagesAfter(timed.general.id, 1, 1)).length, 1);
     assert.equal((await sized.getConversation(timed.general.id))?.head, appends.length + 2);
+  });
+
+  it('a checkpoint worker that dies is restarted, and after repeated deaths SQLite checkpoints on the main connection', async (t) => {
+    const f = fixture(t);
+    const { store, alice, general } = await seeded(f.dataPath);
+    t.after(() => store.close());
+    // Reaching into the private worker is the only way to simulate its crash.
+    const checkpointer = (store as unknown as { checkpointer: { worker: { terminate(): Promise<number> } } }).checkpointer;
+    await checkpointer.worker.terminate();
+    await store.appendMessage({ convId: general.id, senderId: alice.id, ts: 1, body: new Uint8Array([1]) });
+    const before = store.stats().checkpoints;
+    await store.checkpoint('TRUNCATE');
+    assert.equal(store.stats().checkpoints, before + 1);
+    assert.equal(readAll(`${f.file}-wal`).length, 0, 'the restarted worker truncated the WAL');
+    assert.equal(store.settings().walAutocheckpoint, 0);
+    for (let i = 0; i < 3; i++) await checkpointer.worker.terminate();
+    assert.equal(store.settings().walAutocheckpoint, 1000, 'fell back to SQLite checkpointing after the commit');
+    await store.appendMessage({ convId: general.id, senderId: alice.id, ts: 2, body: new Uint8Array([2]) });
+    await store.checkpoint('TRUNCATE');
+    assert.equal(readAll(`${f.file}-wal`).length, 0, 'explicit checkpoints run on the main connection');
   });
 
   it('a second connection (the CLI) can write while the server holds the store open', async (t) => {

@@ -38,11 +38,17 @@ export interface CheckpointerOptions {
   pollMs?: number;
 }
 
-/** How the checkpointer holds commits back while it catches up. */
-export interface CommitGate {
+/** What the checkpointer needs from the store. */
+export interface CheckpointHost {
+  /** Holds group commit back while the worker catches up. */
   pause(): void;
   resume(): void;
+  /** The worker keeps failing: let SQLite checkpoint on the main connection instead (stalls, but a bounded WAL). */
+  fallBack(): void;
 }
+
+/** Times a worker that died on its own is started again before the host falls back. */
+const MAX_RESPAWNS = 3;
 
 /** Longest the main thread keeps commits paused for the worker, ms; past it, commits go on. */
 const MAX_PAUSE_MS = 500;
@@ -122,7 +128,9 @@ interface Waiter {
 
 /** Owns the checkpoint worker for one database file. */
 export class Checkpointer {
-  private readonly worker: Worker;
+  private worker!: Worker;
+  private respawns = 0;
+  private readonly workerData: Record<string, unknown>;
   private readonly waiters = new Map<number, Waiter>();
   private periodicWaiters: Array<{ match: (r: CheckpointResult) => boolean; resolve: (r: CheckpointResult) => void }> = [];
   private nextId = 1;
@@ -130,43 +138,51 @@ export class Checkpointer {
   private stopping = false;
   private pauseTimer: NodeJS.Timeout | null = null;
   private readonly commits = new Int32Array(new SharedArrayBuffer(4));
-  private readonly exitPromise: Promise<void>;
+  private exitPromise!: Promise<void>;
   /** Checkpoints the worker has run (periodic and requested), for tests. */
   count = 0;
 
   constructor(
     file: string,
-    private readonly gate: CommitGate,
+    private readonly host: CheckpointHost,
     opts: CheckpointerOptions = {},
   ) {
-    const driverPath = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(workerSource, {
-      eval: true,
-      // No tsx or test flags in the worker: it is plain CommonJS.
-      execArgv: [],
-      workerData: {
-        file,
-        driverPath,
-        commits: this.commits.buffer,
-        intervalMs: opts.intervalMs ?? 30_000,
-        maxWalBytes: opts.maxWalBytes ?? 16 * 1024 * 1024,
-        pollMs: opts.pollMs ?? 250,
-      },
-    });
-    this.worker.on('message', (m: WorkerMessage) => this.onMessage(m));
+    this.workerData = {
+      file,
+      driverPath: createRequire(import.meta.url).resolve('better-sqlite3'),
+      commits: this.commits.buffer,
+      intervalMs: opts.intervalMs ?? 30_000,
+      maxWalBytes: opts.maxWalBytes ?? 16 * 1024 * 1024,
+      pollMs: opts.pollMs ?? 250,
+    };
+    this.spawn();
+  }
+
+  private spawn(): void {
+    // No tsx or test flags in the worker: it is plain CommonJS.
+    const worker = new Worker(workerSource, { eval: true, execArgv: [], workerData: this.workerData });
+    this.worker = worker;
+    this.exited = false;
+    worker.on('message', (m: WorkerMessage) => this.onMessage(m));
     this.exitPromise = new Promise<void>((resolve) => {
-      this.worker.once('exit', () => {
-        this.exited = true;
+      worker.once('exit', () => {
         this.endPause();
         for (const w of this.waiters.values()) w.reject(new Error('the checkpoint worker stopped'));
         this.waiters.clear();
+        if (!this.stopping && this.respawns < MAX_RESPAWNS) {
+          this.respawns++;
+          this.spawn();
+        } else {
+          this.exited = true;
+          if (!this.stopping) this.host.fallBack();
+        }
         resolve();
       });
     });
     // An error ends the worker ('exit' follows); without a listener it would crash the process.
-    this.worker.on('error', () => {});
+    worker.on('error', () => {});
     // Never keeps the process alive on its own (after the listeners: adding one re-refs the port).
-    this.worker.unref();
+    worker.unref();
   }
 
   private onMessage(m: WorkerMessage): void {
@@ -199,7 +215,7 @@ export class Checkpointer {
 
   private beginPause(): void {
     if (this.pauseTimer) return;
-    this.gate.pause();
+    this.host.pause();
     // Queued appends wait on the worker's answer, so it (and this deadline) must hold the loop.
     this.worker.ref();
     // A stuck worker must not stall messages forever.
@@ -210,7 +226,7 @@ export class Checkpointer {
     if (!this.pauseTimer) return;
     clearTimeout(this.pauseTimer);
     this.pauseTimer = null;
-    this.gate.resume();
+    this.host.resume();
     this.releaseRef();
   }
 
@@ -229,14 +245,14 @@ export class Checkpointer {
     if (this.exited) return Promise.reject(new Error('the checkpoint worker stopped'));
     const id = this.nextId++;
     const paused = mode !== 'PASSIVE';
-    if (paused) this.gate.pause();
+    if (paused) this.host.pause();
     return new Promise<CheckpointResult>((resolve, reject) => {
       this.waiters.set(id, { resolve, reject });
       // A pending request must hold the process until it is answered.
       this.worker.ref();
       this.worker.postMessage({ type: 'checkpoint', id, mode });
     }).finally(() => {
-      if (paused) this.gate.resume();
+      if (paused) this.host.resume();
       this.releaseRef();
     });
   }

@@ -38,6 +38,9 @@ import {
 
 /** Rows deleted per purge transaction; the purge yields to the event loop between chunks. */
 const PURGE_CHUNK_ROWS = 2000;
+/** A purge's TRUNCATE checkpoint is tried this often, waiting TRUNCATE_RETRY_MS × attempt between. */
+const TRUNCATE_ATTEMPTS = 4;
+const TRUNCATE_RETRY_MS = 50;
 /** Largest page a history query returns, whatever the caller asks. */
 const MAX_PAGE = 1000;
 
@@ -54,8 +57,22 @@ export interface SqliteStoreStats {
   checkpoints: number;
 }
 
+function sqliteCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null ? (err as { code?: string }).code : undefined;
+}
+
 function isUniqueViolation(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+  return sqliteCode(err) === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/** Runs a write; an id that names no user, server or conversation becomes NOT_FOUND, not a raw SqliteError. */
+function referencing<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (sqliteCode(err) === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new ChatroomError('NOT_FOUND', 'No such user, server or conversation.');
+    throw err;
+  }
 }
 
 function asBuffer(b: Uint8Array): Buffer {
@@ -73,6 +90,7 @@ export class SqliteStore implements Store {
   private readonly checkpointer: Checkpointer;
   private mainThreadCheckpoints = 0;
   private closed = false;
+  private closing: Promise<void> | null = null;
   private purging: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -81,7 +99,18 @@ export class SqliteStore implements Store {
     opts: SqliteStoreOptions = {},
   ) {
     this.committer = new GroupCommitter(db, () => this.checkpointer.noteCommit());
-    this.checkpointer = new Checkpointer(file, this.committer, opts.checkpoints);
+    this.checkpointer = new Checkpointer(
+      file,
+      {
+        pause: () => this.committer.pause(),
+        resume: () => this.committer.resume(),
+        // SQLite's default: checkpoint on the writer after a commit once the WAL passes 1000 pages.
+        fallBack: () => {
+          if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
+        },
+      },
+      opts.checkpoints,
+    );
   }
 
   /** A statement prepared once per SQL text. */
@@ -126,22 +155,38 @@ export class SqliteStore implements Store {
     };
   }
 
-  /** Runs a WAL checkpoint off the event loop (on this thread only if the worker is gone). */
+  /**
+   * Runs a WAL checkpoint off the event loop (on this thread only if the worker is gone). A
+   * TRUNCATE that a reader in another process blocks is retried a few times, ms apart.
+   */
   async checkpoint(mode: CheckpointMode): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const busy = await this.checkpointOnce(mode);
+      if (!busy || mode === 'PASSIVE' || attempt >= TRUNCATE_ATTEMPTS || this.closed) return;
+      await new Promise<void>((resolve) => setTimeout(resolve, TRUNCATE_RETRY_MS * attempt));
+    }
+  }
+
+  /** One checkpoint; true when a lock kept it from finishing. */
+  private async checkpointOnce(mode: CheckpointMode): Promise<boolean> {
     if (this.checkpointer.alive) {
       try {
-        await this.checkpointer.checkpoint(mode);
-        return;
+        return (await this.checkpointer.checkpoint(mode)).busy !== 0;
       } catch (err) {
         if (this.checkpointer.alive) throw err;
       }
     }
-    this.db.pragma(`wal_checkpoint(${mode})`);
+    const [r] = this.db.pragma(`wal_checkpoint(${mode})`) as Array<{ busy: number }>;
     this.mainThreadCheckpoints++;
+    return r.busy !== 0;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     this.closed = true;
     this.committer.flushAll();
     await this.purging.catch(() => {});
@@ -195,7 +240,9 @@ export class SqliteStore implements Store {
   // ---- sessions
 
   async createSession(s: SessionRecord): Promise<void> {
-    this.q('INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(s.tokenHash, s.userId, s.createdAt, s.expiresAt);
+    return referencing(() => {
+      this.q('INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(s.tokenHash, s.userId, s.createdAt, s.expiresAt);
+    });
   }
 
   async getSession(tokenHash: string): Promise<SessionRecord | null> {
@@ -222,9 +269,11 @@ export class SqliteStore implements Store {
   // ---- invites
 
   async createInvite(i: InviteRecord): Promise<void> {
-    this.q(
-      'INSERT INTO invites (token_hash, kind, server_id, created_by, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ).run(i.tokenHash, i.kind, i.serverId, i.createdBy, i.createdAt, i.expiresAt, i.usedAt);
+    return referencing(() => {
+      this.q(
+        'INSERT INTO invites (token_hash, kind, server_id, created_by, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ).run(i.tokenHash, i.kind, i.serverId, i.createdBy, i.createdAt, i.expiresAt, i.usedAt);
+    });
   }
 
   async getUsableInvite(tokenHash: string, now: number): Promise<InviteRecord | null> {
@@ -296,9 +345,11 @@ export class SqliteStore implements Store {
   }
 
   async createChannel(input: { serverId: string; name: string; createdBy: string }): Promise<ConversationRecord> {
-    const c: ConversationRecord = { id: newId(), kind: 'channel', name: input.name, serverId: input.serverId, createdBy: input.createdBy, createdAt: Date.now(), head: 0 };
-    this.insertConversation(c, null);
-    return c;
+    return referencing(() => {
+      const c: ConversationRecord = { id: newId(), kind: 'channel', name: input.name, serverId: input.serverId, createdBy: input.createdBy, createdAt: Date.now(), head: 0 };
+      this.insertConversation(c, null);
+      return c;
+    });
   }
 
   async listChannels(serverId: string): Promise<ConversationRecord[]> {
@@ -307,10 +358,12 @@ export class SqliteStore implements Store {
   }
 
   async addServerMember(serverId: string, userId: string, role: ServerRole = 'member'): Promise<void> {
-    this.db.transaction(() => {
-      if (this.q('SELECT 1 FROM server_bans WHERE server_id = ? AND user_id = ?').get(serverId, userId)) throw new ChatroomError('BANNED');
-      this.q('INSERT INTO server_members (server_id, user_id, role, joined_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(serverId, userId, role, Date.now());
-    }).immediate();
+    return referencing(() => {
+      this.db.transaction(() => {
+        if (this.q('SELECT 1 FROM server_bans WHERE server_id = ? AND user_id = ?').get(serverId, userId)) throw new ChatroomError('BANNED');
+        this.q('INSERT INTO server_members (server_id, user_id, role, joined_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(serverId, userId, role, Date.now());
+      }).immediate();
+    });
   }
 
   async removeServerMember(serverId: string, userId: string): Promise<void> {
@@ -331,15 +384,17 @@ export class SqliteStore implements Store {
   }
 
   async banFromServer(serverId: string, userId: string, bannedBy: string): Promise<void> {
-    this.db.transaction(() => {
-      this.q('DELETE FROM server_members WHERE server_id = ? AND user_id = ?').run(serverId, userId);
-      this.q('INSERT INTO server_bans (server_id, user_id, banned_by, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(
-        serverId,
-        userId,
-        bannedBy,
-        Date.now(),
-      );
-    }).immediate();
+    return referencing(() => {
+      this.db.transaction(() => {
+        this.q('DELETE FROM server_members WHERE server_id = ? AND user_id = ?').run(serverId, userId);
+        this.q('INSERT INTO server_bans (server_id, user_id, banned_by, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(
+          serverId,
+          userId,
+          bannedBy,
+          Date.now(),
+        );
+      }).immediate();
+    });
   }
 
   async unbanFromServer(serverId: string, userId: string): Promise<void> {
@@ -353,13 +408,15 @@ export class SqliteStore implements Store {
   // ---- groups and DMs
 
   async createGroup(input: { name: string; createdBy: string; memberIds: string[] }): Promise<ConversationRecord> {
-    const c: ConversationRecord = { id: newId(), kind: 'group', name: input.name, serverId: null, createdBy: input.createdBy, createdAt: Date.now(), head: 0 };
-    const members = new Set([input.createdBy, ...input.memberIds]);
-    this.db.transaction(() => {
-      this.insertConversation(c, null);
-      for (const userId of members) this.insertConversationMember(c.id, userId, c.createdAt);
-    }).immediate();
-    return c;
+    return referencing(() => {
+      const c: ConversationRecord = { id: newId(), kind: 'group', name: input.name, serverId: null, createdBy: input.createdBy, createdAt: Date.now(), head: 0 };
+      const members = new Set([input.createdBy, ...input.memberIds]);
+      this.db.transaction(() => {
+        this.insertConversation(c, null);
+        for (const userId of members) this.insertConversationMember(c.id, userId, c.createdAt);
+      }).immediate();
+      return c;
+    });
   }
 
   private insertConversationMember(convId: string, userId: string, now: number): void {
@@ -367,24 +424,28 @@ export class SqliteStore implements Store {
   }
 
   async getOrCreateDm(userA: string, userB: string): Promise<ConversationRecord> {
-    const dmKey = [userA, userB].sort().join(' ');
-    return this.db.transaction(() => {
-      const existing = this.q<ConversationRow>(`SELECT ${convCols} FROM conversations c WHERE c.dm_key = ?`).get(dmKey);
-      if (existing) return toConversation(existing);
-      const c: ConversationRecord = { id: newId(), kind: 'dm', name: '', serverId: null, createdBy: userA, createdAt: Date.now(), head: 0 };
-      this.insertConversation(c, dmKey);
-      this.insertConversationMember(c.id, userA, c.createdAt);
-      this.insertConversationMember(c.id, userB, c.createdAt);
-      return c;
-    }).immediate();
+    return referencing(() => {
+      const dmKey = [userA, userB].sort().join(' ');
+      return this.db.transaction(() => {
+        const existing = this.q<ConversationRow>(`SELECT ${convCols} FROM conversations c WHERE c.dm_key = ?`).get(dmKey);
+        if (existing) return toConversation(existing);
+        const c: ConversationRecord = { id: newId(), kind: 'dm', name: '', serverId: null, createdBy: userA, createdAt: Date.now(), head: 0 };
+        this.insertConversation(c, dmKey);
+        this.insertConversationMember(c.id, userA, c.createdAt);
+        this.insertConversationMember(c.id, userB, c.createdAt);
+        return c;
+      }).immediate();
+    });
   }
 
   async addConversationMember(convId: string, userId: string): Promise<void> {
-    const c = this.q<{ kind: string }>('SELECT kind FROM conversations WHERE id = ?').get(convId);
-    if (!c) throw new ChatroomError('NOT_FOUND');
-    // Channel membership is the server's; a DM is always exactly its pair.
-    if (c.kind !== 'group') throw new ChatroomError('BAD_REQUEST', `Members can be added only to a group, not to a ${c.kind}.`);
-    this.insertConversationMember(convId, userId, Date.now());
+    return referencing(() => {
+      const c = this.q<{ kind: string }>('SELECT kind FROM conversations WHERE id = ?').get(convId);
+      if (!c) throw new ChatroomError('NOT_FOUND');
+      // Channel membership is the server's; a DM is always exactly its pair.
+      if (c.kind !== 'group') throw new ChatroomError('BAD_REQUEST', `Members can be added only to a group, not to a ${c.kind}.`);
+      this.insertConversationMember(convId, userId, Date.now());
+    });
   }
 
   async removeConversationMember(convId: string, userId: string): Promise<void> {
@@ -485,11 +546,13 @@ export class SqliteStore implements Store {
   // ---- read state
 
   async setLastRead(userId: string, convId: string, seq: number): Promise<void> {
-    // Never moves back: a slower device reporting an older position must not resurrect unread counts.
-    this.q(
-      `INSERT INTO read_state (user_id, conv_id, last_read_seq) VALUES (?, ?, ?)
-       ON CONFLICT (user_id, conv_id) DO UPDATE SET last_read_seq = max(last_read_seq, excluded.last_read_seq)`,
-    ).run(userId, convId, seq);
+    return referencing(() => {
+      // Never moves back: a slower device reporting an older position must not resurrect unread counts.
+      this.q(
+        `INSERT INTO read_state (user_id, conv_id, last_read_seq) VALUES (?, ?, ?)
+         ON CONFLICT (user_id, conv_id) DO UPDATE SET last_read_seq = max(last_read_seq, excluded.last_read_seq)`,
+      ).run(userId, convId, seq);
+    });
   }
 
   async getLastRead(userId: string, convIds: string[]): Promise<Map<string, number>> {
