@@ -286,15 +286,18 @@ const runDeadline = performance.now() + config.deadlineMs;
 /** What the two SIGUSR2 reports of a step usually take (GC + 20 ms settle, twice), ms. */
 const STATS_ALLOWANCE_MS = 1000;
 
-/** Whether one more step of this plan (quiet gate included) still fits before the deadline. */
-function timeForStep(plan: StepPlan): boolean {
-  return performance.now() + config.quiet.maxWaitMs + plan.stepMs + plan.drainMs + STATS_ALLOWANCE_MS < runDeadline;
+/** Whether `steps` more steps of this plan (quiet gate included) still fit before the deadline. */
+function timeForSteps(plan: StepPlan, steps: number): boolean {
+  return performance.now() + steps * (config.quiet.maxWaitMs + plan.stepMs + plan.drainMs + STATS_ALLOWANCE_MS) < runDeadline;
 }
 
-/** Runs a step; re-runs it once when other tenants took too much CPU, keeping the quieter try. */
-async function runStep(plan: StepPlan): Promise<StepResult> {
+/**
+ * Runs a step; re-runs it once when other tenants took too much CPU, keeping the quieter try —
+ * but only when the retry still leaves time for the `stepsAfter` steps still to come.
+ */
+async function runStep(plan: StepPlan, stepsAfter: number): Promise<StepResult> {
   let best = await runStepOnce(plan);
-  for (let retry = 0; retry < config.quiet.retries && best.otherCpuPct > config.quiet.retryAbovePct && timeForStep(plan); retry++) {
+  for (let retry = 0; retry < config.quiet.retries && best.otherCpuPct > config.quiet.retryAbovePct && timeForSteps(plan, 1 + stepsAfter); retry++) {
     const again = await runStepOnce(plan);
     const attempts = best.attempts + 1;
     if (again.otherCpuPct < best.otherCpuPct) best = again;
@@ -310,11 +313,11 @@ async function runRising(rates: number[], makePlan: (rate: number) => StepPlan, 
   const steps: StepResult[] = [];
   for (const [i, rate] of rates.entries()) {
     const plan = makePlan(rate);
-    if (!timeForStep(plan)) {
+    if (!timeForSteps(plan, 1)) {
       stoppedBy = 'time';
       break;
     }
-    const step = await runStep(plan);
+    const step = await runStep(plan, rates.length - 1 - i);
     steps.push(step);
     const last = i === rates.length - 1;
     if (!last && step.deliveredPct < stop.belowPct) stoppedBy = 'delivery';

@@ -38,7 +38,7 @@ export const FULL: Profile = {
   idle: { stages: [1000, 5000, 10_000], settleMs: 2000 },
   fanout: { rates: [10, 25, 50, 75, 100, 150], stepMs: 5000, drainMs: 3000, ...stopRule },
   rooms: { ratesPerClient: [1, 2], stepMs: 8000, drainMs: 3000, ...stopRule },
-  quiet: { sampleMs: 1000, maxWaitMs: 8000, maxOtherPct: 25, retryAbovePct: 30, retries: 1 },
+  quiet: { sampleMs: 1000, maxWaitMs: 5000, maxOtherPct: 25, retryAbovePct: 30, retries: 1 },
   connectBudgetMs: { idle: 90_000, fanout: 40_000, rooms: 60_000 },
   loadgenTimeoutMs: 170_000,
   serverStartTimeoutMs: 120_000,
