@@ -69,7 +69,9 @@ interface Running {
 
 /** `chatroom start`: resolves once it printed its URLs and /healthz answers 200. */
 async function startServer(dir: string, port: number): Promise<Running> {
-  const child = spawn(process.execPath, [cli, 'start', '--dir', dir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  // No HTTP→HTTPS redirect listener: it would take the fixed port 8080 that parallel tests share.
+  const env = { ...process.env, CHATROOM_HTTP_PORT: '0' };
+  const child = spawn(process.execPath, [cli, 'start', '--dir', dir], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
@@ -86,9 +88,16 @@ async function startServer(dir: string, port: number): Promise<Running> {
     void exited.then((code) => reject(new Error(`chatroom start exited ${code} before serving\n${out}\n${err}`)));
   });
   assert.equal(await healthz(port), 200, '/healthz after start');
+  let stopping = false;
+  child.stdout!.on('data', (d) => (out += d));
+  // A crash mid-test would otherwise only show up as browser timeouts.
+  void exited.then((code) => {
+    if (!stopping) console.error(`chatroom start exited unexpectedly (${code})\n${out}\n${err}`);
+  });
   return {
     child,
     async stop() {
+      stopping = true;
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;
     },
@@ -131,7 +140,7 @@ test('two people set up, invite, chat, reload and outlive a restart', { skip: ch
   });
   const port = await freePort();
 
-  const initOut = await runCli(['init', '--yes', '--dir', dir, '--port', String(port), '--host', '127.0.0.1', '--tls', 'self-signed', '--name', 'Test chat']);
+  const initOut = await runCli(['init', '--yes', '--dir', dir, '--port', String(port), '--host', '127.0.0.1', '--tls', 'self-signed', '--name', 'Test chat', '--no-upnp']);
   const setupLine = /Admin setup link:\s*(\S+)/.exec(initOut);
   assert.ok(setupLine, `init prints "Admin setup link: <url>"\n${initOut}`);
   const setupLink = loopback(setupLine[1], port);
