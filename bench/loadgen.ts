@@ -268,7 +268,8 @@ async function runStepOnce(plan: StepPlan): Promise<StepResult> {
     loopDelayMaxMs: Math.round(report.loop.maxMs * 100) / 100,
     loopDelayP99Ms: Math.round(report.loop.p99Ms * 100) / 100,
     drainMs,
-    serverCounters: Object.fromEntries(Object.entries(report.counters).map(([k, v]) => [k, v - (startReport.counters[k] ?? 0)])),
+    // Running totals become per-step deltas; running maxima (`max…`) are reported as they stand.
+    serverCounters: Object.fromEntries(Object.entries(report.counters).map(([k, v]) => [k, k.startsWith('max') ? v : v - (startReport.counters[k] ?? 0)])),
     lateFrames,
     selfEchoes,
     quietWaitMs: quiet.waitedMs,

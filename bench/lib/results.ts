@@ -71,7 +71,7 @@ export interface StepResult {
   loopDelayMaxMs: number;
   loopDelayP99Ms: number;
   drainMs: number;
-  /** Change in the server's counters over the step (project: group-commit transactions, messages, checkpoints). */
+  /** Change in the server's counters over the step (project: group-commit transactions, messages, checkpoints); `max…` counters are the running maximum since the server started. */
   serverCounters: Record<string, number>;
   lateFrames: number;
   /** `msg` frames a sender got back for its own message (not deliveries). */
