@@ -27,8 +27,6 @@ const OPEN = 1;
 const SENDER_IDLE = 0;
 /** Frames accepted but not yet handled, per connection, beyond the rate limit's burst, before new ones are refused. */
 const QUEUE_SLACK_FRAMES = 64;
-/** Live frames buffered while a `sub` replays history; past this the reader is too slow. */
-export const MAX_REPLAY_BUFFER = 10_000;
 
 const kPeer = Symbol('chatroom.peer');
 
@@ -57,6 +55,12 @@ export interface Identity {
 
 let nextPeerId = 0;
 
+interface HeldFrames {
+  frames: OutboundFrame[];
+  /** Sum of the frames' wire sizes, bytes. */
+  bytes: number;
+}
+
 /** A `Peer` backed by a `ws` WebSocket. Create it synchronously in the upgrade handler. */
 export class SocketPeer implements Peer {
   readonly id: number;
@@ -75,7 +79,7 @@ export class SocketPeer implements Peer {
   private queued = 0;
   private tail: Promise<void> | null = null;
   /** conv → live msg frames held back while that conversation's history is replayed. */
-  private replays: Map<string, OutboundFrame[]> | null = null;
+  private replays: Map<string, HeldFrames> | null = null;
   /** Typing relays are limited to one per conversation per TYPING_INTERVAL_MS. */
   lastTypingConv = '';
   lastTypingAt = 0;
@@ -105,8 +109,15 @@ export class SocketPeer implements Peer {
     if (frame.conv !== undefined && this.replays !== null) {
       const held = this.replays.get(frame.conv);
       if (held) {
-        if (held.length >= MAX_REPLAY_BUFFER) this.close(CloseCode.slowReader, 'slow reader');
-        else held.push(frame);
+        // Held frames count against the same cap as unsent bytes: a replay that cannot keep up
+        // with live traffic is a slow reader too.
+        held.bytes += frame.wire.length;
+        if (held.bytes + this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
+          this.ctx.event('ws.slow_reader');
+          this.close(CloseCode.slowReader, 'slow reader');
+        } else {
+          held.frames.push(frame);
+        }
         return;
       }
     }
@@ -153,12 +164,12 @@ export class SocketPeer implements Peer {
 
   /** Starts holding live msg frames of `conv`, for the duration of a history replay. */
   holdLive(conv: string): void {
-    (this.replays ??= new Map()).set(conv, []);
+    (this.replays ??= new Map()).set(conv, { frames: [], bytes: 0 });
   }
 
   /** Stops holding and returns what was held for `conv`, ascending by seq. */
   releaseLive(conv: string): OutboundFrame[] {
-    const held = this.replays?.get(conv) ?? [];
+    const held = this.replays?.get(conv)?.frames ?? [];
     this.replays?.delete(conv);
     if (this.replays?.size === 0) this.replays = null;
     return held.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));

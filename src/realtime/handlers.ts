@@ -4,7 +4,6 @@
  * Message bodies are opaque: only their decoded length is computed, never their content.
  */
 import type { ClientFrame, MessageFrame } from '../shared/protocol.ts';
-import { toBase64 } from '../shared/base64.ts';
 import type { SocketPeer } from './connection.ts';
 import { monotonicMs } from './clock.ts';
 
@@ -50,30 +49,29 @@ async function subscribe(peer: SocketPeer, frame: Frame<'sub'>): Promise<void> {
   hub.subscribe(peer, conv);
   let last = frame.since ?? 0;
   const names = new Map<string, string>();
+  // Revoked (kicked, banned) or closed while we awaited: stop sending its history.
+  const stillWanted = (): boolean => peer.isOpen && hub.isSubscribed(peer, conv);
   for (;;) {
     const page = await store.messagesAfter(conv, last, REPLAY_PAGE);
-    // Revoked (kicked, banned) or closed mid-replay: stop sending its history.
-    if (!peer.isOpen || !hub.isSubscribed(peer, conv)) {
-      peer.releaseLive(conv);
-      return;
-    }
+    if (!stillWanted()) return void peer.releaseLive(conv);
     for (const m of page) {
+      // Never queue more than half the slow-reader cap of history: wait for the client to read.
+      if (peer.bufferedAmount > limits.maxBufferedBytes / 2) {
+        await peer.drained();
+        if (!stillWanted()) return void peer.releaseLive(conv);
+      }
       let senderName = names.get(m.senderId);
       if (senderName === undefined) {
         senderName = (await store.getUser(m.senderId))?.username ?? '';
         names.set(m.senderId, senderName);
+        if (!stillWanted()) return void peer.releaseLive(conv);
       }
-      const msg: MessageFrame = { t: 'msg', conv, seq: m.seq, sender: m.senderId, senderName, ts: m.ts, body: toBase64(m.body) };
+      const body = Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength).toString('base64');
+      const msg: MessageFrame = { t: 'msg', conv, seq: m.seq, sender: m.senderId, senderName, ts: m.ts, body };
       peer.send(msg);
       last = m.seq;
     }
     if (page.length < REPLAY_PAGE) break;
-    // Never queue more than half the slow-reader cap of history: wait for the client to read.
-    if (peer.bufferedAmount > limits.maxBufferedBytes / 2) await peer.drained();
-  }
-  if (!peer.isOpen || !hub.isSubscribed(peer, conv)) {
-    peer.releaseLive(conv);
-    return;
   }
   for (const live of peer.releaseLive(conv)) {
     if ((live.seq ?? 0) <= last) continue;

@@ -89,7 +89,8 @@ export class WsClient {
       };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`no matching frame within ${timeoutMs} ms; queued: ${JSON.stringify(this.queue.slice(-5))}`));
+        const recent = this.queue.slice(-5).map((f) => JSON.stringify(f).slice(0, 200));
+        reject(new Error(`no matching frame within ${timeoutMs} ms; last queued: ${recent.join(' ')}`));
       }, timeoutMs);
       this.waiters.push(waiter);
     });
@@ -101,9 +102,9 @@ export class WsClient {
   }
 
   /** Sends `sub` and resolves with every replayed msg and the final `subscribed` (or an error). */
-  async subscribe(conv: string, since?: number): Promise<{ messages: Extract<ServerFrame, { t: 'msg' }>[]; head: number }> {
+  async subscribe(conv: string, since?: number, timeoutMs = 5000): Promise<{ messages: Extract<ServerFrame, { t: 'msg' }>[]; head: number }> {
     this.send(since === undefined ? { t: 'sub', conv } : { t: 'sub', conv, since });
-    const done = await this.next((f) => (f.t === 'subscribed' || f.t === 'error') && f.conv === conv);
+    const done = await this.next((f) => (f.t === 'subscribed' || f.t === 'error') && f.conv === conv, timeoutMs);
     if (done.t === 'error') throw new Error(`sub failed: ${done.code}`);
     const messages: Extract<ServerFrame, { t: 'msg' }>[] = [];
     for (let i = 0; i < this.queue.length; ) {

@@ -119,3 +119,18 @@ test('a reader that stops reading is closed with 4009 once its send buffer passe
   (reader.ws as unknown as { _socket: { resume(): void } })._socket.resume();
   assert.equal((await reader.closed).code, 4009);
 });
+
+test('replaying a history far larger than the send-buffer cap waits for the reader instead of closing it', async (t) => {
+  const server = await startTestServer({ limits: { maxBufferedBytes: 65536 } });
+  t.after(() => server.close());
+  const w = await createWorld(server);
+  const body = Buffer.alloc(60_000, 2);
+  // 150 × 80 KB frames = 12 MB: more than loopback socket buffers absorb, 180× the cap.
+  for (let i = 0; i < 150; i++) await server.store.appendMessage({ convId: w.general, senderId: w.bob.user.id, ts: i, body });
+  const client = await connect(server, w.alice.cookie);
+  t.after(() => client.close());
+  const { messages, head } = await client.subscribe(w.general, undefined, 30_000);
+  assert.equal(head, 150);
+  assert.equal(messages.length, 150);
+  assert.equal(Buffer.from(messages[149].body, 'base64').length, 60_000);
+});
