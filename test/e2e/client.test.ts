@@ -136,6 +136,17 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
     await members.getByText(new RegExp(`${world.bob.user.username}\\s*offline`)).waitFor({ timeout: 5_000 });
   });
 
+  await t.test('keyboard: the skip link is the first stop and lands in the composer', async () => {
+    await pageA.reload();
+    await log(pageA).getByRole('article').first().waitFor();
+    await pageA.keyboard.press('Tab');
+    const skipLink = pageA.getByRole('button', { name: 'Skip to message composer' });
+    assert.equal(await skipLink.evaluate((el) => el.matches(':focus-visible')), true, 'focused, with a visible ring');
+    await pageA.keyboard.press('Enter');
+    const box = pageA.getByRole('textbox', { name: 'Message' });
+    assert.equal(await box.evaluate((el) => el.matches(':focus')), true);
+  });
+
   await t.test('dialogs: keyboard reachable, Escape closes, errors from the API are shown', async () => {
     await pageA.getByRole('button', { name: 'New direct message' }).focus();
     await pageA.keyboard.press('Enter');
