@@ -41,7 +41,7 @@ export const FULL: Profile = {
   quiet: { sampleMs: 1000, maxWaitMs: 5000, maxOtherPct: 25, retryAbovePct: 30, retries: 1 },
   connectBudgetMs: { idle: 90_000, fanout: 40_000, rooms: 60_000 },
   loadgenTimeoutMs: 170_000,
-  serverStartTimeoutMs: 120_000,
+  serverStartTimeoutMs: 240_000,
 };
 
 export const QUICK: Profile = {
