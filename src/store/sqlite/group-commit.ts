@@ -61,11 +61,13 @@ export class GroupCommitter {
   /** Queues one message; resolves with its seq once committed. */
   append(input: { convId: string; senderId: string; ts: number; body: Uint8Array }): Promise<MessageRecord> {
     return new Promise<MessageRecord>((resolve, reject) => {
-      const { convId, senderId, ts, body } = input;
-      if (typeof convId !== 'string' || typeof senderId !== 'string' || !Number.isSafeInteger(ts) || !(body instanceof Uint8Array)) {
-        reject(new ChatroomError('BAD_REQUEST', 'appendMessage needs string ids, an integer ts and a Uint8Array body'));
+      const { convId, senderId, body } = input;
+      if (typeof convId !== 'string' || typeof senderId !== 'string' || !Number.isFinite(input.ts) || !(body instanceof Uint8Array)) {
+        reject(new ChatroomError('BAD_REQUEST', 'appendMessage needs string ids, a finite ts (ms) and a Uint8Array body'));
         return;
       }
+      // Whole milliseconds, as every other timestamp in the store.
+      const ts = Math.trunc(input.ts);
       if (!this.heads.has(convId)) {
         const row = this.loadHead.get(convId);
         if (!row) {

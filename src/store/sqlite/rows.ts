@@ -1,6 +1,7 @@
 /** Row shapes as SQLite returns them, and their mapping to the Store's records. */
-import type { ConversationKind, ConversationRecord, InstanceRole, InviteRecord, MessageRecord, ServerRecord, ServerRole, SessionRecord, User } from '../types.ts';
+import type { ConversationKind, ConversationRecord, InstanceRole, InviteRecord, MessageRecord, ServerRecord, SessionRecord, User } from '../types.ts';
 
+/** Rows as SQLite returns them (snake_case columns). */
 export interface UserRow {
   id: string;
   username: string;
@@ -46,10 +47,12 @@ export interface MessageRow {
   body: Buffer;
 }
 
+/** Column lists for SELECTs, matching the row types above (tables aliased u, s, c). */
 export const userCols = 'u.id, u.username, u.role, u.created_at';
 export const serverCols = 's.id, s.name, s.owner_id, s.created_at, s.is_default';
 export const convCols = 'c.id, c.kind, c.name, c.server_id, c.created_by, c.created_at, c.head';
 
+/** Row → record mappers. */
 export const toUser = (r: UserRow): User => ({ id: r.id, username: r.username, role: r.role, createdAt: r.created_at });
 
 export const toServer = (r: ServerRow): ServerRecord => ({
@@ -95,4 +98,3 @@ export const toMessage = (r: MessageRow): MessageRecord => ({
   body: r.body,
 });
 
-export type { ServerRole };
