@@ -26,6 +26,7 @@ export interface GroupCommitStats {
   maxCommitMs: number;
 }
 
+/** Queues appends and commits them in batches, assigning each conversation's next seq. */
 export class GroupCommitter {
   private queue: Pending[] = [];
   private scheduled = false;
@@ -38,7 +39,7 @@ export class GroupCommitter {
 
   /** `onCommitted` runs after each committed batch. */
   constructor(
-    private readonly db: Database.Database,
+    db: Database.Database,
     private readonly onCommitted: () => void = () => {},
   ) {
     this.loadHead = db.prepare('SELECT head FROM conversations WHERE id = ?');
