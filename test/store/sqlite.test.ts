@@ -233,6 +233,7 @@ describe('SQLite store specifics', () => {
     assert.ok((await after).log < c.log / 4, 'the next commit restarted the WAL from the beginning');
     assert.equal((await sized.messagesAfter(timed.general.id, 1, 1)).length, 1);
     assert.equal((await sized.getConversation(timed.general.id))?.head, appends.length + 2);
+    assert.equal(sized.stats().mainThreadCheckpoints, 0, 'no checkpoint ran on the event loop');
   });
 
   it('a checkpoint worker that dies is restarted, and after repeated deaths SQLite checkpoints on the main connection', async (t) => {

@@ -52,6 +52,8 @@ export interface SqliteStoreOptions {
 export interface SqliteStoreStats {
   appendTransactions: number;
   appendedMessages: number;
+  /** Checkpoints run on the main connection (only when the worker is gone). */
+  mainThreadCheckpoints: number;
   /** The longest one group commit took on the event loop, ms. */
   maxCommitMs: number;
   checkpoints: number;
@@ -132,6 +134,7 @@ export class SqliteStore implements Store {
     return {
       appendTransactions: this.committer.stats.transactions,
       appendedMessages: this.committer.stats.messages,
+      mainThreadCheckpoints: this.mainThreadCheckpoints,
       maxCommitMs: Math.round(this.committer.stats.maxCommitMs * 10) / 10,
       checkpoints: this.checkpointer.count + this.mainThreadCheckpoints,
     };
@@ -191,8 +194,12 @@ export class SqliteStore implements Store {
     this.committer.flushAll();
     await this.purging.catch(() => {});
     await this.checkpointer.stop();
-    // Leave no WAL behind: deleted bytes and unflushed frames go into (or out of) the main file.
+    // Leave no WAL behind: its frames (and any deleted bytes) go into the main file. PASSIVE copies
+    // without the write lock; the TRUNCATE then holds it only briefly, and gives up at once rather
+    // than wait while another process (the server, when this is the CLI) reads or writes.
     try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+      this.db.pragma('busy_timeout = 0');
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
       this.db.close();
