@@ -30,6 +30,16 @@ const QUEUE_SLACK_FRAMES = 64;
 
 const kPeer = Symbol('chatroom.peer');
 
+/**
+ * Unsent bytes past which a socket is a slow reader: config.limits.maxBufferedBytes, but never
+ * less than four of the largest msg frames (a base64 body of maxBodyBytes plus its envelope), so
+ * that one big message in flight plus a small frame behind it is never mistaken for one.
+ */
+export function slowReaderBytes(limits: Config['limits']): number {
+  const largestFrame = Math.ceil(limits.maxBodyBytes / 3) * 4 + 1024;
+  return Math.max(limits.maxBufferedBytes, 4 * largestFrame);
+}
+
 /** What every connection shares (one object per server, not per connection). */
 export interface ConnectionContext {
   hub: Hub;
@@ -39,6 +49,8 @@ export interface ConnectionContext {
   releaseAddress: (key: string) => void;
   store: Store;
   limits: Config['limits'];
+  /** slowReaderBytes(limits), bytes. */
+  slowReaderBytes: number;
   /** ms since the Unix epoch, for message timestamps. */
   now: () => number;
   /** Operational event log: codes only, never content or addresses. */
@@ -112,7 +124,7 @@ export class SocketPeer implements Peer {
         // Held frames count against the same cap as unsent bytes: a replay that cannot keep up
         // with live traffic is a slow reader too.
         held.bytes += frame.wire.length;
-        if (held.bytes + this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
+        if (held.bytes + this.ws.bufferedAmount > this.ctx.slowReaderBytes) {
           this.ctx.event('ws.slow_reader');
           this.close(CloseCode.slowReader, 'slow reader');
         } else {
@@ -218,7 +230,7 @@ export class SocketPeer implements Peer {
     const ws = this.ws;
     if (this.closed || ws.readyState !== OPEN) return;
     // Checked before each write, so a slow reader holds at most the cap plus one frame.
-    if (ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) {
+    if (ws.bufferedAmount > this.ctx.slowReaderBytes) {
       this.ctx.event('ws.slow_reader');
       this.close(CloseCode.slowReader, 'slow reader');
       return;

@@ -40,7 +40,7 @@ export async function handleFrame(peer: SocketPeer, frame: ClientFrame): Promise
  * client sees every seq after `since` exactly once and in order.
  */
 async function subscribe(peer: SocketPeer, frame: Frame<'sub'>): Promise<void> {
-  const { hub, store, limits } = peer.ctx;
+  const { hub, store, slowReaderBytes } = peer.ctx;
   const conv = frame.conv;
   const access = await store.getAccess(conv, peer.userId);
   if (!access) return peer.sendError('NOT_FOUND', { conv });
@@ -56,7 +56,7 @@ async function subscribe(peer: SocketPeer, frame: Frame<'sub'>): Promise<void> {
     if (!stillWanted()) return void peer.releaseLive(conv);
     for (const m of page) {
       // Never queue more than half the slow-reader cap of history: wait for the client to read.
-      if (peer.bufferedAmount > limits.maxBufferedBytes / 2) {
+      if (peer.bufferedAmount > slowReaderBytes / 2) {
         await peer.drained();
         if (!stillWanted()) return void peer.releaseLive(conv);
       }

@@ -55,7 +55,8 @@ export class WsClient {
   /** Every frame ever received, oldest first. */
   readonly all: ServerFrame[] = [];
   readonly closed: Promise<Closed>;
-  private waiters: Array<{ predicate: Predicate; resolve: (f: ServerFrame) => void }> = [];
+  private waiters: Array<{ predicate: Predicate; resolve: (f: ServerFrame) => void; reject: (e: Error) => void }> = [];
+  private closedWith: Closed | null = null;
 
   constructor(ws: WebSocket) {
     this.ws = ws;
@@ -67,7 +68,14 @@ export class WsClient {
       if (i >= 0) this.waiters.splice(i, 1)[0].resolve(frame);
       else this.queue.push(frame);
     });
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    this.closed = new Promise((resolve) =>
+      ws.on('close', (code, reason) => {
+        this.closedWith = { code, reason: String(reason) };
+        // Nothing more can arrive: fail the waiters now rather than at their timeouts.
+        for (const w of this.waiters.splice(0)) w.reject(new Error(`the socket closed (${code} ${String(reason)}) before a matching frame`));
+        resolve(this.closedWith);
+      }),
+    );
   }
 
   /** Sends a protocol frame as JSON. */
@@ -79,12 +87,17 @@ export class WsClient {
   next(predicate: Predicate = () => true, timeoutMs = 5000): Promise<ServerFrame> {
     const i = this.queue.findIndex(predicate);
     if (i >= 0) return Promise.resolve(this.queue.splice(i, 1)[0]);
+    if (this.closedWith) return Promise.reject(new Error(`the socket is closed (${this.closedWith.code})`));
     return new Promise((resolve, reject) => {
       const waiter = {
         predicate,
         resolve: (f: ServerFrame) => {
           clearTimeout(timer);
           resolve(f);
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
         },
       };
       const timer = setTimeout(() => {

@@ -10,7 +10,7 @@ import { CloseCode } from '../../shared/protocol.ts';
 import { ErrorCodes, type ErrorCode } from '../../shared/errors.ts';
 import type { Socket } from 'node:net';
 import type { ServerResponse } from 'node:http';
-import { SocketPeer, onWebSocketError, type ConnectionContext } from '../../realtime/connection.ts';
+import { SocketPeer, onWebSocketError, slowReaderBytes, type ConnectionContext } from '../../realtime/connection.ts';
 import { AddressLimit } from '../../realtime/address-limit.ts';
 import { ReadPositions } from '../../realtime/read-positions.ts';
 import { configuredOrigins, isAllowedOrigin } from '../origin.ts';
@@ -39,6 +39,7 @@ export const wsRoutes: FastifyPluginAsync = async (app) => {
     releaseAddress: (key) => addresses.release(key),
     store,
     limits: config.limits,
+    slowReaderBytes: slowReaderBytes(config.limits),
     now,
     event: (code) => log.event(code),
   };
@@ -55,8 +56,9 @@ export const wsRoutes: FastifyPluginAsync = async (app) => {
     // No logging: a socket error carries nothing we may keep. Drop the connection.
     errorHandler: (_error, socket) => socket.terminate(),
     preClose(done) {
+      // Close frames go out now; a client that never answers is dropped after CLOSE_TIMEOUT_MS.
       hub.closeAll(CloseCode.goingAway, 'server shutting down');
-      for (const client of this.websocketServer.clients) client.terminate();
+      for (const client of this.websocketServer.clients) client.close(CloseCode.goingAway, 'server shutting down');
       this.websocketServer.close(() => done());
     },
   });
