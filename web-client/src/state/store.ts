@@ -19,6 +19,7 @@ import { ApiError, api } from './api.ts';
 import { register, signIn } from './auth.ts';
 import { Connection, type ConnectionStatus } from './connection.ts';
 import { parseRoute, routePath, type Route } from './router.ts';
+import { Timelines } from './timelines.ts';
 
 /** How long a typing notice stays up after the last `typing` frame, in ms. */
 const TYPING_SHOW_MS = 5_000;
@@ -57,10 +58,7 @@ export class ChatStore extends EventTarget {
   notice: string | null = null;
 
   private readonly byId = new Map<string, ConversationSummary>();
-  private readonly messages = new Map<string, Map<number, StoredMessage>>();
-  private readonly sorted = new Map<string, StoredMessage[]>();
-  private readonly more = new Map<string, boolean>();
-  private readonly loading = new Set<string>();
+  private readonly timelines = new Timelines();
   private readonly typists = new Map<string, Map<string, { username: string; until: number }>>();
   private readonly online = new Map<string, boolean>();
   private readonly memberLists = new Map<string, Member[]>();
@@ -146,9 +144,7 @@ export class ChatStore extends EventTarget {
     this.session = null;
     this.list = { servers: [], groups: [], dms: [] };
     this.byId.clear();
-    this.messages.clear();
-    this.sorted.clear();
-    this.more.clear();
+    this.timelines.clear();
     this.typists.clear();
     this.memberLists.clear();
     this.pending.clear();
@@ -209,7 +205,7 @@ export class ChatStore extends EventTarget {
       for (const ch of server.channels) this.byId.set(ch.id, { ...ch, serverId: ch.serverId ?? server.id });
     }
     for (const c of [...list.groups, ...list.dms]) this.byId.set(c.id, c);
-    for (const c of this.byId.values()) this.socket.subscribe(c.id, Math.max(c.head, this.newestSeq(c.id)));
+    for (const c of this.byId.values()) this.socket.subscribe(c.id, Math.max(c.head, this.timelines.newest(c.id)));
     this.changed();
   }
 
@@ -219,64 +215,50 @@ export class ChatStore extends EventTarget {
 
   private async openConversation(id: string): Promise<void> {
     if (!this.byId.has(id)) return;
-    if (!this.more.has(id)) await this.loadPage(id, undefined);
+    if (!this.timelines.loaded(id)) await this.loadPage(id, undefined);
     void this.loadMembers(id);
     this.markActiveRead();
   }
 
   messagesOf(conv: string): StoredMessage[] {
-    let list = this.sorted.get(conv);
-    if (!list) {
-      list = [...(this.messages.get(conv)?.values() ?? [])].sort((a, b) => a.seq - b.seq);
-      this.sorted.set(conv, list);
-    }
-    return list;
+    return this.timelines.list(conv);
   }
 
   hasMore(conv: string): boolean {
-    return this.more.get(conv) ?? true;
+    return this.timelines.hasMore(conv);
   }
 
   isLoading(conv: string): boolean {
-    return this.loading.has(conv);
+    return this.timelines.isLoading(conv);
   }
 
   /** Loads the page before the oldest message held (pages back when scrolled to the top). */
   async loadOlder(conv: string): Promise<void> {
-    if (!this.hasMore(conv) || this.loading.has(conv)) return;
-    const oldest = this.messagesOf(conv)[0];
-    await this.loadPage(conv, oldest?.seq);
+    if (!this.timelines.hasMore(conv) || this.timelines.isLoading(conv)) return;
+    await this.loadPage(conv, this.timelines.oldest(conv));
   }
 
   private async loadPage(conv: string, before: number | undefined): Promise<void> {
-    this.loading.add(conv);
+    this.timelines.setLoading(conv, true);
     this.changed();
     try {
       const page = await api.history(conv, before, PAGE_SIZE);
       for (const m of page.messages) this.addMessage(m);
-      this.more.set(conv, page.hasMore);
-      const newest = this.newestSeq(conv);
+      this.timelines.setHasMore(conv, page.hasMore);
+      const newest = this.timelines.newest(conv);
       this.socket.subscribe(conv, newest);
       this.socket.seen(conv, newest);
     } catch (err) {
       this.notice = messageOf(err);
     } finally {
-      this.loading.delete(conv);
+      this.timelines.setLoading(conv, false);
       this.changed();
     }
   }
 
-  private newestSeq(conv: string): number {
-    const list = this.messagesOf(conv);
-    return list.length ? list[list.length - 1].seq : 0;
-  }
-
+  /** Adds to the timeline and moves the conversation's head; false for a duplicate. */
   private addMessage(m: StoredMessage): boolean {
-    let map = this.messages.get(m.conv);
-    if (!map) this.messages.set(m.conv, (map = new Map()));
-    if (map.has(m.seq)) return false;
-    map.set(m.seq, { conv: m.conv, seq: m.seq, sender: m.sender, senderName: m.senderName, ts: m.ts, body: m.body });
-    this.sorted.delete(m.conv);
+    if (!this.timelines.add(m)) return false;
     const c = this.byId.get(m.conv);
     if (c && m.seq > c.head) c.head = m.seq;
     return true;
@@ -371,7 +353,7 @@ export class ChatStore extends EventTarget {
   markActiveRead(): void {
     const c = this.active;
     if (!c || document.visibilityState !== 'visible') return;
-    const seq = Math.max(this.newestSeq(c.id), c.head);
+    const seq = Math.max(this.timelines.newest(c.id), c.head);
     if (seq <= c.lastRead && c.unread === 0) return;
     c.lastRead = Math.max(c.lastRead, seq);
     c.unread = 0;
