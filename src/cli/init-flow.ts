@@ -4,7 +4,6 @@
  * admin setup link and the equivalent one-line command. Also run by `start` when no config exists.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { confirm, input, select } from '@inquirer/prompts';
 import { ChatroomError } from '../shared/errors.ts';
 import { CONFIG_FLAGS, type Override } from '../config/flags.ts';
 import { checkKeyValue, configPath, validate, type ConfigSource } from '../config/load.ts';
@@ -12,7 +11,8 @@ import { resolveConfig, type PartialConfig } from '../config/defaults.ts';
 import { writeConfig } from '../config/write.ts';
 import { loadOrCreateSecrets, secretsPath } from '../config/secrets.ts';
 import { keyByName } from '../config/keys.ts';
-import { baseUrl, lanUrls } from '../config/urls.ts';
+import { baseUrl } from '../config/urls.ts';
+import { printLanVariant } from './links.ts';
 import { isLoopbackHost } from '../tls/addresses.ts';
 import { openStore } from '../store/index.ts';
 import { ensureSetupLink } from '../server/invites.ts';
@@ -44,6 +44,7 @@ export async function runInit(opts: InitOptions, ctx: CliContext): Promise<numbe
   const existed = existsSync(file);
   if (existed && !opts.force) {
     if (!interactive) throw new ChatroomError('USAGE', `${file} already exists. Pass --force to overwrite it, or use another --dir.`);
+    const { confirm } = await import('@inquirer/prompts');
     const overwrite = await confirm({ message: `${file} already exists. Overwrite it?`, default: false }, promptContext(ctx));
     if (!overwrite) {
       out('Left chatroom.yaml as it was.');
@@ -112,15 +113,9 @@ export function equivalentCommand(dir: string, c: Config, force: boolean): strin
   return words.map(shellQuote).join(' ');
 }
 
-/** Prints the same link with a LAN address, for the admin's phone or laptop. */
-export function printLanVariant(c: Config, url: string, out: (s: string) => void): void {
-  if (c.publicUrl) return;
-  const local = baseUrl(c);
-  const lan = lanUrls(c)[0];
-  if (lan && url.startsWith(local)) out(`  from another device on your network: ${lan}${url.slice(local.length)}`);
-}
-
 async function ask(partial: Record<string, unknown>, given: Map<string, Override>, ctx: CliContext): Promise<void> {
+  // Loaded only when there is someone to ask: `init --yes` and `start` stay quick.
+  const { confirm, input, select } = await import('@inquirer/prompts');
   const pc = promptContext(ctx);
   const has = (name: string) => given.has(name);
   const set = (name: string, v: unknown) => setPath(partial, keyByName(name)!.path, v);

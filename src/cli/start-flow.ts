@@ -1,0 +1,90 @@
+/**
+ * What `chatroom start` does: load the config (or run init first on a terminal), start the
+ * server, print where it is, and close everything on SIGINT/SIGTERM.
+ */
+import { ChatroomError } from '../shared/errors.ts';
+import { configExists, configPath, loadConfig } from '../config/load.ts';
+import { loadOrCreateSecrets } from '../config/secrets.ts';
+import { startServer, type RunningServer } from '../server/listen.ts';
+import { createEventLog } from '../log/eventlog.ts';
+import type { Config } from '../config/schema.ts';
+import { printLanVariant } from './links.ts';
+import type { CliContext } from './context.ts';
+import type { StopRequests } from './stop.ts';
+import { paint, shellQuote } from './style.ts';
+import type { Override } from '../config/flags.ts';
+
+/** Runs the server until a stop signal; resolves with the exit code. */
+export async function runStart(dir: string, overrides: Override[], ctx: CliContext, stop: StopRequests): Promise<number> {
+  const p = paint(ctx);
+  const out = (s = '') => ctx.stdout.write(s + '\n');
+
+  if (!configExists(dir)) {
+    if (!ctx.isTTY) {
+      throw new ChatroomError('CONFIG_MISSING', `No chatroom.yaml in ${dir}: run \`chatroom init --dir ${shellQuote(dir)}\` first (add --yes to skip the questions).`, {
+        file: configPath(dir),
+      });
+    }
+    out(`No chatroom.yaml in ${dir} yet: let's create one.`);
+    const { runInit } = await import('./init-flow.ts');
+    const code = await runInit({ dir, yes: false, force: false, overrides }, ctx);
+    if (code !== 0) return code;
+    out();
+  }
+
+  const { config, warnings } = loadConfig({ dir, env: ctx.env, overrides });
+  for (const w of warnings) ctx.stderr.write(`${p.yellow('!')} ${w}\n`);
+  const { secrets } = loadOrCreateSecrets(dir);
+  const log = createEventLog({ write: (line) => ctx.stderr.write(line) });
+
+  let server: RunningServer | null = null;
+  stop.onSignal((signal, count) => {
+    log.event('server.stopping', { signal });
+    if (count > 1) {
+      out('Stopping now: cutting open connections.');
+      server?.forceClose();
+    } else {
+      out('Stopping… (press Ctrl+C again to cut open connections)');
+    }
+  });
+  if (stop.count > 0) return 0;
+
+  try {
+    server = await startServer(config, secrets, { log });
+    for (const w of server.warnings) ctx.stderr.write(`${p.yellow('!')} ${w}\n`);
+    if (stop.count === 0) await printBanner(server, config, ctx);
+    await stop.first;
+    await server.close();
+    out('Stopped.');
+    return 0;
+  } finally {
+    if (server) await server.close();
+  }
+}
+
+async function printBanner(server: RunningServer, config: Config, ctx: CliContext): Promise<void> {
+  const p = paint(ctx);
+  const out = (s = '') => ctx.stdout.write(s + '\n');
+  out(`${p.green('✓')} ${p.bold(config.name)} is running.`);
+  out(`Local:   ${server.localUrl}`);
+  for (const url of server.lanUrls) out(`Network: ${url}`);
+  if (server.httpPort) out(p.dim(`(HTTP port ${server.httpPort} redirects to HTTPS)`));
+  // The QR code is for a phone's camera: only worth drawing on a terminal.
+  if (ctx.isTTY && server.lanUrls[0]) {
+    out();
+    const QRCode = (await import('qrcode')).default;
+    out(await QRCode.toString(server.lanUrls[0], { type: 'terminal', small: true }));
+  }
+  if (server.fingerprint) {
+    out(`Certificate SHA-256 fingerprint: ${server.fingerprint}`);
+    out(p.dim('  Browsers warn about this self-signed certificate: before accepting, check that they show this fingerprint.'));
+  }
+  if (server.setupLink) {
+    out();
+    out(`Admin setup link: ${server.setupLink}`);
+    printLanVariant(config, server.setupLink, out);
+    out(p.dim('  Open it to create the admin account (it works once).'));
+  }
+  out();
+  out(p.dim('Press Ctrl+C to stop.'));
+}
