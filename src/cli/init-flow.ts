@@ -4,6 +4,7 @@
  * admin setup link and the equivalent one-line command. Also run by `start` when no config exists.
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { ChatroomError } from '../shared/errors.ts';
 import { CONFIG_FLAGS, type Override } from '../config/flags.ts';
 import { checkKeyValue, configPath, validate, type ConfigSource } from '../config/load.ts';
@@ -13,7 +14,8 @@ import { loadOrCreateSecrets, secretsPath } from '../config/secrets.ts';
 import { keyByName } from '../config/keys.ts';
 import { baseUrl } from '../config/urls.ts';
 import { printLanVariant } from './links.ts';
-import { isLoopbackHost } from '../tls/addresses.ts';
+import { certNames, isLoopbackHost } from '../tls/addresses.ts';
+import { ensureSelfSignedCert } from '../tls/selfsigned.ts';
 import { openStore } from '../store/index.ts';
 import { ensureSetupLink } from '../server/invites.ts';
 import type { Config } from '../config/schema.ts';
@@ -70,6 +72,9 @@ export async function runInit(opts: InitOptions, ctx: CliContext): Promise<numbe
   const { created } = loadOrCreateSecrets(opts.dir);
   const resolved = resolveConfig(config, opts.dir);
 
+  // Made now rather than at the first start, so the fingerprint can be noted down already.
+  const cert = config.tls.mode === 'self-signed' ? await ensureSelfSignedCert({ dir: join(resolved.dataPath, 'tls'), ...certNames(config) }) : null;
+
   const store = await openStore(resolved);
   let setup: { url: string; expiresAt: number } | null;
   try {
@@ -82,6 +87,7 @@ export async function runInit(opts: InitOptions, ctx: CliContext): Promise<numbe
   out(`${p.green('✓')} Wrote ${file}`);
   if (created) out(`${p.green('✓')} Wrote ${secretsPath(opts.dir)} (server keys, readable only by you)`);
   out(`${p.green('✓')} Database ready in ${resolved.dataPath}`);
+  if (cert) out(`${p.green('✓')} Self-signed certificate, SHA-256 fingerprint ${cert.fingerprint256}`);
   out();
   if (setup) {
     out(`Admin setup link: ${setup.url}`);

@@ -3,7 +3,6 @@
  * an orderly close. Signals are the caller's (the `start` command) so that tests can drive it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ResolvedConfig, Secrets } from '../config/schema.ts';
@@ -11,7 +10,7 @@ import { ChatroomError } from '../shared/errors.ts';
 import { openStore } from '../store/index.ts';
 import { startRetention, type Retention } from '../store/retention.ts';
 import { ensureSelfSignedCert } from '../tls/selfsigned.ts';
-import { localAddresses, localHostnames } from '../tls/addresses.ts';
+import { certNames } from '../tls/addresses.ts';
 import { baseUrl as baseUrlOf, lanUrls, localUrl } from '../config/urls.ts';
 import { buildApp } from './app.ts';
 import { ensureSetupLink } from './invites.ts';
@@ -139,16 +138,6 @@ export async function startServer(config: ResolvedConfig, secrets: Secrets, opts
     await cleanup().catch(() => {});
     throw err;
   }
-}
-
-/** DNS names and addresses the self-signed certificate must cover on this computer. */
-export function certNames(config: Pick<ResolvedConfig, 'host' | 'tls'>): { dnsNames: string[]; ipAddresses: string[] } {
-  const { ipv4, ipv6 } = localAddresses();
-  const dnsNames = localHostnames();
-  if (config.tls.domain) dnsNames.push(config.tls.domain.toLowerCase());
-  const ipAddresses = ['127.0.0.1', '::1', ...ipv4, ...ipv6];
-  if (isIP(config.host) && config.host !== '0.0.0.0' && config.host !== '::') ipAddresses.push(config.host);
-  return { dnsNames: [...new Set(dnsNames)], ipAddresses: [...new Set(ipAddresses)] };
 }
 
 function boundPort(server: Server | FastifyInstance['server']): number {

@@ -1,4 +1,5 @@
 /** The names and addresses this computer answers on: for certificate SANs and the printed URLs. */
+import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 
 export interface LocalAddresses {
@@ -38,4 +39,14 @@ export function localHostnames(): string[] {
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/** DNS names and addresses the self-signed certificate must cover on this computer. */
+export function certNames(config: { host: string; tls: { domain: string } }): { dnsNames: string[]; ipAddresses: string[] } {
+  const { ipv4, ipv6 } = localAddresses();
+  const dnsNames = localHostnames();
+  if (config.tls.domain) dnsNames.push(config.tls.domain.toLowerCase());
+  const ipAddresses = ['127.0.0.1', '::1', ...ipv4, ...ipv6];
+  if (isIP(config.host) && config.host !== '0.0.0.0' && config.host !== '::') ipAddresses.push(config.host);
+  return { dnsNames: [...new Set(dnsNames)], ipAddresses: [...new Set(ipAddresses)] };
 }

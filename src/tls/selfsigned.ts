@@ -7,8 +7,7 @@
 import { X509Certificate as NodeX509, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import './reflect-metadata.ts';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 
 /** Validity of a new certificate, days (browsers cap server certificates at 398). */
 export const VALIDITY_DAYS = 365;
@@ -92,14 +91,21 @@ function fits(parsed: NodeX509, keyPem: string, wanted: string[], now: number): 
   return have.length === wanted.length && have.every((v, i) => v === wanted[i]);
 }
 
+/** @peculiar/x509 takes ~0.5 s to load: only pay for it when a certificate is actually made. */
+async function loadX509(): Promise<typeof X509> {
+  await import('./reflect-metadata.ts');
+  return import('@peculiar/x509');
+}
+
 async function generate(dnsNames: string[], ipAddresses: string[], now: number): Promise<{ cert: string; key: string }> {
+  const x509 = await loadX509();
   const crypto = webcrypto as unknown as Crypto;
   const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
   const keys = (await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
   // Positive 128-bit serial: clear the top bit so DER does not read it as negative.
   const serial = randomBytes(16);
   serial[0] &= 0x7f;
-  const names: x509.JsonGeneralName[] = [
+  const names: X509.JsonGeneralName[] = [
     ...[...new Set(dnsNames.map((d) => d.toLowerCase()))].map((value) => ({ type: 'dns' as const, value })),
     ...[...new Set(ipAddresses.map(canonicalIp))].map((value) => ({ type: 'ip' as const, value })),
   ];

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -21,6 +22,9 @@ test('init --yes without a TTY writes a commented chatroom.yaml, a 0600 secrets.
   const secrets = JSON.parse(readFileSync(join(dir, 'secrets.json'), 'utf8'));
   assert.equal(Buffer.from(secrets.saltKey, 'base64').length, 32);
   assert.ok(existsSync(join(dir, 'chatroom.db')), 'the database is created in the data directory');
+  const fp = r.stdout.match(/Self-signed certificate, SHA-256 fingerprint ([0-9A-F:]{95})/);
+  assert.ok(fp, 'init makes the certificate and shows its fingerprint');
+  assert.equal(new X509Certificate(readFileSync(join(dir, 'tls', 'self-signed.crt'))).fingerprint256, fp[1]);
 
   const link = r.stdout.match(SETUP_LINE);
   assert.ok(link, `a setup link line in:\n${r.stdout}`);
