@@ -44,7 +44,7 @@ async function main() {
   const started = performance.now();
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  await build({
+  const result = await build({
     entryPoints: [join(here, 'src', 'main.ts')],
     outfile: join(out, 'app.js'),
     bundle: true,
@@ -57,6 +57,8 @@ async function main() {
     logLevel: 'warning',
     plugins: [pureSchemas],
   });
+  // Warnings here are bugs (duplicate members, bad imports): fail rather than ship them.
+  if (result.warnings.length) throw new Error(`esbuild: ${result.warnings.length} warning(s), see above`);
   for (const name of readdirSync(join(here, 'styles'))) {
     if (name.endsWith('.css')) copyFileSync(join(here, 'styles', name), join(out, name));
   }

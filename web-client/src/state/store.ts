@@ -20,16 +20,10 @@ import { register, signIn } from './auth.ts';
 import { Connection, type ConnectionStatus } from './connection.ts';
 import { parseRoute, routePath, type Route } from './router.ts';
 import { Timelines } from './timelines.ts';
+import { TYPING_SHOW_MS, TypingState, type Typist } from './typing.ts';
 
-/** How long a typing notice stays up after the last `typing` frame, in ms. */
-const TYPING_SHOW_MS = 5_000;
-/** Minimum gap between our own `typing` frames, in ms. */
-const TYPING_SEND_EVERY_MS = 3_000;
-/**
- * After we send a message the others clear our typing notice, so the next keystroke may announce
- * again sooner — but not within the server's 1 s per-conversation relay limit, in ms.
- */
-const TYPING_AFTER_SEND_MS = 1_100;
+export type { Typist };
+
 /** Messages per history page. */
 const PAGE_SIZE = 50;
 
@@ -40,11 +34,6 @@ export interface PendingMessage {
   text: string;
   ts: number;
   error?: string;
-}
-
-export interface Typist {
-  user: string;
-  username: string;
 }
 
 export class ChatStore extends EventTarget {
@@ -59,14 +48,11 @@ export class ChatStore extends EventTarget {
 
   private readonly byId = new Map<string, ConversationSummary>();
   private readonly timelines = new Timelines();
-  private readonly typists = new Map<string, Map<string, { username: string; until: number }>>();
+  private readonly typingState = new TypingState();
   private readonly online = new Map<string, boolean>();
   private readonly memberLists = new Map<string, Member[]>();
   private readonly loadingMembers = new Set<string>();
   private readonly pending = new Map<string, PendingMessage>();
-  private readonly lastTypingSent = new Map<string, number>();
-  /** Conversations where we sent a message since our last typing frame. */
-  private readonly sentSinceTyping = new Set<string>();
   private refCounter = 0;
   private readonly socket = new Connection({
     frame: (f) => this.onFrame(f),
@@ -145,7 +131,7 @@ export class ChatStore extends EventTarget {
     this.list = { servers: [], groups: [], dms: [] };
     this.byId.clear();
     this.timelines.clear();
-    this.typists.clear();
+    this.typingState.clear();
     this.memberLists.clear();
     this.pending.clear();
     this.notice = notice;
@@ -311,7 +297,7 @@ export class ChatStore extends EventTarget {
     const ref = `m${Date.now().toString(36)}${(this.refCounter++).toString(36)}`;
     const p: PendingMessage = { ref, conv, text, ts: Date.now() };
     this.pending.set(ref, p);
-    this.sentSinceTyping.add(conv);
+    this.typingState.sent(conv);
     this.socket.send({ t: 'send', ref, conv, body: encodeText(text) });
     this.changed();
   }
@@ -329,24 +315,13 @@ export class ChatStore extends EventTarget {
     else this.changed();
   }
 
-  /** Tells the others we are typing, at most every TYPING_SEND_EVERY_MS. */
+  /** Tells the others we are typing (throttled; see typing.ts). */
   typing(conv: string): void {
-    const now = Date.now();
-    const gap = this.sentSinceTyping.has(conv) ? TYPING_AFTER_SEND_MS : TYPING_SEND_EVERY_MS;
-    if (now - (this.lastTypingSent.get(conv) ?? 0) < gap) return;
-    if (this.socket.send({ t: 'typing', conv })) {
-      this.lastTypingSent.set(conv, now);
-      this.sentSinceTyping.delete(conv);
-    }
+    if (this.typingState.shouldAnnounce(conv) && this.socket.send({ t: 'typing', conv })) this.typingState.announced(conv);
   }
 
   typistsOf(conv: string): Typist[] {
-    const now = Date.now();
-    const out: Typist[] = [];
-    for (const [user, t] of this.typists.get(conv) ?? []) {
-      if (t.until > now && user !== this.session?.user.id) out.push({ user, username: t.username });
-    }
-    return out;
+    return this.typingState.typists(conv, this.session?.user.id);
   }
 
   /** Marks the open conversation read while the page is visible. */
@@ -413,7 +388,7 @@ export class ChatStore extends EventTarget {
         // A fresh conversation list may already count this message in head/unread.
         const beyondHead = !c || f.seq > c.head;
         if (!this.addMessage(f)) return;
-        this.clearTypist(f.conv, f.sender);
+        this.typingState.stopped(f.conv, f.sender);
         this.noticeMember(f.conv, f.sender);
         if (c && beyondHead && f.sender !== this.session?.user.id && f.seq > c.lastRead) {
           if (f.conv === this.activeId && document.visibilityState === 'visible') {
@@ -436,9 +411,7 @@ export class ChatStore extends EventTarget {
         break;
       }
       case 'typing': {
-        let map = this.typists.get(f.conv);
-        if (!map) this.typists.set(f.conv, (map = new Map()));
-        map.set(f.user, { username: f.username, until: Date.now() + TYPING_SHOW_MS });
+        this.typingState.heard(f.conv, f.user, f.username);
         setTimeout(() => this.changed(), TYPING_SHOW_MS + 50);
         break;
       }
@@ -470,10 +443,6 @@ export class ChatStore extends EventTarget {
         return;
     }
     this.changed();
-  }
-
-  private clearTypist(conv: string, user: string): void {
-    this.typists.get(conv)?.delete(user);
   }
 
   dismissNotice(): void {
