@@ -43,7 +43,7 @@ export function slowReaderBytes(limits: Config['limits']): number {
 /** What every connection shares (one object per server, not per connection). */
 export interface ConnectionContext {
   hub: Hub;
-  /** The sender's own read position after each send, coalesced per event-loop turn. */
+  /** The sender's own read position after each send, written lazily. */
   readPositions: ReadPositions;
   /** Frees the per-address connection slot this socket took before the upgrade. */
   releaseAddress: (key: string) => void;
@@ -150,7 +150,7 @@ export class SocketPeer implements Peer {
     if (this.closed) return;
     this.closed = true;
     this.replays = null;
-    this.ctx.hub.disconnect(this);
+    this.leaveHub();
     this.ws.close(code, reason);
   }
 
@@ -220,9 +220,15 @@ export class SocketPeer implements Peer {
   closedBySocket(): void {
     this.closed = true;
     this.replays = null;
-    this.ctx.hub.disconnect(this);
+    this.leaveHub();
     if (this.addressKey !== null) this.ctx.releaseAddress(this.addressKey);
     this.addressKey = null;
+  }
+
+  private leaveHub(): void {
+    const { hub, readPositions } = this.ctx;
+    hub.disconnect(this);
+    if (!hub.isOnline(this.userId)) void readPositions.flushUser(this.userId);
   }
 
   /** Writes one complete frame: straight to the TCP socket when ws has nothing queued. */

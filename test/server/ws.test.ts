@@ -27,13 +27,16 @@ test('send is acked after the commit and reaches every subscriber, the sender’
   const server = await startTestServer();
   t.after(() => server.close());
   const w = await createWorld(server);
+  // Bob first, so that he sees alice come online (presence is not replayed to late joiners).
+  const bob = await connect(server, w.bob.cookie);
   const a1 = await connect(server, w.alice.cookie);
   const second = await createSession(server, w.alice.user.id);
   const a2 = await connect(server, second.cookie);
-  const bob = await connect(server, w.bob.cookie);
   const carol = await connect(server, w.carol.cookie);
   t.after(() => Promise.all([a1, a2, bob, carol].map((c) => c.close())));
   for (const c of [a1, a2, bob]) await c.subscribe(w.general);
+  const isAlice = (p: { user: string }): boolean => p.user === w.alice.user.id;
+  await bob.nextOf('presence', (p) => isAlice(p) && p.online);
 
   // A second, read-only connection to the database file sees only committed rows.
   const reader = new Database(join(server.dir, 'chatroom.db'), { readonly: true, fileMustExist: true });
@@ -61,7 +64,10 @@ test('send is acked after the commit and reaches every subscriber, the sender’
   carol.send({ t: 'ping' });
   await carol.nextOf('pong');
   assert.equal(carol.all.filter((f) => f.t === 'msg').length, 0);
-  // The sender's read position follows its own message.
+  // The sender's read position follows its own message; it is written lazily, at the latest
+  // when the user's last socket closes (which bob sees as presence going offline).
+  await Promise.all([a1.close(), a2.close()]);
+  await bob.nextOf('presence', (p) => isAlice(p) && !p.online);
   assert.equal((await server.store.getLastRead(w.alice.user.id, [w.general])).get(w.general), 5);
 });
 

@@ -65,7 +65,8 @@ export const wsRoutes: FastifyPluginAsync = async (app) => {
 
   app.addHook('onClose', async () => {
     hub.closeAll(CloseCode.goingAway, 'server shutting down');
-    readPositions.flush();
+    // Before the store closes (the caller closes it after app.close()).
+    await readPositions.flush();
   });
 
   app.get(
