@@ -53,6 +53,9 @@ export class ChatApp extends LitElement {
         background: var(--chat-color-surface-raised); color: var(--chat-color-danger);
       }
       .loading { display: grid; place-items: center; height: 100%; color: var(--chat-color-text-muted); }
+      @media (max-width: 420px) {
+        .me { display: none; }
+      }
       @media (max-width: 720px) {
         .shell { grid-template-columns: 1fr; }
         .toggle { display: inline-block; }
