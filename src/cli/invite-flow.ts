@@ -6,13 +6,14 @@ import { openStore } from '../store/index.ts';
 import { createInviteLink } from '../server/invites.ts';
 import { printLanVariant } from './links.ts';
 import type { CliContext } from './context.ts';
+import type { Override } from '../config/flags.ts';
 import { durationInWords, paint } from './style.ts';
 
 /** Creates and prints the link; resolves with the exit code. */
-export async function runInvite(dir: string, serverId: string | null, ctx: CliContext): Promise<number> {
+export async function runInvite(dir: string, serverId: string | null, ctx: CliContext, overrides: Override[] = []): Promise<number> {
   const p = paint(ctx);
   const out = (s = '') => ctx.stdout.write(s + '\n');
-  const { config, warnings } = loadConfig({ dir, env: ctx.env });
+  const { config, warnings } = loadConfig({ dir, env: ctx.env, overrides });
   for (const w of warnings) ctx.stderr.write(`${p.yellow('!')} ${w}\n`);
   if (config.registration === 'closed') {
     ctx.stderr.write(`${p.yellow('!')} registration is closed in ${dir}/chatroom.yaml: nobody can sign up with this link until you set registration: invite.\n`);

@@ -82,7 +82,7 @@ async function printBanner(server: RunningServer, config: Config, ctx: CliContex
   if (server.setupLink) {
     out();
     out(`Admin setup link: ${server.setupLink}`);
-    printLanVariant(config, server.setupLink, out);
+    printLanVariant(config, server.setupLink, out, server.port);
     out(p.dim('  Open it to create the admin account (it works once).'));
   }
   out();

@@ -29,6 +29,11 @@ test('invite while the server runs prints a link the running server accepts', as
   assert.notEqual(again.stdout.match(/\/invite\/(\S+)/)?.[1], m[2]);
   assert.equal((await fetch(`${base}/healthz`)).status, 200);
 
+  // Flags set the link's address like they do for start.
+  const port = new URL(base).port;
+  const withPort = await runCli(t, ['invite', '--dir', dir, '--port', port]);
+  assert.match(withPort.stdout, new RegExp(`^Invite link: ${base.replace(/\./g, '\\.')}/invite/\\S+$`, 'm'));
+
   server.proc.kill('SIGTERM');
   assert.equal(await server.exited, 0, server.stderr.text);
 });

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { run } from '../../src/cli/index.ts';
 import { openStore } from '../../src/store/index.ts';
+import { localAddresses } from '../../src/tls/addresses.ts';
 import { fakeContext, freePort, runCli, spawnCli, tempDir } from './helpers.ts';
 
 function writeYaml(dir: string, text: string): void {
@@ -171,6 +172,23 @@ test('a busy HTTP redirect port is a warning: HTTPS is still served', async (t) 
   assert.doesNotMatch(stdout.text, /redirects to HTTPS/);
   const cert = readFileSync(join(dir, 'tls', 'self-signed.crt'), 'utf8');
   assert.equal((await httpsGet(`https://127.0.0.1:${port}/healthz`, cert)).status, 200);
+  signals.emit('SIGTERM');
+  assert.equal(await done, 0);
+});
+
+test('with host 0.0.0.0 every LAN address gets a Network line, a setup link variant and a SAN', { skip: localAddresses().ipv4.length === 0 && 'no LAN IPv4 address here' }, async (t) => {
+  const dir = tempDir(t);
+  writeYaml(dir, 'host: 0.0.0.0\nport: 0\nhttpPort: 0\nupnp: false\n');
+  const { ctx, stdout, signals } = fakeContext();
+  const done = run(['node', 'chatroom', 'start', '--dir', dir], ctx);
+  const [, port] = await stdout.waitFor(/^Local: +https:\/\/localhost:(\d+)$/m);
+  await stdout.waitFor(/Press Ctrl\+C to stop/);
+  const { ipv4 } = localAddresses();
+  for (const ip of ipv4) assert.match(stdout.text, new RegExp(`^Network: https://${ip.replace(/\./g, '\\.')}:${port}$`, 'm'));
+  assert.match(stdout.text, new RegExp(`from another device on your network: https://${ipv4[0].replace(/\./g, '\\.')}:${port}/setup/\\S+`));
+  assert.doesNotMatch(stdout.text, /\x1b\[/, 'no colors or QR code without a TTY');
+  const cert = new X509Certificate(readFileSync(join(dir, 'tls', 'self-signed.crt'), 'utf8'));
+  for (const ip of ipv4) assert.equal(cert.checkIP(ip), ip);
   signals.emit('SIGTERM');
   assert.equal(await done, 0);
 });
