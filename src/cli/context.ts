@@ -25,18 +25,21 @@ export interface CliContext {
   signals: SignalSource;
 }
 
-/** The context of the real process. */
-export function processContext(): CliContext {
-  const isTTY = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+/** The context of the real process, with `overrides` taking the place of its parts (tests). */
+export function processContext(overrides: Partial<CliContext> = {}): CliContext {
+  // Only touch process.stdin when it is needed: creating it opens a handle on fd 0.
+  const stdin = overrides.stdin ?? process.stdin;
+  const env = overrides.env ?? process.env;
+  const isTTY = overrides.isTTY ?? Boolean(process.stdout.isTTY && (stdin as { isTTY?: boolean }).isTTY);
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    stdin: process.stdin,
-    env: process.env,
+    stdout: overrides.stdout ?? process.stdout,
+    stderr: overrides.stderr ?? process.stderr,
+    stdin,
+    env,
     isTTY,
-    color: colorAllowed(process.env, Boolean(process.stdout.isTTY)),
-    cwd: process.cwd(),
-    signals: process,
+    color: overrides.color ?? colorAllowed(env, Boolean(process.stdout.isTTY)),
+    cwd: overrides.cwd ?? process.cwd(),
+    signals: overrides.signals ?? process,
   };
 }
 

@@ -18,7 +18,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set(['CONFIG_MISSING', 'CONFIG_I
 
 /** Runs the CLI with `argv` as in process.argv (node, script, ...args). */
 export async function run(argv: string[], ctx: Partial<CliContext> = {}): Promise<number> {
-  const context: CliContext = { ...processContext(), ...ctx };
+  const context = processContext(ctx);
   const p = paint(context);
   const result: CommandResult = { code: 0 };
   const program = new Command('chatroom')
