@@ -42,6 +42,16 @@ export async function runInit(opts: InitOptions, ctx: CliContext): Promise<numbe
     );
   }
 
+  // Flags first: a bad flag fails before any question is asked.
+  const given = new Map(opts.overrides.map((o) => [o.key, o]));
+  const flagSource = (name: string): ConfigSource => {
+    const o = given.get(name);
+    return o ? { kind: 'flag', name: o.source } : { kind: 'flag', name: flagFor(name) };
+  };
+  const partial: Record<string, unknown> = {};
+  for (const o of opts.overrides) setPath(partial, keyByName(o.key)!.path, coerceFlag(o));
+  validate(structuredClone(partial), flagSource);
+
   const file = configPath(opts.dir);
   const existed = existsSync(file);
   if (existed && !opts.force) {
@@ -53,16 +63,6 @@ export async function runInit(opts: InitOptions, ctx: CliContext): Promise<numbe
       return 1;
     }
   }
-
-  // Flags first: a bad flag fails before any question is asked.
-  const given = new Map(opts.overrides.map((o) => [o.key, o]));
-  const flagSource = (name: string): ConfigSource => {
-    const o = given.get(name);
-    return o ? { kind: 'flag', name: o.source } : { kind: 'flag', name: flagFor(name) };
-  };
-  const partial: Record<string, unknown> = {};
-  for (const o of opts.overrides) setPath(partial, keyByName(o.key)!.path, coerceFlag(o));
-  validate(structuredClone(partial), flagSource);
 
   if (interactive) await ask(partial, given, ctx);
   const config = validate(structuredClone(partial), flagSource);
