@@ -93,7 +93,8 @@ function fits(parsed: NodeX509, keyPem: string, wanted: string[], now: number): 
 
 /** @peculiar/x509 takes ~0.5 s to load: only pay for it when a certificate is actually made. */
 async function loadX509(): Promise<typeof X509> {
-  await import('./reflect-metadata.ts');
+  // tsyringe (a dependency of @peculiar/x509) needs the Reflect metadata API at load time.
+  await import('reflect-metadata');
   return import('@peculiar/x509');
 }
 
