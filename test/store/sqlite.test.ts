@@ -246,7 +246,8 @@ describe('SQLite store specifics', () => {
     await store.appendMessage({ convId: general.id, senderId: alice.id, ts: 1, body: new Uint8Array([1]) });
     const before = store.stats().checkpoints;
     await store.checkpoint('TRUNCATE');
-    assert.equal(store.stats().checkpoints, before + 1);
+    assert.ok(store.stats().checkpoints > before);
+    assert.equal(store.stats().mainThreadCheckpoints, 0, 'the restarted worker ran it');
     assert.equal(readAll(`${f.file}-wal`).length, 0, 'the restarted worker truncated the WAL');
     assert.equal(store.settings().walAutocheckpoint, 0);
     for (let i = 0; i < 3; i++) await checkpointer.worker.terminate();

@@ -100,10 +100,15 @@ parentPort.on('message', (m) => {
     waitingForPause = false;
     report('periodic', () => checkpoint('PASSIVE', true), { resume: true });
   } else if (m.type === 'checkpoint') {
-    // Commits are paused by the caller: copy without the write lock first, then finish quickly.
+    const blocking = m.mode !== 'PASSIVE';
     report('done', () => {
-      if (m.mode !== 'PASSIVE') checkpoint('PASSIVE', false);
-      return checkpoint(m.mode, true);
+      // Commits are paused meanwhile, so wait only briefly on another process's locks (the caller retries).
+      if (blocking) db.pragma('busy_timeout = 100');
+      try {
+        return checkpoint(m.mode, blocking);
+      } finally {
+        if (blocking) db.pragma('busy_timeout = 5000');
+      }
     }, { id: m.id });
   } else if (m.type === 'stop') {
     clearInterval(timer);
@@ -136,10 +141,13 @@ export class Checkpointer {
   private nextId = 1;
   private exited = false;
   private stopping = false;
-  private pauseTimer: NodeJS.Timeout | null = null;
+  /** Release functions of the current pauses of group commit. */
+  private readonly holds = new Set<() => void>();
+  /** The pause the worker asked for, until it reports that it caught up. */
+  private workerHold: (() => void) | null = null;
   private readonly commits = new Int32Array(new SharedArrayBuffer(4));
   private exitPromise!: Promise<void>;
-  /** Checkpoints the worker has run (periodic and requested), for tests. */
+  /** Checkpoints the worker has run (periodic and requested, a TRUNCATE's PASSIVE included), for tests. */
   count = 0;
 
   constructor(
@@ -166,7 +174,8 @@ export class Checkpointer {
     worker.on('message', (m: WorkerMessage) => this.onMessage(m));
     this.exitPromise = new Promise<void>((resolve) => {
       worker.once('exit', () => {
-        this.endPause();
+        for (const release of [...this.holds]) release();
+        this.workerHold = null;
         for (const w of this.waiters.values()) w.reject(new Error('the checkpoint worker stopped'));
         this.waiters.clear();
         if (!this.stopping && this.respawns < MAX_RESPAWNS) {
@@ -188,12 +197,16 @@ export class Checkpointer {
   private onMessage(m: WorkerMessage): void {
     if (m.type === 'pause') {
       // Handled between event-loop tasks, so no commit is in progress right now.
-      this.beginPause();
+      this.workerHold?.();
+      this.workerHold = this.hold();
       this.worker.postMessage({ type: 'paused' });
       return;
     }
     if (m.type === 'periodic') {
-      if (m.resume) this.endPause();
+      if (m.resume) {
+        this.workerHold?.();
+        this.workerHold = null;
+      }
       if (!m.result) return;
       this.count++;
       const result = m.result;
@@ -213,21 +226,23 @@ export class Checkpointer {
     }
   }
 
-  private beginPause(): void {
-    if (this.pauseTimer) return;
+  /** Pauses group commit until the returned function runs, or MAX_PAUSE_MS pass (a stuck worker must not stall messages). */
+  private hold(): () => void {
     this.host.pause();
-    // Queued appends wait on the worker's answer, so it (and this deadline) must hold the loop.
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      clearTimeout(deadline);
+      this.holds.delete(release);
+      this.host.resume();
+      this.releaseRef();
+    };
+    const deadline = setTimeout(release, MAX_PAUSE_MS);
+    this.holds.add(release);
+    // Queued appends wait on the worker's answer, so it (and the deadline) must hold the loop.
     this.worker.ref();
-    // A stuck worker must not stall messages forever.
-    this.pauseTimer = setTimeout(() => this.endPause(), MAX_PAUSE_MS);
-  }
-
-  private endPause(): void {
-    if (!this.pauseTimer) return;
-    clearTimeout(this.pauseTimer);
-    this.pauseTimer = null;
-    this.host.resume();
-    this.releaseRef();
+    return release;
   }
 
   /** False once the worker has stopped (or failed): callers then checkpoint on their own connection. */
@@ -240,21 +255,31 @@ export class Checkpointer {
     Atomics.store(this.commits, 0, 1);
   }
 
-  /** Runs a checkpoint in the worker, with group commit paused for TRUNCATE, and resolves when done. */
-  checkpoint(mode: CheckpointMode): Promise<CheckpointResult> {
+  /**
+   * Runs a checkpoint in the worker and resolves when it is done. For TRUNCATE, a PASSIVE first
+   * copies the bulk while commits flow; the TRUNCATE itself runs with group commit paused, so no
+   * main-thread commit waits on its lock.
+   */
+  async checkpoint(mode: CheckpointMode): Promise<CheckpointResult> {
+    if (mode === 'PASSIVE') return this.request('PASSIVE');
+    await this.request('PASSIVE');
+    const release = this.hold();
+    try {
+      return await this.request(mode);
+    } finally {
+      release();
+    }
+  }
+
+  private request(mode: CheckpointMode): Promise<CheckpointResult> {
     if (this.exited) return Promise.reject(new Error('the checkpoint worker stopped'));
     const id = this.nextId++;
-    const paused = mode !== 'PASSIVE';
-    if (paused) this.host.pause();
     return new Promise<CheckpointResult>((resolve, reject) => {
       this.waiters.set(id, { resolve, reject });
       // A pending request must hold the process until it is answered.
       this.worker.ref();
       this.worker.postMessage({ type: 'checkpoint', id, mode });
-    }).finally(() => {
-      if (paused) this.host.resume();
-      this.releaseRef();
-    });
+    }).finally(() => this.releaseRef());
   }
 
   /** Resolves with the next checkpoint the worker runs on its own that `match`es (for tests). */
@@ -265,7 +290,7 @@ export class Checkpointer {
   }
 
   private releaseRef(): void {
-    const needed = this.waiters.size > 0 || this.periodicWaiters.length > 0 || this.pauseTimer !== null || this.stopping;
+    const needed = this.waiters.size > 0 || this.periodicWaiters.length > 0 || this.holds.size > 0 || this.stopping;
     if (!needed && !this.exited) this.worker.unref();
   }
 

@@ -86,6 +86,7 @@ function clampLimit(limit: number): number {
   return Math.min(Math.floor(limit), MAX_PAGE);
 }
 
+/** The Store on one SQLite file; open it with openSqliteStore/openStore (src/store/index.ts), which migrate first. */
 export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly committer: GroupCommitter;
@@ -97,7 +98,7 @@ export class SqliteStore implements Store {
 
   constructor(
     private readonly db: Database.Database,
-    private readonly file: string,
+    file: string,
     opts: SqliteStoreOptions = {},
   ) {
     this.committer = new GroupCommitter(db, () => this.checkpointer.noteCommit());
@@ -529,6 +530,7 @@ export class SqliteStore implements Store {
   }
 
   purgeMessagesBefore(cutoffTs: number): Promise<number> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
     const run = this.purging.catch(() => {}).then(() => this.purgeInChunks(cutoffTs));
     this.purging = run;
     return run;
