@@ -5,7 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import '../../src/tls/reflect-metadata.ts';
+import 'reflect-metadata';
 import { ensureSelfSignedCert, subjectAltNames, RENEW_BEFORE_DAYS } from '../../src/tls/selfsigned.ts';
 import * as x509 from '@peculiar/x509';
 import { certNames, localHostnames } from '../../src/tls/addresses.ts';
