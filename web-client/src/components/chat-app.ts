@@ -18,6 +18,7 @@ import './invite-dialog.ts';
 import './new-dm-dialog.ts';
 import './new-group-dialog.ts';
 import { sharedStyles } from './shared-styles.ts';
+import { parseThemeChoice, setThemeChoice, themeChoice } from '../theme.ts';
 import './sign-in-view.ts';
 import './sign-up-view.ts';
 
@@ -45,6 +46,13 @@ export class ChatApp extends LitElement {
       .toggle { display: none; }
       .account { display: flex; flex-wrap: wrap; gap: var(--chat-space-2); padding: var(--chat-space-3); border-top: var(--chat-border-width) solid var(--chat-color-border); }
       .account button { font-size: var(--chat-font-size-small); padding: var(--chat-space-1) var(--chat-space-2); }
+      .theme { display: flex; align-items: center; gap: var(--chat-space-2); flex-basis: 100%; font-size: var(--chat-font-size-small); color: var(--chat-color-text-muted); }
+      .theme label { margin: 0; font-weight: 600; }
+      .theme select {
+        font: inherit; color: var(--chat-color-text); background: var(--chat-color-surface-raised);
+        border: var(--chat-border-width) solid var(--chat-color-border); border-radius: var(--chat-radius-small);
+        padding: var(--chat-space-1) var(--chat-space-2);
+      }
       .sidebar { display: flex; flex-direction: column; justify-content: space-between; background: var(--chat-color-sidebar); border-right: var(--chat-border-width) solid var(--chat-color-border); overflow-y: auto; min-height: 0; }
       conversation-pane { min-height: 0; position: relative; background: var(--chat-color-surface); }
       .notice {
@@ -116,6 +124,14 @@ export class ChatApp extends LitElement {
           <div class="account">
             <button type="button" @click=${() => void s.signOut()}>Sign out</button>
             <button type="button" title="Signs out every other browser and device signed in as you" @click=${this.signOutOthers}>End other sessions</button>
+            <div class="theme">
+              <label for="theme">Theme</label>
+              <select id="theme" .value=${themeChoice()} @change=${this.pickTheme}>
+                <option value="dark">Dark</option>
+                <option value="light">Light</option>
+                <option value="system">Match system</option>
+              </select>
+            </div>
           </div>
         </div>
         <conversation-pane id="main"></conversation-pane>
@@ -143,6 +159,10 @@ export class ChatApp extends LitElement {
     } catch (err) {
       this.signOutMessage = messageOf(err);
     }
+  }
+
+  private pickTheme(e: Event): void {
+    setThemeChoice(parseThemeChoice((e.currentTarget as HTMLSelectElement).value));
   }
 
   private dismiss(): void {

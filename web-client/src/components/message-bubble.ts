@@ -3,6 +3,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { decodeBody } from '../content.ts';
 import { linkify } from '../linkify.ts';
+import { usernameColorIndex } from '../username-color.ts';
 import { MessageActionEvent } from './events.ts';
 import { sharedStyles } from './shared-styles.ts';
 
@@ -23,6 +24,12 @@ export class MessageBubble extends LitElement {
       :host([own]) article { align-items: flex-end; }
       header { display: flex; gap: var(--chat-space-2); align-items: baseline; padding: 0 var(--chat-space-2); margin-bottom: var(--chat-space-1); }
       .author { color: var(--chat-color-username); font-weight: 700; font-size: var(--chat-font-size-small); }
+      .author.c1 { color: var(--chat-color-username-1, var(--chat-color-username)); }
+      .author.c2 { color: var(--chat-color-username-2, var(--chat-color-username)); }
+      .author.c3 { color: var(--chat-color-username-3, var(--chat-color-username)); }
+      .author.c4 { color: var(--chat-color-username-4, var(--chat-color-username)); }
+      .author.c5 { color: var(--chat-color-username-5, var(--chat-color-username)); }
+      .author.c6 { color: var(--chat-color-username-6, var(--chat-color-username)); }
       time { color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); }
       .bubble {
         max-width: min(var(--chat-bubble-max-width), 85%);
@@ -58,7 +65,7 @@ export class MessageBubble extends LitElement {
     return html`
       <article>
         <header class=${this.continued ? 'visually-hidden' : ''}>
-          <span class="author">${this.author}</span>
+          <span class="author c${usernameColorIndex(this.author)}">${this.author}</span>
           <time datetime=${when.toISOString()} title=${fullFormat.format(when)}>${timeFormat.format(when)}</time>
         </header>
         <div class="bubble">${content.type === 'text'

@@ -3,7 +3,7 @@ import { LitElement, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { InviteInfo } from '../../../src/shared/api.ts';
 import { api } from '../state/api.ts';
-import { USERNAME_PATTERN } from '../state/auth.ts';
+import { PASSWORD_MIN_LENGTH, USERNAME_PATTERN, passwordProblem } from '../state/auth.ts';
 import { messageOf } from '../state/store.ts';
 import { StoreController } from '../state/store-controller.ts';
 import { authStyles } from './auth-styles.ts';
@@ -21,6 +21,8 @@ export class SignUpView extends LitElement {
   @state() private info: InviteInfo | null = null;
   @state() private error = '';
   @state() private busy = false;
+  /** The password field's own message, shown under it; '' when the field is fine. */
+  @state() private passwordError = '';
 
   private readonly chat = new StoreController(this);
 
@@ -55,8 +57,10 @@ export class SignUpView extends LitElement {
           <div class="field">
             <label for="password">Password</label>
             <input id="password" name="password" type="password" autocomplete="new-password" required
-              aria-describedby="password-hint" />
-            <p class="hint" id="password-hint">It never leaves this device; a long passphrase is best.</p>
+              minlength=${PASSWORD_MIN_LENGTH} aria-invalid=${this.passwordError ? 'true' : 'false'}
+              aria-describedby="password-hint password-error" @input=${this.recheckPassword} />
+            <p class="hint" id="password-hint">At least ${PASSWORD_MIN_LENGTH} characters. It never leaves this device; a long passphrase is best.</p>
+            <p class="error field-error" id="password-error" role="alert">${this.passwordError}</p>
           </div>
           <p class="error" role="alert">${this.error}</p>
           <p class="status" role="status">${this.busy ? 'Creating account…' : ''}</p>
@@ -72,6 +76,12 @@ export class SignUpView extends LitElement {
     this.chat.store?.navigate({ name: 'signin' });
   }
 
+  /** Once a message is showing, clear it as soon as the password becomes long enough. */
+  private recheckPassword(e: Event): void {
+    if (!this.passwordError) return;
+    this.passwordError = passwordProblem((e.currentTarget as HTMLInputElement).value) ?? '';
+  }
+
   private async submit(e: SubmitEvent): Promise<void> {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;
@@ -81,8 +91,10 @@ export class SignUpView extends LitElement {
       this.error = 'Usernames are 3 to 32 characters: letters, digits, dot, dash, underscore.';
       return;
     }
-    if (!password) {
-      this.error = 'Choose a password.';
+    this.passwordError = passwordProblem(password) ?? '';
+    if (this.passwordError) {
+      (form.elements.namedItem('password') as HTMLInputElement).focus();
+      this.error = '';
       return;
     }
     this.error = '';

@@ -5,10 +5,8 @@
  */
 import type { ClientFrame, ServerFrame } from '../../../src/shared/protocol.ts';
 import { CloseCode } from '../../../src/shared/protocol.ts';
+import { Backoff } from './backoff.ts';
 
-/** Backoff bounds in ms: first retry within 0.5 s, never wait longer than 30 s. */
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
 /** Keepalive period in ms; well under typical 60 s proxy/NAT idle timeouts. */
 const PING_INTERVAL_MS = 25_000;
 
@@ -21,16 +19,10 @@ export interface ConnectionEvents {
   signedOut(): void;
 }
 
-/** Delay before reconnect attempt `attempt` (0-based), in ms: uniform in [0, min(max, base·2^n)]. */
-export function backoffDelay(attempt: number, random: () => number = Math.random): number {
-  const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** attempt);
-  return Math.round(random() * cap);
-}
-
 export class Connection {
   status: ConnectionStatus = 'closed';
   private ws: WebSocket | null = null;
-  private attempt = 0;
+  private readonly backoff = new Backoff();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private pingTimer: ReturnType<typeof setInterval> | undefined;
   private stopped = true;
@@ -95,7 +87,7 @@ export class Connection {
     this.ws = ws;
     ws.addEventListener('open', () => {
       if (this.ws !== ws) return;
-      this.attempt = 0;
+      this.backoff.reset();
       for (const [conv, since] of this.subs) ws.send(JSON.stringify({ t: 'sub', conv, since } satisfies ClientFrame));
       clearInterval(this.pingTimer);
       this.pingTimer = setInterval(() => this.send({ t: 'ping' }), PING_INTERVAL_MS);
@@ -124,7 +116,7 @@ export class Connection {
       }
       if (this.stopped) return;
       this.setStatus('connecting');
-      this.retryTimer = setTimeout(() => this.open(), backoffDelay(this.attempt++));
+      this.retryTimer = setTimeout(() => this.open(), this.backoff.next());
     });
   }
 
