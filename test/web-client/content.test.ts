@@ -1,0 +1,54 @@
+// web-client/src/content.ts: text bodies survive encode → decode (any Unicode), and garbage decodes to `unsupported` without throwing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { decodeBody, encodeText } from '../../web-client/src/content.ts';
+import { toBase64 } from '../../src/shared/base64.ts';
+
+const utf8 = (s: string) => toBase64(new TextEncoder().encode(s));
+
+test('text round-trips, including emoji, RTL, NUL and markup', () => {
+  for (const text of ['', 'hello', 'héllo wörld', '👩‍👩‍👧 ok', 'مرحبا', 'a\u0000b', '<script>x</script>', 'line\nline']) {
+    assert.deepEqual(decodeBody(encodeText(text)), { type: 'text', text });
+  }
+});
+
+test('any string round-trips (property)', () => {
+  fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), (text) => {
+    assert.deepEqual(decodeBody(encodeText(text)), { type: 'text', text });
+  }));
+});
+
+test('the body is base64 of UTF-8 JSON', () => {
+  assert.equal(encodeText('hi'), utf8('{"type":"text","text":"hi"}'));
+});
+
+test('garbage is unsupported, never an exception', () => {
+  const garbage = [
+    '',
+    '!!! not base64 !!!',
+    toBase64(new Uint8Array([0xff, 0x00, 0x7b])), // invalid UTF-8
+    utf8('not json'),
+    utf8('null'),
+    utf8('42'),
+    utf8('"text"'),
+    utf8('[]'),
+    utf8('{}'),
+    utf8('{"type":"image","text":"x"}'),
+    utf8('{"type":"text"}'),
+    utf8('{"type":"text","text":5}'),
+    utf8('{"type":"text","text":null}'),
+    utf8('{"type":"text","text":["a"]}'),
+  ];
+  for (const body of garbage) assert.deepEqual(decodeBody(body), { type: 'unsupported' }, `body ${JSON.stringify(body)}`);
+});
+
+test('random bytes never throw (property)', () => {
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+    const content = decodeBody(toBase64(bytes));
+    assert.ok(content.type === 'unsupported' || typeof content.text === 'string');
+  }));
+  fc.assert(fc.property(fc.string({ maxLength: 64 }), (body) => {
+    assert.doesNotThrow(() => decodeBody(body));
+  }));
+});
