@@ -34,7 +34,7 @@ export interface CheckpointerOptions {
   intervalMs?: number;
   /** Restart the WAL once it holds more than this, bytes (default 16 MiB). */
   maxWalBytes?: number;
-  /** How often the worker looks for new commits, ms (default 250 ms). */
+  /** How often the worker looks for new commits, ms (default 100 ms: small checkpoints contend less with commits' fsync). */
   pollMs?: number;
 }
 
@@ -161,7 +161,7 @@ export class Checkpointer {
       commits: this.commits.buffer,
       intervalMs: opts.intervalMs ?? 30_000,
       maxWalBytes: opts.maxWalBytes ?? 16 * 1024 * 1024,
-      pollMs: opts.pollMs ?? 250,
+      pollMs: opts.pollMs ?? 100,
     };
     this.spawn();
   }
