@@ -230,7 +230,8 @@ describe('SQLite store specifics', () => {
     assert.ok(c.log * 4096 >= 256 * 1024, `the WAL was past its limit (${c.log} frames)`);
     const after = sized.nextPeriodicCheckpoint();
     await sized.appendMessage({ convId: timed.general.id, senderId: timed.alice.id, ts: 0, body: new Uint8Array(1) });
-    assert.ok((await after).log < c.log / 4, 'the next commit restarted the WAL from the beginning');
+    // Without a restart the WAL only grows, so fewer frames than at the catch-up means it started over.
+    assert.ok((await after).log < c.log, 'a commit after the catch-up restarted the WAL from the beginning');
     assert.equal((await sized.messagesAfter(timed.general.id, 1, 1)).length, 1);
     assert.equal((await sized.getConversation(timed.general.id))?.head, appends.length + 2);
     assert.equal(sized.stats().mainThreadCheckpoints, 0, 'no checkpoint ran on the event loop');
