@@ -1,16 +1,48 @@
-// Web client behaviour in Chromium against a real server: history paging without duplicates, hostile text rendered inert, typing, Shift+Enter, presence, sign-in errors, dialogs and the 360 px layout.
+// Web client behaviour in Chromium against a real server: history paging without duplicates, hostile text rendered inert, typing, Shift+Enter, presence, sign-in errors, the sign-up password minimum, dialogs, the dark default theme and the Theme setting, and the 360 px layout.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { connect, createWorld, type DirectUser, type World } from '../helpers/direct.ts';
-import { registerInvited } from '../helpers/client.ts';
+import { inviteToken, registerInvited } from '../helpers/client.ts';
 import { SESSION_COOKIE } from '../../src/server/auth/tokens.ts';
 import { encodeText } from '../../web-client/src/content.ts';
 import { fromBase64 } from '../../src/shared/base64.ts';
 import { chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage } from '../helpers/browser.ts';
 
 const skip = chromiumSkipReason();
+
+/** WCAG relative luminance (0 = black, 1 = white) of a computed `rgb(r, g, b)` colour. */
+function luminance(rgb: string): number {
+  const m = /^rgba?\((\d+),\s*(\d+),\s*(\d+)/.exec(rgb);
+  assert.ok(m, `a computed rgb() colour, got ${rgb}`);
+  const [r, g, b] = m.slice(1, 4).map((v) => {
+    const c = Number(v) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** Computed background colours of the page and of the open conversation (inside chat-app's shadow root). */
+function backgrounds(page: Page): Promise<{ body: string; pane: string; theme: string | undefined }> {
+  return page.evaluate(() => {
+    const pane = document.querySelector('chat-app')?.shadowRoot?.querySelector('conversation-pane');
+    return {
+      body: getComputedStyle(document.body).backgroundColor,
+      pane: pane ? getComputedStyle(pane).backgroundColor : 'missing',
+      theme: document.documentElement.dataset.theme,
+    };
+  });
+}
+
+/** Dark: every background is near black (luminance under 0.02, i.e. darker than #262626). */
+function assertDark(bg: { body: string; pane: string }, why: string): void {
+  assert.ok(luminance(bg.body) < 0.02 && luminance(bg.pane) < 0.02, `${why}: dark backgrounds, got ${JSON.stringify(bg)}`);
+}
+
+function assertLight(bg: { body: string; pane: string }, why: string): void {
+  assert.ok(luminance(bg.body) > 0.8 && luminance(bg.pane) > 0.8, `${why}: light backgrounds, got ${JSON.stringify(bg)}`);
+}
 /** More than two history pages (50 each), so paging back has to run at least twice. */
 const HISTORY = 120;
 
@@ -37,7 +69,7 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
     await browser.close();
     await server.close();
   });
-  const context = (opts?: { width?: number; height?: number }) => () => newContext(browser, opts);
+  const context = (opts?: Parameters<typeof newContext>[1]) => () => newContext(browser, opts);
 
   // Two days of history, then hostile text.
   const yesterday = Date.now() - 86_400_000;
@@ -212,6 +244,59 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
     await other.reload();
     await other.getByRole('button', { name: 'Sign in' }).waitFor();
     assert.deepEqual(describeProblems([page, other]).filter((l) => l.startsWith('CSP')), []);
+  });
+
+  await t.test('sign-up refuses a password under 8 characters with an inline message', async () => {
+    const page = await newPage(await newContext(browser));
+    await page.goto(`${server.url}/invite/${await inviteToken(server)}`);
+    await page.getByRole('textbox', { name: 'Username' }).fill('erin');
+    const password = page.getByLabel('Password');
+    await password.fill('1234567');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Passwords need at least 8 characters.' }).waitFor();
+    assert.equal(await password.getAttribute('aria-invalid'), 'true');
+    assert.equal(await password.evaluate((el) => el.matches(':focus')), true, 'focus goes back to the password');
+    assert.equal(await page.getByRole('navigation', { name: 'Conversations' }).count(), 0, 'no account was created');
+    await password.fill('12345678');
+    await page.getByRole('alert').filter({ hasText: 'at least 8 characters' }).waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: 20_000 });
+    assert.deepEqual(describeProblems([page]), []);
+  });
+
+  await t.test('theme: dark by default on a light system; Light persists across reload; Match system follows the system', async () => {
+    const page = await newPage(await signedIn(context({ colorScheme: 'light' }), server, world.alice));
+    await page.goto(`${server.url}/c/${world.general}`);
+    await log(page).waitFor();
+    assert.equal(await page.evaluate(() => matchMedia('(prefers-color-scheme: light)').matches), true, 'the browser reports a light system');
+    let bg = await backgrounds(page);
+    assert.equal(bg.theme, 'dark');
+    assertDark(bg, 'default');
+
+    const theme = page.getByRole('combobox', { name: 'Theme' });
+    assert.equal(await theme.inputValue(), 'dark');
+    await theme.selectOption({ label: 'Light' });
+    bg = await backgrounds(page);
+    assert.equal(bg.theme, 'light');
+    assertLight(bg, 'after choosing Light');
+
+    await page.reload();
+    await log(page).waitFor();
+    assertLight(await backgrounds(page), 'Light after a reload');
+    assert.equal(await theme.inputValue(), 'light', 'the control shows the stored choice');
+
+    await theme.selectOption({ label: 'Match system' });
+    assertLight(await backgrounds(page), 'Match system on a light system');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
+    assertDark(await backgrounds(page), 'Match system after the system turned dark');
+
+    await theme.selectOption({ label: 'Dark' });
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.reload();
+    await log(page).waitFor();
+    assertDark(await backgrounds(page), 'Dark again after a reload on a light system');
+    assert.deepEqual(describeProblems([page]), []);
   });
 
   await t.test('360 px: the conversation list hides behind a toggle', async () => {

@@ -52,11 +52,18 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** A fresh profile (own cookies) that accepts the self-signed certificate. */
-export async function newContext(browser: Browser, opts: { width?: number; height?: number } = {}): Promise<BrowserContext> {
+/**
+ * A fresh profile (own cookies) that accepts the self-signed certificate. `colorScheme` is what
+ * `prefers-color-scheme` reports (Playwright's default is light).
+ */
+export async function newContext(
+  browser: Browser,
+  opts: { width?: number; height?: number; colorScheme?: 'light' | 'dark' | 'no-preference' } = {},
+): Promise<BrowserContext> {
   const context = await browser.newContext({
     ignoreHTTPSErrors: true,
     viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 },
+    ...(opts.colorScheme ? { colorScheme: opts.colorScheme } : {}),
   });
   // Runs before any page script; the listener forwards violations to the binding below.
   await context.addInitScript(() => {

@@ -13,5 +13,9 @@ export function usernameColorIndex(name: string): number {
     hash ^= ch.codePointAt(0) ?? 0;
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
+  // FNV's low bits mix poorly and `% 6` reads mostly those: finish with murmur3's avalanche.
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b) >>> 0;
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35) >>> 0;
+  hash = (hash ^ (hash >>> 16)) >>> 0;
   return (hash % USERNAME_COLORS) + 1;
 }

@@ -13,6 +13,7 @@ export const authStyles = css`
   }
   h1 { font-size: var(--chat-font-size-large); margin: 0 0 var(--chat-space-1); }
   .lead { color: var(--chat-color-text-muted); margin: 0 0 var(--chat-space-5); }
+  input[aria-invalid='true'] { border-color: var(--chat-color-danger); }
   .field-error { font-size: var(--chat-font-size-small); margin: var(--chat-space-1) 0 0; }
   button.primary { width: 100%; padding: var(--chat-space-3); }
   .alt { margin: var(--chat-space-4) 0 0; text-align: center; color: var(--chat-color-text-muted); }
