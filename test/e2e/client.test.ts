@@ -119,6 +119,30 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
   await pageB.goto(`${server.url}/c/${world.general}`);
   await log(pageB).getByRole('article').filter({ hasText: 'history 120' }).waitFor();
 
+  await t.test('a conversation opened on load is marked read and stays read after the socket opens', async () => {
+    // Few enough messages that nothing scrolls: only opening the conversation can mark it read.
+    for (let i = 1; i <= 3; i++) await append(server, world.group, world.bob, `group note ${i}`);
+    const page = await newPage(await signedIn(context(), server, world.alice));
+    // Hold the socket back until the history is on screen, so the read happens while it is down.
+    let release!: () => void;
+    const historyShown = new Promise<void>((resolve) => (release = resolve));
+    await page.routeWebSocket(/\/ws$/, async (ws) => {
+      await historyShown;
+      ws.connectToServer();
+    });
+    await page.goto(`${server.url}/c/${world.group}`);
+    await log(page).getByRole('article').filter({ hasText: 'group note 3' }).waitFor();
+    release();
+    await page.waitForFunction(() => (document.querySelector('chat-app') as unknown as { store: { connection: string } }).store.connection === 'open');
+    // The socket's open triggers a fresh conversation list; let it (and the read it causes) finish.
+    await page.waitForLoadState('networkidle');
+    const unread = await page.evaluate((id) => (document.querySelector('chat-app') as unknown as { store: { unreadOf(c: string): number } }).store.unreadOf(id), world.group);
+    assert.equal(unread, 0, 'no unread badge on the open conversation');
+    const read = await server.store.getLastRead(world.alice.user.id, [world.group]);
+    assert.equal(read.get(world.group), 3, 'the server has the newest message as read');
+    await page.context().close();
+  });
+
   await t.test('typing indicator, Shift+Enter new line, Enter sends', async () => {
     const box = pageB.getByRole('textbox', { name: 'Message' });
     await box.click();

@@ -192,6 +192,9 @@ export class ChatStore extends EventTarget {
     }
     for (const c of [...list.groups, ...list.dms]) this.byId.set(c.id, c);
     for (const c of this.byId.values()) this.socket.subscribe(c.id, Math.max(c.head, this.timelines.newest(c.id)));
+    // The fresh list carries the server's unread counts; a read sent before the socket was open
+    // (dropped) or still in flight is not in them yet, so mark the open conversation read again.
+    if (this.activeId && this.timelines.loaded(this.activeId)) this.markActiveRead();
     this.changed();
   }
 
