@@ -10,7 +10,8 @@
  * regardless). Once the WAL holds more than `maxWalBytes` it asks the main thread to *pause group
  * commit* (appends wait in memory, asynchronously), runs a last PASSIVE that now copies everything,
  * and lets commits resume: the next commit then starts the WAL from the beginning. A TRUNCATE (after
- * a purge, so deleted bytes leave the WAL file) runs inside the same pause.
+ * a purge, so deleted bytes leave the WAL file) is a PASSIVE while commits flow, then the TRUNCATE
+ * itself inside such a pause. A pause lasts at most MAX_PAUSE_MS.
  *
  * The worker is inline (eval) CommonJS that requires better-sqlite3 by absolute path: that works the
  * same from src/ under tsx and from the built dist/, with no .ts/.js entry to resolve.
