@@ -315,7 +315,20 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
     await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
     assertDark(await backgrounds(page), 'Match system after the system turned dark');
 
+    // A second tab of the same browser follows the choice, control included.
+    const other = await newPage(page.context());
+    await other.goto(`${server.url}/c/${world.general}`);
+    await log(other).waitFor();
+    const otherTheme = other.getByRole('combobox', { name: 'Theme' });
+    assert.equal(await otherTheme.inputValue(), 'system');
     await theme.selectOption({ label: 'Dark' });
+    await other.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
+    await other.waitForFunction(() => {
+      const select = document.querySelector('chat-app')?.shadowRoot?.querySelector('select');
+      return select?.value === 'dark';
+    });
+    await other.close();
+
     await page.emulateMedia({ colorScheme: 'light' });
     await page.reload();
     await log(page).waitFor();

@@ -11,6 +11,8 @@ export type Theme = 'dark' | 'light';
 
 export const THEME_STORAGE_KEY = 'chatroom.theme';
 export const THEME_CHOICES: readonly ThemeChoice[] = ['dark', 'light', 'system'];
+/** Fired on `window` whenever the choice changes (here or in another tab), for controls showing it. */
+export const THEME_CHANGE_EVENT = 'chatroom-theme-change';
 const LIGHT_QUERY = '(prefers-color-scheme: light)';
 
 /** A stored value as a choice; anything unknown (or nothing) means the default, dark. */
@@ -49,6 +51,7 @@ export function setThemeChoice(choice: ThemeChoice): void {
     // Not persisted (storage blocked); it still applies for this page.
   }
   apply();
+  dispatchEvent(new Event(THEME_CHANGE_EVENT));
 }
 
 /** The choice in effect on this page. */
@@ -68,6 +71,7 @@ export function initTheme(): void {
     if (e.key !== THEME_STORAGE_KEY) return;
     current = parseThemeChoice(e.newValue);
     apply();
+    dispatchEvent(new Event(THEME_CHANGE_EVENT));
   });
   apply();
 }

@@ -18,7 +18,7 @@ import './invite-dialog.ts';
 import './new-dm-dialog.ts';
 import './new-group-dialog.ts';
 import { sharedStyles } from './shared-styles.ts';
-import { parseThemeChoice, setThemeChoice, themeChoice } from '../theme.ts';
+import { THEME_CHANGE_EVENT, parseThemeChoice, setThemeChoice, themeChoice } from '../theme.ts';
 import './sign-in-view.ts';
 import './sign-up-view.ts';
 
@@ -90,9 +90,18 @@ export class ChatApp extends LitElement {
     });
   }
 
+  /** Re-renders the Theme control when another tab changes the choice. */
+  private readonly onThemeChange = (): void => this.requestUpdate();
+
   override connectedCallback(): void {
     super.connectedCallback();
+    addEventListener(THEME_CHANGE_EVENT, this.onThemeChange);
     void this.store.boot();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    removeEventListener(THEME_CHANGE_EVENT, this.onThemeChange);
   }
 
   override render() {
