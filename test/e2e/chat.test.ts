@@ -15,7 +15,8 @@ const cli = join(root, 'bin', 'chatroom.js');
 /** Live delivery budget between two browsers, ms (the "within 1 s"). */
 const LIVE_MS = 1_000;
 /** After a server restart the client reconnects with backoff (0.5 s, 1 s, 2 s, …), ms. */
-const RECONNECT_MS = 15_000;
+// Worst case: the restart itself plus one full backoff wait (BACKOFF_MAX_MS = 10 s), on a loaded machine.
+const RECONNECT_MS = 30_000;
 /** Lines Chromium logs by itself while the server is down on purpose. */
 const DOWNTIME_NOISE = /WebSocket connection to .* failed|ERR_CONNECTION_REFUSED|net::ERR_|status of 503/;
 

@@ -3,9 +3,9 @@
  * random source is injectable) so it can be tested without sockets or timers.
  */
 
-/** Backoff bounds in ms: first retry within 0.5 s, never wait longer than 30 s. */
+/** Backoff bounds in ms: first retry within 0.5 s, never wait longer than 10 s (a home server that restarts should be back in the chat within seconds). */
 export const BACKOFF_BASE_MS = 500;
-export const BACKOFF_MAX_MS = 30_000;
+export const BACKOFF_MAX_MS = 10_000;
 
 /** Delay before reconnect attempt `attempt` (0-based), in ms: uniform in [0, min(max, base·2^n)]. */
 export function backoffDelay(attempt: number, random: () => number = Math.random): number {
