@@ -16,7 +16,6 @@ import type { Config } from '../config/schema.ts';
 import { frameText } from './frame.ts';
 import { handleFrame } from './handlers.ts';
 import { monotonicMs } from './clock.ts';
-import type { ReadPositions } from './read-positions.ts';
 
 /** Compiled once per process: validating a frame is a plain function call. */
 const clientFrameCheck = TypeCompiler.Compile(ClientFrame);
@@ -43,8 +42,6 @@ export function slowReaderBytes(limits: Config['limits']): number {
 /** What every connection shares (one object per server, not per connection). */
 export interface ConnectionContext {
   hub: Hub;
-  /** The sender's own read position after each send, written lazily. */
-  readPositions: ReadPositions;
   /** Frees the per-address connection slot this socket took before the upgrade. */
   releaseAddress: (key: string) => void;
   store: Store;
@@ -226,9 +223,7 @@ export class SocketPeer implements Peer {
   }
 
   private leaveHub(): void {
-    const { hub, readPositions } = this.ctx;
-    hub.disconnect(this);
-    if (!hub.isOnline(this.userId)) void readPositions.flushUser(this.userId);
+    this.ctx.hub.disconnect(this);
   }
 
   /** Writes one complete frame: straight to the TCP socket when ws has nothing queued. */

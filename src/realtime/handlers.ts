@@ -88,16 +88,18 @@ async function send(peer: SocketPeer, frame: Frame<'send'>): Promise<void> {
   const access = await store.getAccess(conv, peer.userId);
   if (!access) return peer.sendError('NOT_FOUND', { ref, conv });
   const bytes = Buffer.from(body, 'base64');
-  const record = await store.appendMessage({ convId: conv, senderId: peer.userId, ts: now(), body: bytes });
+  // The sender has read what they sent: that position commits with the message, so the list
+  // shows no unread for it once the ack is out.
+  const record = await store.appendMessage({ convId: conv, senderId: peer.userId, ts: now(), body: bytes, ref, senderHasRead: true });
   // The commit has happened: ack, then fan out, with no await in between so that acks and
-  // deliveries leave in seq order.
+  // deliveries leave in seq order. A repeated ref (the ack was lost) is acked again, never re-published.
   peer.send({ t: 'ack', ref, conv, seq: record.seq, ts: record.ts });
+  if (record.duplicate === true) return;
   hub.publish(
     conv,
     { t: 'msg', conv, seq: record.seq, sender: peer.userId, senderName: peer.username, ts: record.ts, body },
     peer.id,
   );
-  peer.ctx.readPositions.advance(peer.userId, conv, record.seq);
 }
 
 function typing(peer: SocketPeer, frame: Frame<'typing'>): void {

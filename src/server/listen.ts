@@ -110,6 +110,16 @@ export async function startServer(config: ResolvedConfig, secrets: Secrets, opts
     retention = startRetention(store, config.retentionDays);
     const setup = await ensureSetupLink(store, app.deps.baseUrl, config.inviteTtlHours);
     log.event('server.listening', { port, mode: config.tls.mode, ...(httpPort ? { httpPort } : {}) });
+    // Messages that aged out while the server was down go now, not an hour from now; the listen
+    // does not wait for it (the store closes only after a purge under way finishes).
+    const startupRetention = retention;
+    setImmediate(() => {
+      if (closing) return;
+      startupRetention.runOnce().then(
+        (purged) => log.event('retention.startup_purged', { purged }),
+        () => log.event('retention.startup_failed'),
+      );
+    });
 
     const local = localUrl(config, port);
     const lan = lanUrls(config, port);

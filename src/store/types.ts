@@ -79,6 +79,27 @@ export interface MessageRecord {
   body: Uint8Array;
 }
 
+/** What appendMessage stores. */
+export interface AppendInput {
+  convId: string;
+  senderId: string;
+  /** Server receive time, ms since the Unix epoch. */
+  ts: number;
+  body: Uint8Array;
+  /**
+   * The client's id for this send. A repeat of a (convId, senderId, ref) already stored is not
+   * stored again: it resolves with the original message and `duplicate: true`.
+   */
+  ref?: string;
+  /** Also move the sender's read position to the new seq, in the same transaction. */
+  senderHasRead?: boolean;
+}
+
+/** A stored message; `duplicate` is true when the send repeated a known ref (nothing was written). */
+export interface AppendedMessage extends MessageRecord {
+  duplicate?: boolean;
+}
+
 /** The result of an access check: how the user may see this conversation, or null. */
 export interface Access {
   conversation: ConversationRecord;
@@ -159,7 +180,7 @@ export interface Store {
    * Assigns the next seq and stores the message. Calls in the same event-loop turn are committed in
    * one transaction (group commit); the promise resolves only after that commit.
    */
-  appendMessage(input: { convId: string; senderId: string; ts: number; body: Uint8Array }): Promise<MessageRecord>;
+  appendMessage(input: AppendInput): Promise<AppendedMessage>;
   /** Messages with seq > afterSeq, ascending, at most `limit`. */
   messagesAfter(convId: string, afterSeq: number, limit: number): Promise<MessageRecord[]>;
   /** Messages with seq < beforeSeq (or the newest when null), returned ascending, at most `limit`. */
@@ -168,6 +189,10 @@ export interface Store {
   purgeMessagesBefore(cutoffTs: number): Promise<number>;
 
   // ---- read state (unread counts)
+  /**
+   * Moves the read position to at least `seq` (never back). Joins the appends' group commit: calls
+   * in one event-loop turn share their transaction, and the promise resolves after it commits.
+   */
   setLastRead(userId: string, convId: string, seq: number): Promise<void>;
   /** convId → last read seq, for the given conversations (missing = 0). */
   getLastRead(userId: string, convIds: string[]): Promise<Map<string, number>>;

@@ -12,7 +12,6 @@ import type { Socket } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import { SocketPeer, onWebSocketError, slowReaderBytes, type ConnectionContext } from '../../realtime/connection.ts';
 import { AddressLimit } from '../../realtime/address-limit.ts';
-import { ReadPositions } from '../../realtime/read-positions.ts';
 import { configuredOrigins, isAllowedOrigin } from '../origin.ts';
 
 /** How long a closing socket may take to answer our close frame before it is dropped, ms. */
@@ -32,10 +31,8 @@ export const wsRoutes: FastifyPluginAsync = async (app) => {
     pendingSlots.delete(this);
     addresses.release(key);
   }
-  const readPositions = new ReadPositions(store, () => log.event('ws.set_last_read_failed'));
   const ctx: ConnectionContext = {
     hub,
-    readPositions,
     releaseAddress: (key) => addresses.release(key),
     store,
     limits: config.limits,
@@ -65,8 +62,6 @@ export const wsRoutes: FastifyPluginAsync = async (app) => {
 
   app.addHook('onClose', async () => {
     hub.closeAll(CloseCode.goingAway, 'server shutting down');
-    // Before the store closes (the caller closes it after app.close()).
-    await readPositions.flush();
   });
 
   app.get(

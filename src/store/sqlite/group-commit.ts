@@ -1,41 +1,73 @@
 /**
- * Group commit for appendMessage: every append queued in one event-loop turn is written in one
- * transaction on setImmediate, and each promise settles only after that commit. Seqs come from
- * heads kept in memory (the server is the only process that appends), so no read sits on the hot path.
+ * Group commit for appendMessage and setLastRead: everything queued in one event-loop turn is
+ * written in one transaction on setImmediate, and each promise settles only after that commit.
+ * Seqs come from heads kept in memory (the server is the only process that appends), so no read
+ * sits on the hot path except the ref lookup of a send that carries one (one index probe).
  */
 import type Database from 'better-sqlite3';
 import { ChatroomError } from '../../shared/errors.ts';
-import type { MessageRecord } from '../types.ts';
+import type { AppendInput, AppendedMessage, MessageRecord } from '../types.ts';
 
 /** Rows per transaction at most; a larger queue is split so one flush never blocks the loop for long. */
 const MAX_BATCH_ROWS = 1000;
 
-interface Pending {
+interface PendingAppend {
   record: Omit<MessageRecord, 'seq'>;
   bodyBuffer: Buffer;
-  resolve(m: MessageRecord): void;
+  ref: string | null;
+  senderHasRead: boolean;
+  resolve(m: AppendedMessage): void;
   reject(err: unknown): void;
 }
 
+/** One (user, conversation) read position, coalesced over a turn: the highest seq wins. */
+interface PendingRead {
+  userId: string;
+  convId: string;
+  seq: number;
+  /** Callers of setLastRead waiting for the commit (none for a sender's own position). */
+  waiters: Array<{ resolve(): void; reject(err: unknown): void }> | null;
+}
+
 export interface GroupCommitStats {
-  /** Transactions committed (or attempted) for appends. */
+  /** Transactions committed (or attempted) for appends and read positions. */
   transactions: number;
-  /** Messages committed. */
+  /** Messages committed (repeats of a known ref are not counted). */
   messages: number;
+  /** Read positions written. */
+  readPositions: number;
   /** The longest a batch's transaction held the event loop, ms (includes waiting on a lock). */
   maxCommitMs: number;
 }
 
-/** Queues appends and commits them in batches, assigning each conversation's next seq. */
+interface RefRow {
+  seq: number;
+  ts: number;
+  body: Buffer;
+}
+
+function readKey(userId: string, convId: string): string {
+  return `${userId}\n${convId}`;
+}
+
+function isForeignKeyViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
+
+/** Queues appends and read positions and commits them in batches, assigning each conversation's next seq. */
 export class GroupCommitter {
-  private queue: Pending[] = [];
+  private queue: PendingAppend[] = [];
+  private reads = new Map<string, PendingRead>();
   private scheduled = false;
   /** While > 0, batches wait in the queue (the checkpointer is catching up with the WAL). */
   private pauses = 0;
   private readonly heads = new Map<string, number>();
   private readonly loadHead: Database.Statement<[string], { head: number }>;
-  private readonly commit: (batch: Pending[], next: Map<string, number>) => MessageRecord[];
-  readonly stats: GroupCommitStats = { transactions: 0, messages: 0, maxCommitMs: 0 };
+  private readonly commit: (batch: PendingAppend[], reads: Map<string, PendingRead>, next: Map<string, number>) => {
+    records: AppendedMessage[];
+    readErrors: Map<PendingRead, unknown> | null;
+  };
+  readonly stats: GroupCommitStats = { transactions: 0, messages: 0, readPositions: 0, maxCommitMs: 0 };
 
   /** `onCommitted` runs after each committed batch. */
   constructor(
@@ -43,28 +75,62 @@ export class GroupCommitter {
     private readonly onCommitted: () => void = () => {},
   ) {
     this.loadHead = db.prepare('SELECT head FROM conversations WHERE id = ?');
-    const insert = db.prepare('INSERT INTO messages (conv_id, seq, sender_id, ts, body) VALUES (?, ?, ?, ?, ?)');
+    const insert = db.prepare('INSERT INTO messages (conv_id, seq, sender_id, ts, body, client_ref) VALUES (?, ?, ?, ?, ?, ?)');
+    const findRef = db.prepare<[string, string, string], RefRow>(
+      'SELECT seq, ts, body FROM messages WHERE conv_id = ? AND sender_id = ? AND client_ref = ?',
+    );
     const setHead = db.prepare('UPDATE conversations SET head = ? WHERE id = ?');
-    const txn = db.transaction((batch: Pending[], next: Map<string, number>) => {
-      const out: MessageRecord[] = [];
+    // Never moves back: a slower device reporting an older position must not resurrect unread counts.
+    const setRead = db.prepare(
+      `INSERT INTO read_state (user_id, conv_id, last_read_seq) VALUES (?, ?, ?)
+       ON CONFLICT (user_id, conv_id) DO UPDATE SET last_read_seq = max(last_read_seq, excluded.last_read_seq)`,
+    );
+    const txn = db.transaction((batch: PendingAppend[], reads: Map<string, PendingRead>, next: Map<string, number>) => {
+      const records: AppendedMessage[] = [];
       for (const p of batch) {
-        const seq = (next.get(p.record.convId) ?? this.heads.get(p.record.convId)!) + 1;
-        next.set(p.record.convId, seq);
-        insert.run(p.record.convId, seq, p.record.senderId, p.record.ts, p.bodyBuffer);
-        out.push({ ...p.record, seq });
+        const { convId, senderId } = p.record;
+        if (p.ref !== null) {
+          // Inside the transaction, so a repeat queued in this same batch finds the first one too.
+          const known = findRef.get(convId, senderId, p.ref);
+          if (known) {
+            records.push({ convId, senderId, seq: known.seq, ts: known.ts, body: new Uint8Array(known.body), duplicate: true });
+            continue;
+          }
+        }
+        const seq = (next.get(convId) ?? this.heads.get(convId)!) + 1;
+        next.set(convId, seq);
+        insert.run(convId, seq, senderId, p.record.ts, p.bodyBuffer, p.ref);
+        records.push({ ...p.record, seq });
+        if (p.senderHasRead) mergeRead(reads, senderId, convId, seq);
       }
       for (const [convId, head] of next) setHead.run(head, convId);
-      return out;
+      let readErrors: Map<PendingRead, unknown> | null = null;
+      for (const r of reads.values()) {
+        try {
+          setRead.run(r.userId, r.convId, r.seq);
+        } catch (err) {
+          // Only this statement is undone: an unknown user or conversation must not cost the batch.
+          if (!isForeignKeyViolation(err)) throw err;
+          (readErrors ??= new Map()).set(r, new ChatroomError('NOT_FOUND', 'No such user or conversation.'));
+        }
+      }
+      return { records, readErrors };
     });
-    this.commit = (batch, next) => txn.immediate(batch, next);
+    this.commit = (batch, reads, next) => txn.immediate(batch, reads, next);
   }
 
-  /** Queues one message; resolves with its seq once committed. */
-  append(input: { convId: string; senderId: string; ts: number; body: Uint8Array }): Promise<MessageRecord> {
-    return new Promise<MessageRecord>((resolve, reject) => {
-      const { convId, senderId, body } = input;
-      if (typeof convId !== 'string' || typeof senderId !== 'string' || !Number.isFinite(input.ts) || !(body instanceof Uint8Array)) {
-        reject(new ChatroomError('BAD_REQUEST', 'appendMessage needs string ids, a finite ts (ms) and a Uint8Array body'));
+  /** Queues one message; resolves with its seq once committed (or with the original for a known ref). */
+  append(input: AppendInput): Promise<AppendedMessage> {
+    return new Promise<AppendedMessage>((resolve, reject) => {
+      const { convId, senderId, body, ref } = input;
+      if (
+        typeof convId !== 'string' ||
+        typeof senderId !== 'string' ||
+        !Number.isFinite(input.ts) ||
+        !(body instanceof Uint8Array) ||
+        (ref !== undefined && typeof ref !== 'string')
+      ) {
+        reject(new ChatroomError('BAD_REQUEST', 'appendMessage needs string ids, a finite ts (ms), a Uint8Array body and a string ref if any'));
         return;
       }
       // Whole milliseconds, as every other timestamp in the store.
@@ -79,14 +145,27 @@ export class GroupCommitter {
       }
       // A view, not a copy: better-sqlite3 binds Buffers, and the body is never decoded.
       const bodyBuffer = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-      this.queue.push({ record: { convId, senderId, ts, body }, bodyBuffer, resolve, reject });
+      this.queue.push({ record: { convId, senderId, ts, body }, bodyBuffer, ref: ref ?? null, senderHasRead: input.senderHasRead === true, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Queues a read position (coalesced with others for the same user and conversation this turn). */
+  setLastRead(userId: string, convId: string, seq: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (typeof userId !== 'string' || typeof convId !== 'string' || !Number.isSafeInteger(seq) || seq < 0) {
+        reject(new ChatroomError('BAD_REQUEST', 'setLastRead needs string ids and a whole seq ≥ 0'));
+        return;
+      }
+      const entry = mergeRead(this.reads, userId, convId, seq);
+      (entry.waiters ??= []).push({ resolve, reject });
       this.schedule();
     });
   }
 
   /** Commits everything queued, synchronously (used by close). */
   flushAll(): void {
-    while (this.queue.length > 0) this.flushOne();
+    while (this.queue.length > 0 || this.reads.size > 0) this.flushOne();
   }
 
   /** Holds commits back (appends keep queueing); nests. */
@@ -96,7 +175,11 @@ export class GroupCommitter {
 
   resume(): void {
     if (this.pauses > 0) this.pauses--;
-    if (this.pauses === 0 && this.queue.length > 0) this.schedule();
+    if (this.pauses === 0 && this.hasWork()) this.schedule();
+  }
+
+  private hasWork(): boolean {
+    return this.queue.length > 0 || this.reads.size > 0;
   }
 
   private schedule(): void {
@@ -106,29 +189,53 @@ export class GroupCommitter {
       this.scheduled = false;
       if (this.pauses > 0) return;
       this.flushOne();
-      if (this.queue.length > 0) this.schedule();
+      if (this.hasWork()) this.schedule();
     });
   }
 
   private flushOne(): void {
     const batch = this.queue.length <= MAX_BATCH_ROWS ? this.queue : this.queue.slice(0, MAX_BATCH_ROWS);
     this.queue = batch === this.queue ? [] : this.queue.slice(MAX_BATCH_ROWS);
-    if (batch.length === 0) return;
+    const reads = this.reads;
+    if (batch.length === 0 && reads.size === 0) return;
+    this.reads = new Map();
     const next = new Map<string, number>();
-    let records: MessageRecord[];
+    let result: ReturnType<typeof this.commit>;
     this.stats.transactions++;
     const started = performance.now();
     try {
-      records = this.commit(batch, next);
+      result = this.commit(batch, reads, next);
     } catch (err) {
       // Rolled back: the in-memory heads stay where the database is.
       for (const p of batch) p.reject(err);
+      for (const r of reads.values()) if (r.waiters) for (const w of r.waiters) w.reject(err);
       return;
     }
     this.stats.maxCommitMs = Math.max(this.stats.maxCommitMs, performance.now() - started);
     for (const [convId, head] of next) this.heads.set(convId, head);
-    this.stats.messages += batch.length;
+    const { records, readErrors } = result;
+    let inserted = 0;
+    for (const r of records) if (r.duplicate !== true) inserted++;
+    this.stats.messages += inserted;
+    this.stats.readPositions += reads.size - (readErrors?.size ?? 0);
     this.onCommitted();
     for (let i = 0; i < batch.length; i++) batch[i].resolve(records[i]);
+    for (const r of reads.values()) {
+      if (r.waiters === null) continue;
+      const err = readErrors?.get(r);
+      for (const w of r.waiters) {
+        if (err === undefined) w.resolve();
+        else w.reject(err);
+      }
+    }
   }
+}
+
+/** Raises the queued position for (user, conversation) to at least `seq`; returns its entry. */
+function mergeRead(reads: Map<string, PendingRead>, userId: string, convId: string, seq: number): PendingRead {
+  const key = readKey(userId, convId);
+  let entry = reads.get(key);
+  if (entry === undefined) reads.set(key, (entry = { userId, convId, seq, waiters: null }));
+  else if (seq > entry.seq) entry.seq = seq;
+  return entry;
 }

@@ -3,6 +3,8 @@ import type Database from 'better-sqlite3';
 import { ChatroomError } from '../../shared/errors.ts';
 import type {
   Access,
+  AppendInput,
+  AppendedMessage,
   ConversationRecord,
   Credentials,
   InstanceRole,
@@ -52,6 +54,8 @@ export interface SqliteStoreOptions {
 export interface SqliteStoreStats {
   appendTransactions: number;
   appendedMessages: number;
+  /** Read positions written through the group commit. */
+  readPositions: number;
   /** Checkpoints run on the main connection (only when the worker is gone). */
   mainThreadCheckpoints: number;
   /** The longest one group commit took on the event loop, ms. */
@@ -135,6 +139,7 @@ export class SqliteStore implements Store {
     return {
       appendTransactions: this.committer.stats.transactions,
       appendedMessages: this.committer.stats.messages,
+      readPositions: this.committer.stats.readPositions,
       mainThreadCheckpoints: this.mainThreadCheckpoints,
       maxCommitMs: Math.round(this.committer.stats.maxCommitMs * 10) / 10,
       checkpoints: this.checkpointer.count + this.mainThreadCheckpoints,
@@ -506,7 +511,7 @@ export class SqliteStore implements Store {
 
   // ---- messages
 
-  appendMessage(input: { convId: string; senderId: string; ts: number; body: Uint8Array }): Promise<MessageRecord> {
+  appendMessage(input: AppendInput): Promise<AppendedMessage> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
     return this.committer.append(input);
   }
@@ -554,14 +559,9 @@ export class SqliteStore implements Store {
 
   // ---- read state
 
-  async setLastRead(userId: string, convId: string, seq: number): Promise<void> {
-    return referencing(() => {
-      // Never moves back: a slower device reporting an older position must not resurrect unread counts.
-      this.q(
-        `INSERT INTO read_state (user_id, conv_id, last_read_seq) VALUES (?, ?, ?)
-         ON CONFLICT (user_id, conv_id) DO UPDATE SET last_read_seq = max(last_read_seq, excluded.last_read_seq)`,
-      ).run(userId, convId, seq);
-    });
+  setLastRead(userId: string, convId: string, seq: number): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
+    return this.committer.setLastRead(userId, convId, seq);
   }
 
   async getLastRead(userId: string, convIds: string[]): Promise<Map<string, number>> {
