@@ -159,6 +159,13 @@ let lastReport = 0;
 
 /** SIGUSR2 → the server GCs twice and writes memoryUsage + loop delay since the last report. */
 async function serverStats(): Promise<StatsReport> {
+  const report = await tryServerStats();
+  if (!report) throw new Error(`the server did not answer SIGUSR2 within ${config.statsTimeoutMs} ms`);
+  return report;
+}
+
+/** Like serverStats, but null when a starved server does not answer in time (a step keeps its other figures). */
+async function tryServerStats(): Promise<StatsReport | null> {
   process.kill(serverPid, 'SIGUSR2');
   const deadline = performance.now() + config.statsTimeoutMs;
   while (performance.now() < deadline) {
@@ -173,7 +180,7 @@ async function serverStats(): Promise<StatsReport> {
       // not written yet
     }
   }
-  throw new Error(`the server did not answer SIGUSR2 within ${config.statsTimeoutMs} ms`);
+  return null;
 }
 
 // ---------------------------------------------------------------- quiet gate
@@ -214,7 +221,7 @@ function send(client: Client, stepId: number): void {
 
 async function runStepOnce(plan: StepPlan): Promise<StepResult> {
   const quiet = await waitQuiet();
-  const startReport = await serverStats(); // re-arms the server's loop monitor and leaves a collected heap
+  const startReport = await tryServerStats(); // re-arms the server's loop monitor and leaves a collected heap
   const stepId = nextStepId++ % 10_000;
   const errorsBefore = Object.values(errorCodes).reduce((a, b) => a + b, 0);
   const closesBefore = Object.values(closeCodes).reduce((a, b) => a + b, 0);
@@ -246,7 +253,7 @@ async function runStepOnce(plan: StepPlan): Promise<StepResult> {
   while (received < expected && performance.now() - drainStart < plan.drainMs) await sleep(5);
   const drainMs = Math.round(performance.now() - drainStart);
   currentStep = -1;
-  const report = await serverStats();
+  const report = await tryServerStats();
   const cpu = cpuBetween(before, after);
   const lat = latency.summary();
   const result: StepResult = {
@@ -264,12 +271,13 @@ async function runStepOnce(plan: StepPlan): Promise<StepResult> {
     otherCpuPct: cpu.otherPct,
     cpuPerDeliveryUs: inWindow === 0 ? 0 : Math.round((10 * cpu.serverCpuS * 1e6) / inWindow) / 10,
     serverRssBytes: processRssBytes(serverPid),
-    serverHeapUsedBytes: report.memory.heapUsed,
-    loopDelayMaxMs: Math.round(report.loop.maxMs * 100) / 100,
-    loopDelayP99Ms: Math.round(report.loop.p99Ms * 100) / 100,
+    // -1: the server was too starved to report (the step's other figures still stand).
+    serverHeapUsedBytes: report?.memory.heapUsed ?? -1,
+    loopDelayMaxMs: report && startReport ? Math.round(report.loop.maxMs * 100) / 100 : -1,
+    loopDelayP99Ms: report && startReport ? Math.round(report.loop.p99Ms * 100) / 100 : -1,
     drainMs,
     // Running totals become per-step deltas; running maxima (`max…`) are reported as they stand.
-    serverCounters: Object.fromEntries(Object.entries(report.counters).map(([k, v]) => [k, k.startsWith('max') ? v : v - (startReport.counters[k] ?? 0)])),
+    serverCounters: Object.fromEntries(Object.entries(report?.counters ?? {}).map(([k, v]) => [k, k.startsWith('max') ? v : v - (startReport?.counters[k] ?? 0)])),
     lateFrames,
     selfEchoes,
     quietWaitMs: quiet.waitedMs,

@@ -26,6 +26,7 @@ export function ratioName(figure: string): string {
 }
 
 function stepFigures(prefix: string, s: StepResult, out: Figures): void {
+  if (s.loopDelayMaxMs >= 0) out[`${prefix}.loopDelayMaxMs`] = s.loopDelayMaxMs;
   out[`${prefix}.serverCpuPct`] = s.serverCpuPct;
   out[`${prefix}.cpuPerDeliveryUs`] = s.cpuPerDeliveryUs;
   out[`${prefix}.deliveriesPerSec`] = s.deliveriesPerSec;
@@ -34,7 +35,6 @@ function stepFigures(prefix: string, s: StepResult, out: Figures): void {
   out[`${prefix}.p90Ms`] = s.p90Ms;
   out[`${prefix}.p99Ms`] = s.p99Ms;
   out[`${prefix}.maxMs`] = s.maxMs;
-  out[`${prefix}.loopDelayMaxMs`] = s.loopDelayMaxMs;
   out[`${prefix}.serverRssBytes`] = s.serverRssBytes;
   out[`${prefix}.clientCpuPct`] = s.clientCpuPct;
   out[`${prefix}.softirqCpuPct`] = s.softirqCpuPct;
@@ -94,10 +94,13 @@ export function figuresOf(r: LoadgenResult, idleStage: number): Figures {
       out['rooms.p50Ms'] = head.p50Ms;
       out['rooms.p99Ms'] = head.p99Ms;
       out['rooms.deliveredPct'] = head.deliveredPct;
-      out['rooms.loopDelayP99Ms'] = head.loopDelayP99Ms;
-      out['rooms.loopDelayMaxMs'] = head.loopDelayMaxMs;
+      if (head.loopDelayMaxMs >= 0) {
+        out['rooms.loopDelayP99Ms'] = head.loopDelayP99Ms;
+        out['rooms.loopDelayMaxMs'] = head.loopDelayMaxMs;
+      }
     }
-    out['rooms.loopStallMaxMs'] = Math.max(...r.steps.map((s) => s.loopDelayMaxMs));
+    const stalls = r.steps.map((s) => s.loopDelayMaxMs).filter((v) => v >= 0);
+    if (stalls.length > 0) out['rooms.loopStallMaxMs'] = Math.max(...stalls);
     const best = sustained(r.steps);
     out['rooms.maxSustainedRatePerSec'] = best ? perClient(best) : 0;
   }
@@ -185,10 +188,11 @@ export function summarize(records: RunRecord[], idleStage: number): Summary {
     const value = t.name.startsWith('project.') ? figures.project[t.name.slice('project.'.length)] : ratios[t.name];
     const { keptUp, ...check } = t;
     const behind = (keptUp ?? []).filter((f) => (figures.project[f] ?? 100) < SUSTAINED_MIN_DELIVERED_PCT);
-    if (value !== undefined && behind.length > 0) {
-      return { ...check, value, pass: false, why: `${t.why}; the project did not keep up: ${behind.map((f) => `${f} = ${figures.project[f]}`).join(', ')}` };
-    }
     const floorBehind = (keptUp ?? []).filter((f) => (figures.floor[f] ?? 100) < SUSTAINED_MIN_DELIVERED_PCT);
+    if (value !== undefined && behind.length > 0) {
+      const alsoFloor = floorBehind.length > 0 ? ` (nor did the floor: ${floorBehind.map((f) => `${f} = ${figures.floor[f]}`).join(', ')} — an overloaded box)` : '';
+      return { ...check, value, pass: false, why: `${t.why}; the project did not keep up: ${behind.map((f) => `${f} = ${figures.project[f]}`).join(', ')}${alsoFloor}` };
+    }
     if (value !== undefined && floorBehind.length > 0) {
       // The floor itself fell behind: the box was overloaded, so the ratio is a weak signal.
       return { ...check, value, pass: value <= t.limit, why: `${t.why}; unreliable, the floor did not keep up either: ${floorBehind.map((f) => `${f} = ${figures.floor[f]}`).join(', ')}` };

@@ -67,7 +67,7 @@ export interface StepResult {
   cpuPerDeliveryUs: number;
   serverRssBytes: number;
   serverHeapUsedBytes: number;
-  /** Worst event-loop delay in the server during the step and its drain, ms. */
+  /** Worst event-loop delay in the server during the step and its drain, ms; -1 when the server was too starved to report. */
   loopDelayMaxMs: number;
   loopDelayP99Ms: number;
   drainMs: number;
