@@ -1,13 +1,13 @@
-// web-client/src/state/backoff.ts: reconnect waits grow exponentially, are fully jittered, never exceed 30 s, and start over after a successful connection.
+// web-client/src/state/backoff.ts: reconnect waits grow exponentially, are fully jittered, never exceed 10 s, and start over after a successful connection.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { BACKOFF_BASE_MS, BACKOFF_MAX_MS, Backoff, backoffDelay } from '../../web-client/src/state/backoff.ts';
 
-test('with the top of the jitter range, waits double from 0.5 s up to the 30 s cap', () => {
+test('with the top of the jitter range, waits double from 0.5 s up to the 10 s cap', () => {
   const b = new Backoff(() => 1);
   const waits = Array.from({ length: 10 }, () => b.next());
-  assert.deepEqual(waits, [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000]);
+  assert.deepEqual(waits, [500, 1000, 2000, 4000, 8000, 10000, 10000, 10000, 10000, 10000]);
   assert.equal(b.failures, 10);
 });
 
