@@ -441,6 +441,57 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
           assert.deepEqual(results.map((m) => m.body[0]), Array.from({ length: 50 }, (_, i) => i));
         }));
 
+      it('a send is idempotent per (conversation, sender, ref): a repeat returns the original, stores nothing', () =>
+        withStore(async (s) => {
+          const a = await user(s);
+          const b = await user(s);
+          const { general } = await s.createServer({ name: 'Home', ownerId: a.id });
+          const dm = await s.getOrCreateDm(a.id, b.id);
+          const first = await s.appendMessage({ convId: general.id, senderId: a.id, ts: 1000, body: new Uint8Array([1]), ref: 'r1' });
+          assert.equal(first.seq, 1);
+          assert.notEqual(first.duplicate, true);
+          const again = await s.appendMessage({ convId: general.id, senderId: a.id, ts: 2000, body: new Uint8Array([1]), ref: 'r1' });
+          assert.deepEqual({ seq: again.seq, ts: again.ts, duplicate: again.duplicate }, { seq: 1, ts: 1000, duplicate: true });
+          assert.deepEqual(Buffer.from(again.body), Buffer.from([1]));
+          // The same ref from another sender, or in another conversation, is another send.
+          assert.equal((await s.appendMessage({ convId: general.id, senderId: b.id, ts: 3000, body: new Uint8Array([2]), ref: 'r1' })).seq, 2);
+          assert.equal((await s.appendMessage({ convId: dm.id, senderId: a.id, ts: 3000, body: new Uint8Array([3]), ref: 'r1' })).seq, 1);
+          // No ref: never deduplicated.
+          assert.equal((await s.appendMessage({ convId: general.id, senderId: a.id, ts: 4000, body: new Uint8Array([1]) })).seq, 3);
+          assert.deepEqual((await s.messagesAfter(general.id, 0, 10)).map((m) => m.seq), [1, 2, 3]);
+          assert.equal((await s.getConversation(general.id))?.head, 3);
+        }));
+
+      it('two identical sends in one turn store one message and both resolve with its seq', () =>
+        withStore(async (s) => {
+          const a = await user(s);
+          const { general } = await s.createServer({ name: 'Home', ownerId: a.id });
+          const [x, y, z] = await Promise.all([
+            s.appendMessage({ convId: general.id, senderId: a.id, ts: 10, body: new Uint8Array([1]), ref: 'same' }),
+            s.appendMessage({ convId: general.id, senderId: a.id, ts: 11, body: new Uint8Array([1]), ref: 'same' }),
+            s.appendMessage({ convId: general.id, senderId: a.id, ts: 12, body: new Uint8Array([2]), ref: 'other' }),
+          ]);
+          assert.deepEqual([x.seq, y.seq, z.seq], [1, 1, 2]);
+          assert.deepEqual([x.duplicate === true, y.duplicate === true, z.duplicate === true], [false, true, false]);
+          assert.equal(y.ts, 10);
+          assert.deepEqual((await s.messagesAfter(general.id, 0, 10)).map((m) => m.seq), [1, 2]);
+          // The heads stayed in step: the next append continues without a gap.
+          assert.equal((await s.appendMessage({ convId: general.id, senderId: a.id, ts: 13, body: new Uint8Array([3]) })).seq, 3);
+        }));
+
+      it('senderHasRead moves the sender\'s read position with the message, in the same commit', () =>
+        withStore(async (s) => {
+          const a = await user(s);
+          const b = await user(s);
+          const { general } = await s.createServer({ name: 'Home', ownerId: a.id });
+          await s.appendMessage({ convId: general.id, senderId: b.id, ts: 1, body: new Uint8Array([1]) });
+          const m = await s.appendMessage({ convId: general.id, senderId: a.id, ts: 2, body: new Uint8Array([2]), senderHasRead: true });
+          assert.equal((await s.getLastRead(a.id, [general.id])).get(general.id), m.seq);
+          assert.equal((await s.getLastRead(b.id, [general.id])).get(general.id), 0, 'the sender only');
+          await s.appendMessage({ convId: general.id, senderId: b.id, ts: 3, body: new Uint8Array([3]) });
+          assert.equal((await s.getLastRead(b.id, [general.id])).get(general.id), 0, 'without the flag, no read position');
+        }));
+
       it('rejects an append to an unknown conversation without disturbing others', () =>
         withStore(async (s) => {
           const a = await user(s);
@@ -516,6 +567,23 @@ export function runStoreContract(name: string, open: () => Promise<OpenedStore>)
           assert.equal((await s.getLastRead(a.id, [general.id])).get(general.id), 9);
           await s.setLastRead(a.id, general.id, 3);
           assert.equal((await s.getLastRead(a.id, [general.id])).get(general.id), 9, 'never moves back');
+        }));
+
+      it('setLastRead calls in one turn coalesce to the highest seq; an unknown conversation fails alone', () =>
+        withStore(async (s) => {
+          const a = await user(s);
+          const { general } = await s.createServer({ name: 'Home', ownerId: a.id });
+          const results = await Promise.allSettled([
+            s.setLastRead(a.id, general.id, 4),
+            s.setLastRead(a.id, general.id, 7),
+            s.setLastRead(a.id, general.id, 2),
+            s.setLastRead(a.id, 'no-such-conv', 1),
+            s.appendMessage({ convId: general.id, senderId: a.id, ts: 1, body: new Uint8Array([1]) }),
+          ]);
+          assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+          assert.equal((results[3] as PromiseRejectedResult).reason.code, 'NOT_FOUND');
+          assert.equal((await s.getLastRead(a.id, [general.id])).get(general.id), 7);
+          assert.equal((await s.getConversation(general.id))?.head, 1, 'the append in the same batch committed');
         }));
     });
   });
