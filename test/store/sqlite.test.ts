@@ -107,6 +107,25 @@ describe('SQLite store specifics', () => {
     assert.equal(raw.pragma('user_version', { simple: true }), latestVersion);
   });
 
+  it('migration 2 upgrades a version-1 database: old messages stay, refs deduplicate from then on', async (t) => {
+    const f = fixture(t);
+    const first = await seeded(f.dataPath);
+    await first.store.appendMessage({ convId: first.general.id, senderId: first.alice.id, ts: 1, body: new Uint8Array([1]) });
+    await first.store.close();
+    // Back to schema 1, as a database written before migration 2 existed.
+    const raw = new Database(f.file);
+    raw.exec('DROP INDEX messages_by_client_ref; ALTER TABLE messages DROP COLUMN client_ref;');
+    raw.pragma('user_version = 1');
+    raw.close();
+    const second = await openStore({ dataPath: f.dataPath });
+    t.after(() => second.close());
+    await second.migrate();
+    assert.equal((await second.messagesAfter(first.general.id, 0, 10)).length, 1);
+    const a = await second.appendMessage({ convId: first.general.id, senderId: first.alice.id, ts: 2, body: new Uint8Array([2]), ref: 'x' });
+    const b = await second.appendMessage({ convId: first.general.id, senderId: first.alice.id, ts: 3, body: new Uint8Array([2]), ref: 'x' });
+    assert.deepEqual([a.seq, b.seq, b.duplicate], [2, 2, true]);
+  });
+
   it('keeps everything across a reopen and continues seqs from the stored head', async (t) => {
     const f = fixture(t);
     const first = await seeded(f.dataPath);
