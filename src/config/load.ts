@@ -16,6 +16,9 @@ import { resolveConfig } from './defaults.ts';
 import { CONFIG_KEYS, coerce, describeValid, exampleValue, isSection, keyByEnv, keyByName, sectionKeys, type ConfigKey } from './keys.ts';
 import type { Override } from './flags.ts';
 
+/** CHATROOM_* variables that are not config keys (the test suite's own switches). */
+const NOT_CONFIG_ENV = new Set(['CHATROOM_TEST_STRICT']);
+
 export const CONFIG_FILE = 'chatroom.yaml';
 
 export interface LoadOptions {
@@ -63,7 +66,7 @@ export function loadConfig(opts: LoadOptions): LoadedConfig {
   }
 
   for (const [name, raw] of Object.entries(opts.env ?? {})) {
-    if (!name.startsWith('CHATROOM_') || raw === undefined) continue;
+    if (!name.startsWith('CHATROOM_') || raw === undefined || NOT_CONFIG_ENV.has(name)) continue;
     const key = keyByEnv(name);
     if (!key) {
       warnings.push(`Ignoring ${name}: no config key has that name.`);

@@ -71,7 +71,7 @@ test('precedence: flag > env > file > default', (t) => {
 });
 
 test('an unknown CHATROOM_ variable is a warning, not silence', (t) => {
-  const { warnings } = loadConfig({ dir: dirWith(t, ''), env: { CHATROOM_PROT: '1', HOME: '/x' } });
+  const { warnings } = loadConfig({ dir: dirWith(t, ''), env: { CHATROOM_PROT: '1', HOME: '/x', CHATROOM_TEST_STRICT: '1' } });
   assert.deepEqual(warnings, ['Ignoring CHATROOM_PROT: no config key has that name.']);
 });
 
