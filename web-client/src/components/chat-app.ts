@@ -8,12 +8,16 @@ import { customElement, query, state } from 'lit/decorators.js';
 import { ChatStore, messageOf, storeContext } from '../state/store.ts';
 import type { AddChannelDialog } from './add-channel-dialog.ts';
 import './add-channel-dialog.ts';
+import type { AddMemberDialog } from './add-member-dialog.ts';
+import './add-member-dialog.ts';
+import type { ConfirmDialog } from './confirm-dialog.ts';
+import './confirm-dialog.ts';
 import './conversation-list.ts';
 import type { ConversationPane } from './conversation-pane.ts';
 import './conversation-pane.ts';
 import './create-server-dialog.ts';
 import type { DialogBase } from './dialog-base.ts';
-import { ConversationPickedEvent, OpenDialogEvent } from './events.ts';
+import { ConfirmEvent, ConversationPickedEvent, OpenDialogEvent } from './events.ts';
 import './invite-dialog.ts';
 import './new-dm-dialog.ts';
 import './new-group-dialog.ts';
@@ -84,6 +88,7 @@ export class ChatApp extends LitElement {
     new ContextProvider(this, { context: storeContext, initialValue: this.store });
     this.store.addEventListener('change', () => this.requestUpdate());
     this.addEventListener(OpenDialogEvent.type, (e) => this.openDialog(e));
+    this.addEventListener(ConfirmEvent.type, (e) => void this.renderRoot.querySelector<ConfirmDialog>('confirm-dialog')?.ask(e.request));
     this.addEventListener(ConversationPickedEvent.type, () => (this.sidebarOpen = false));
     this.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && this.sidebarOpen) this.sidebarOpen = false;
@@ -150,6 +155,8 @@ export class ChatApp extends LitElement {
       <create-server-dialog></create-server-dialog>
       <invite-dialog></invite-dialog>
       <add-channel-dialog></add-channel-dialog>
+      <add-member-dialog></add-member-dialog>
+      <confirm-dialog></confirm-dialog>
     `;
   }
 
@@ -157,6 +164,7 @@ export class ChatApp extends LitElement {
     const dialog = this.renderRoot.querySelector<DialogBase>(`${e.kind}-dialog`);
     if (!dialog) return;
     if (e.kind === 'add-channel') (dialog as AddChannelDialog).serverId = e.serverId ?? '';
+    if (e.kind === 'add-member') (dialog as AddMemberDialog).groupId = e.groupId ?? '';
     this.sidebarOpen = false;
     void dialog.show();
   }

@@ -1,11 +1,14 @@
 /** <conversation-pane>: the open conversation — title, Messages log, typing notice, composer, members. */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
+import type { ConversationSummary } from '../../../src/shared/api.ts';
 import { StoreController } from '../state/store-controller.ts';
+import type { ChatStore } from '../state/store.ts';
 import type { ComposerBox } from './composer-box.ts';
 import './composer-box.ts';
 import './member-list.ts';
 import './message-view.ts';
+import { ConfirmEvent, OpenDialogEvent, type ConfirmRequest } from './events.ts';
 import { sharedStyles } from './shared-styles.ts';
 
 @customElement('conversation-pane')
@@ -22,6 +25,7 @@ export class ConversationPane extends LitElement {
       }
       h1 { font-size: var(--chat-font-size-large); margin: 0; flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
       .sigil { color: var(--chat-color-text-muted); }
+      header button { font-size: var(--chat-font-size-small); padding: var(--chat-space-1) var(--chat-space-2); white-space: nowrap; }
       message-view { flex: 1; }
       .typing { min-height: 1.4em; margin: 0; padding: 0 var(--chat-space-4); color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); font-style: italic; }
       member-list { width: var(--chat-members-width); border-left: var(--chat-border-width) solid var(--chat-color-border); background: var(--chat-color-sidebar); overflow-y: auto; }
@@ -53,6 +57,7 @@ export class ConversationPane extends LitElement {
       <section class="main" aria-label=${c.name}>
         <header>
           <h1><span class="sigil" aria-hidden="true">${sigil}</span> ${c.name}</h1>
+          ${this.membershipActions(store, c)}
           <button type="button" class="quiet members-toggle" aria-expanded=${this.membersOpen ? 'true' : 'false'}
             @click=${() => (this.membersOpen = !this.membersOpen)}>Members</button>
         </header>
@@ -63,6 +68,35 @@ export class ConversationPane extends LitElement {
       </section>
       <member-list .conv=${c.id}></member-list>
     `;
+  }
+
+  /** Add people / Leave group for a group; Leave server for a channel of a server this user does not own. */
+  private membershipActions(store: ChatStore, c: ConversationSummary) {
+    if (c.kind === 'group') {
+      return html`
+        <button type="button" @click=${() => this.dispatchEvent(new OpenDialogEvent('add-member', undefined, c.id))}>Add people</button>
+        <button type="button" class="quiet" @click=${() => this.confirm({
+          heading: `Leave ${c.name}?`,
+          text: 'You will stop getting its messages. Someone in the group has to add you again to come back.',
+          confirmLabel: 'Leave group',
+          action: () => store.leaveGroup(c.id),
+        })}>Leave group</button>
+      `;
+    }
+    const server = store.activeServer;
+    if (c.kind === 'channel' && server && server.role !== 'owner') {
+      return html`<button type="button" class="quiet" @click=${() => this.confirm({
+        heading: `Leave ${server.name}?`,
+        text: 'You will lose every channel of this server. You need a new invite to come back.',
+        confirmLabel: 'Leave server',
+        action: () => store.leaveServer(server.id),
+      })}>Leave server</button>`;
+    }
+    return nothing;
+  }
+
+  private confirm(request: ConfirmRequest): void {
+    this.dispatchEvent(new ConfirmEvent(request));
   }
 
   protected override updated(): void {

@@ -1,7 +1,10 @@
-/** <member-list>: who is in the open conversation, with presence dots. */
+/** <member-list>: who is in the open conversation, with presence dots; Kick/Ban for server moderators. */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import type { Member } from '../../../src/shared/api.ts';
 import { StoreController } from '../state/store-controller.ts';
+import type { ChatStore } from '../state/store.ts';
+import { ConfirmEvent } from './events.ts';
 import { sharedStyles } from './shared-styles.ts';
 
 @customElement('member-list')
@@ -17,7 +20,10 @@ export class MemberList extends LitElement {
       .dot { width: var(--chat-presence-dot-size); height: var(--chat-presence-dot-size); border-radius: var(--chat-radius-round); background: var(--chat-color-offline); flex: none; }
       .dot.online { background: var(--chat-color-online); }
       .role { color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); }
-      .name { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+      .name { flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+      .moderate { display: flex; gap: var(--chat-space-1); }
+      .moderate button { font-size: var(--chat-font-size-small); padding: 0 var(--chat-space-1); }
+      .moderate button.ban { color: var(--chat-color-danger); }
     `,
   ];
 
@@ -40,11 +46,29 @@ export class MemberList extends LitElement {
               <span class="name">${m.username}</span>
               <span class="visually-hidden">${m.online ? 'online' : 'offline'}</span>
               ${m.role && m.role !== 'member' ? html`<span class="role">${m.role}</span>` : nothing}
+              ${store.canModerate(m) ? this.moderation(store, m) : nothing}
             </li>`,
           )}
         </ul>
       </aside>
     `;
+  }
+
+  private moderation(store: ChatStore, m: Member) {
+    const server = store.activeServer?.name ?? 'the server';
+    const ask = (ban: boolean) =>
+      this.dispatchEvent(new ConfirmEvent({
+        heading: `${ban ? 'Ban' : 'Kick'} ${m.username}?`,
+        text: ban
+          ? `${m.username} leaves ${server} now and cannot rejoin, even with an invite.`
+          : `${m.username} leaves ${server} now; a new invite lets them back in.`,
+        confirmLabel: ban ? `Ban ${m.username}` : `Kick ${m.username}`,
+        action: () => store.removeFromServer(m.id, ban),
+      }));
+    return html`<span class="moderate">
+      <button type="button" class="quiet" aria-label=${`Kick ${m.username}`} title=${`Kick ${m.username}`} @click=${() => ask(false)}>Kick</button>
+      <button type="button" class="quiet ban" aria-label=${`Ban ${m.username}`} title=${`Ban ${m.username}`} @click=${() => ask(true)}>Ban</button>
+    </span>`;
   }
 }
 

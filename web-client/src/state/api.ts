@@ -80,5 +80,11 @@ export const api = {
     if (before !== undefined) q.set('before', String(before));
     return request<HistoryPage>('GET', `/api/conversations/${enc(conv)}/messages?${q}`);
   },
+  addGroupMember: (groupId: string, username: string) =>
+    request<void>('POST', `/api/groups/${enc(groupId)}/members`, { username }),
+  leaveGroup: (groupId: string) => request<void>('POST', `/api/groups/${enc(groupId)}/leave`),
+  leaveServer: (serverId: string) => request<void>('POST', `/api/servers/${enc(serverId)}/leave`),
+  kick: (serverId: string, userId: string) => request<void>('POST', `/api/servers/${enc(serverId)}/kick`, { userId }),
+  ban: (serverId: string, userId: string) => request<void>('POST', `/api/servers/${enc(serverId)}/ban`, { userId }),
   members: (conv: string) => request<{ members: Member[] }>('GET', `/api/conversations/${enc(conv)}/members`),
 };

@@ -54,6 +54,8 @@ export class ChatStore extends EventTarget {
   private readonly loadingMembers = new Set<string>();
   private readonly pending = new Map<string, PendingMessage>();
   private refCounter = 0;
+  /** Conversations this user is leaving on purpose: losing them needs no notice. */
+  private readonly leaving = new Set<string>();
   private readonly socket = new Connection({
     frame: (f) => this.onFrame(f),
     status: (s) => this.onStatus(s),
@@ -134,6 +136,7 @@ export class ChatStore extends EventTarget {
     this.typingState.clear();
     this.memberLists.clear();
     this.pending.clear();
+    this.leaving.clear();
     this.notice = notice;
     this.navigate({ name: 'signin' }, true);
   }
@@ -196,6 +199,19 @@ export class ChatStore extends EventTarget {
     // (dropped) or still in flight is not in them yet, so mark the open conversation read again.
     if (this.activeId && this.timelines.loaded(this.activeId)) this.markActiveRead();
     this.changed();
+  }
+
+  /** Drops a conversation we lost access to, so nothing (e.g. the home route) opens it again. */
+  private forget(id: string): void {
+    this.byId.delete(id);
+    this.memberLists.delete(id);
+    this.list = {
+      servers: this.list.servers
+        .map((s) => ({ ...s, channels: s.channels.filter((c) => c.id !== id) }))
+        .filter((s) => s.channels.length > 0),
+      groups: this.list.groups.filter((c) => c.id !== id),
+      dms: this.list.dms.filter((c) => c.id !== id),
+    };
   }
 
   conversation(id: string): ConversationSummary | undefined {
@@ -291,6 +307,59 @@ export class ChatStore extends EventTarget {
     const server = this.activeServer ?? this.list.servers.find((s) => isManager(s.role));
     if (server && isManager(server.role)) return api.createServerInvite(server.id);
     return api.createInstanceInvite(server?.id);
+  }
+
+  // ------------------------------------------------------------------ membership
+
+  /** Adds someone to a group by username (the server decides whether this user may). */
+  async addGroupMember(groupId: string, username: string): Promise<void> {
+    await api.addGroupMember(groupId, username);
+    if (groupId === this.activeId) await this.loadMembers(groupId);
+  }
+
+  /** Leaves a group and closes it. */
+  async leaveGroup(groupId: string): Promise<void> {
+    await this.leaveAll([groupId], () => api.leaveGroup(groupId));
+  }
+
+  /** Leaves a server (all its channels) and closes its open channel. The owner cannot leave. */
+  async leaveServer(serverId: string): Promise<void> {
+    const channels = this.list.servers.find((s) => s.id === serverId)?.channels.map((c) => c.id) ?? [];
+    await this.leaveAll(channels, () => api.leaveServer(serverId));
+  }
+
+  private async leaveAll(ids: string[], leave: () => Promise<void>): Promise<void> {
+    for (const id of ids) this.leaving.add(id);
+    try {
+      await leave();
+    } catch (err) {
+      for (const id of ids) this.leaving.delete(id);
+      throw err;
+    }
+    for (const id of ids) {
+      this.socket.unsubscribe(id);
+      this.forget(id);
+    }
+    if (this.activeId && ids.includes(this.activeId)) this.navigate({ name: 'home' }, true);
+    await this.refreshList();
+    // The server's `conversations { removed }` frames may come before or after this point.
+    for (const id of ids) if (!this.byId.has(id)) this.leaving.delete(id);
+  }
+
+  /** True when this user may kick or ban `member` from the open conversation's server. */
+  canModerate(member: Member): boolean {
+    const server = this.activeServer;
+    if (!server || !isManager(server.role) || member.id === this.session?.user.id) return false;
+    if (member.role === 'owner') return false;
+    return member.role !== 'admin' || server.role === 'owner';
+  }
+
+  /** Removes a member from the open conversation's server; `ban` also keeps them from rejoining. */
+  async removeFromServer(userId: string, ban: boolean): Promise<void> {
+    const server = this.activeServer;
+    if (!server) throw new Error('Open a channel of the server first.');
+    await (ban ? api.ban(server.id, userId) : api.kick(server.id, userId));
+    if (this.activeId) await this.loadMembers(this.activeId);
   }
 
   // ------------------------------------------------------------------ sending, typing, reading
@@ -432,7 +501,14 @@ export class ChatStore extends EventTarget {
       case 'conversations':
         if (f.removed) {
           this.socket.unsubscribe(f.removed);
-          if (f.removed === this.activeId) this.navigate({ name: 'home' }, true);
+          const lost = this.byId.get(f.removed);
+          const serverName = this.list.servers.find((s) => s.id === lost?.serverId)?.name;
+          const onPurpose = this.leaving.delete(f.removed);
+          this.forget(f.removed);
+          if (f.removed === this.activeId) {
+            if (!onPurpose) this.notice = removedNotice(lost, serverName);
+            this.navigate({ name: 'home' }, true);
+          }
         }
         void this.refreshList().catch(() => undefined);
         if (this.activeId && this.activeId !== f.removed) void this.loadMembers(this.activeId);
@@ -460,6 +536,13 @@ export class ChatStore extends EventTarget {
 
 function isManager(role: string | undefined): boolean {
   return role === 'owner' || role === 'admin';
+}
+
+/** What to tell someone whose open conversation was taken away (kicked, banned, removed). */
+function removedNotice(c: ConversationSummary | undefined, serverName: string | undefined): string {
+  if (!c) return 'You no longer have access to that conversation, so it was closed.';
+  if (c.kind === 'channel') return `You were removed from ${serverName ?? 'the server'}, so #${c.name} was closed.`;
+  return `You no longer have access to ${c.name}, so it was closed.`;
 }
 
 /** A readable message for any thrown value (the API's `error.message` when there is one). */

@@ -1,0 +1,34 @@
+/** <add-member-dialog>: adds someone to the open group by username. */
+import { html } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import { DialogBase, field } from './dialog-base.ts';
+
+@customElement('add-member-dialog')
+export class AddMemberDialog extends DialogBase {
+  @property() groupId = '';
+
+  protected get heading() {
+    return 'Add people';
+  }
+  protected get confirmLabel() {
+    return 'Add to group';
+  }
+  protected body() {
+    return html`<div class="field">
+      <label for="member-username">Username</label>
+      <input id="member-username" name="username" autocomplete="off" autocapitalize="off" spellcheck="false" required />
+    </div>`;
+  }
+  protected async submit(form: HTMLFormElement) {
+    const username = field(form, 'username');
+    if (!username) throw new Error('Enter the username of the person to add.');
+    await this.chat.store?.addGroupMember(this.groupId, username);
+    this.close();
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'add-member-dialog': AddMemberDialog;
+  }
+}
