@@ -53,6 +53,8 @@ class InProcessHub implements Hub {
   private readonly presenceChanged = new Set<string>();
   /** Users last announced as online. */
   private readonly announcedOnline = new Set<string>();
+  /** Users whose first socket connected since the last flush (below the cap). */
+  private readonly cameOnline = new Set<string>();
   private presenceTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -65,6 +67,7 @@ class InProcessHub implements Hub {
     if (current === undefined) {
       this.peersByUser.set(peer.userId, peer);
       this.peerCount++;
+      this.cameOnline.add(peer.userId);
       this.presenceChange(peer.userId);
     } else if (current instanceof Set) {
       if (!current.has(peer)) this.peerCount++;
@@ -184,6 +187,7 @@ class InProcessHub implements Hub {
     if (this.presenceTimer) clearTimeout(this.presenceTimer);
     this.presenceTimer = null;
     this.presenceChanged.clear();
+    this.cameOnline.clear();
     this.announcedOnline.clear();
   }
 
@@ -196,17 +200,23 @@ class InProcessHub implements Hub {
     // clients get the changes relative to what they were last told.
     if (this.peerCount > this.presenceMaxPeers) {
       this.presenceChanged.clear();
+      this.cameOnline.clear();
       return;
     }
     const frames: OutboundFrame[] = [];
     for (const user of this.presenceChanged) {
       const online = this.peersByUser.has(user);
-      if (online === this.announcedOnline.has(user)) continue;
+      // A reload (offline then online again) inside the window is skipped. A user who came and
+      // went inside one window (a slow reader dropped right after its connect) was never pushed
+      // as online, but GET …/members showed it online meanwhile: that offline is sent.
+      const wasShown = this.announcedOnline.has(user) || this.cameOnline.has(user);
+      if (online ? this.announcedOnline.has(user) : !wasShown) continue;
       if (online) this.announcedOnline.add(user);
       else this.announcedOnline.delete(user);
       frames.push(prepareFrame({ t: 'presence', user, online }));
     }
     this.presenceChanged.clear();
+    this.cameOnline.clear();
     if (frames.length === 0) return;
     const batch = batchFrames(frames);
     for (const peer of this.allPeers()) peer.deliver(batch);

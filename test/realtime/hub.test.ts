@@ -142,6 +142,42 @@ test('presence changes in one window are coalesced per user and written as one s
   assert.ok(batch.wire.equals(Buffer.concat((batch.parts ?? []).map((p) => p.wire))));
 });
 
+test('presence bug: a user dropped as a slow reader inside the window it connected in is still announced offline', () => {
+  const hub = createHub();
+  const watcher = new FakePeer('watcher');
+  hub.connect(watcher);
+  hub.flushPresence();
+  watcher.received.length = 0;
+  const reader = new FakePeer('reader');
+  hub.connect(reader);
+  // What GET /api/conversations/:id/members reports to the watcher meanwhile.
+  assert.equal(hub.isOnline('reader'), true);
+  // SocketPeer.close(slowReader) leaves the hub at once, before the first flush.
+  hub.disconnect(reader);
+  hub.flushPresence();
+  assert.deepEqual(watcher.framesOf('presence'), [{ t: 'presence', user: 'reader', online: false }]);
+  hub.flushPresence();
+  assert.equal(watcher.framesOf('presence').length, 1, 'announced once');
+});
+
+test('presence bug: a slow reader dropped by a presence flush itself is announced offline at the next one', () => {
+  const hub = createHub();
+  const watcher = new FakePeer('watcher');
+  const reader = new FakePeer('reader');
+  reader.deliver = () => hub.disconnect(reader);
+  hub.connect(watcher);
+  hub.connect(reader);
+  hub.flushPresence();
+  hub.flushPresence();
+  assert.deepEqual(
+    watcher.framesOf('presence').filter((f) => f.t === 'presence' && f.user === 'reader'),
+    [
+      { t: 'presence', user: 'reader', online: true },
+      { t: 'presence', user: 'reader', online: false },
+    ],
+  );
+});
+
 test('presence flushes by itself after the window', async () => {
   const hub = createHub({ presenceFlushMs: 5 });
   const watcher = new FakePeer('watcher');

@@ -116,6 +116,8 @@ test('a reader that stops reading is closed with 4009 once its send buffer passe
     sent++;
   }
   assert.ok(readerDropped(), `the server dropped the slow reader (after ${sent} messages)`);
+  // The other users are told bob went offline, like after a normal close.
+  await sender.next((f) => f.t === 'presence' && f.user === w.bob.user.id && !f.online, 3000);
   (reader.ws as unknown as { _socket: { resume(): void } })._socket.resume();
   assert.equal((await reader.closed).code, 4009);
 });
