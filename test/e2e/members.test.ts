@@ -1,9 +1,9 @@
-// Membership in the web client (Chromium, real server): Add people and Leave group, Kick and Ban by a server's owner (live, no reload, with a notice), no moderation buttons for plain members, and a banned user refused at a server invite.
+// Membership in the web client (Chromium, real server): Add people and Leave group, Leave server, Kick and Ban by a server's owner (live, no reload, with a notice), no moderation buttons for plain members, and a banned user refused at a server invite.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { api, createWorld, type DirectUser, type World } from '../helpers/direct.ts';
+import { api, createUser, createWorld, uniqueName, type DirectUser, type World } from '../helpers/direct.ts';
 import { SESSION_COOKIE } from '../../src/server/auth/tokens.ts';
 import { chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage } from '../helpers/browser.ts';
 
@@ -135,6 +135,20 @@ test('membership actions in Chromium', { skip, timeout: 600_000 }, async (t) => 
     assert.equal(await members(pageB).getByRole('button', { name: /^(Kick|Ban) / }).count(), 0, 'a plain member sees no Kick/Ban');
     assert.equal(await pageA.getByRole('button', { name: 'Leave server' }).count(), 0, 'the owner cannot leave');
     await pageB.getByRole('button', { name: 'Leave server' }).waitFor();
+  });
+
+  await t.test('a plain member leaves the server (with a confirm step) without a notice', async () => {
+    const dave = await createUser(server, uniqueName('dave'));
+    await server.store.addServerMember(world.serverId, dave.user.id);
+    const pageD = await pageFor(browserContext, server, dave, `/c/${world.general}`);
+    await pageD.getByRole('heading', { name: 'general' }).waitFor();
+    await confirmAction(pageD, 'Leave server', 'Leave server');
+    await nav(pageD).getByRole('link', { name: /^general/ }).waitFor({ state: 'detached' });
+    await pageD.getByRole('heading', { name: 'general' }).waitFor({ state: 'detached' });
+    assert.equal(await server.store.getServerRole(world.serverId, dave.user.id), null, 'the server no longer lists dave');
+    assert.equal(await pageD.getByRole('alert').filter({ hasText: /removed|no longer have access/ }).count(), 0, 'leaving on purpose needs no notice');
+    assert.deepEqual(describeProblems([pageD]), []);
+    await pageD.context().close();
   });
 
   await t.test('alice kicks carol: carol loses the server live and her channel view closes with a notice', async () => {
