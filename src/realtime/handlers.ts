@@ -1,6 +1,7 @@
 /**
- * What each client frame does. Access is decided by store.getAccess on every sub, send and read
- * (a conversation the user may not see answers NOT_FOUND, exactly like a missing one).
+ * What each client frame does. Access is decided by store.getAccess on every sub and read, and on
+ * a send to a conversation the connection is not subscribed to (a subscription implies access:
+ * hub.revoke drops it). A conversation the user may not see answers NOT_FOUND, like a missing one.
  * Message bodies are opaque: only their decoded length is computed, never their content.
  */
 import type { ClientFrame, MessageFrame } from '../shared/protocol.ts';
@@ -85,8 +86,9 @@ async function send(peer: SocketPeer, frame: Frame<'send'>): Promise<void> {
   const { hub, store, limits, now } = peer.ctx;
   const { ref, conv, body } = frame;
   if (decodedLength(body) > limits.maxBodyBytes) return peer.sendError('BODY_TOO_LARGE', { ref, conv });
-  const access = await store.getAccess(conv, peer.userId);
-  if (!access) return peer.sendError('NOT_FOUND', { ref, conv });
+  // Subscription implies access (hub.revoke drops it on kick, ban and leave), so a send to a
+  // subscribed conversation skips the two SELECTs of getAccess.
+  if (!hub.isSubscribed(peer, conv) && !(await store.getAccess(conv, peer.userId))) return peer.sendError('NOT_FOUND', { ref, conv });
   const bytes = Buffer.from(body, 'base64');
   // The sender has read what they sent: that position commits with the message, so the list
   // shows no unread for it once the ack is out.

@@ -1,6 +1,8 @@
 /**
- * Group commit for appendMessage and setLastRead: everything queued in one event-loop turn is
- * written in one transaction on setImmediate, and each promise settles only after that commit.
+ * Group commit for appendMessage and setLastRead: what is queued within a short coalescing window
+ * (COALESCE_MS after the first entry, or at once from COALESCE_ROWS entries) is written in one
+ * transaction, and each promise settles only after that commit. Under synchronous=FULL each commit
+ * costs an fsync; at 1,000 msg/s a per-turn flush commits about one message per transaction.
  * Seqs come from heads kept in memory (the server is the only process that appends), so no read
  * sits on the hot path except the ref lookup of a send that carries one (one index probe).
  */
@@ -10,6 +12,17 @@ import type { AppendInput, AppendedMessage, MessageRecord } from '../types.ts';
 
 /** Rows per transaction at most; a larger queue is split so one flush never blocks the loop for long. */
 const MAX_BATCH_ROWS = 1000;
+/** How long the first queued entry waits for others to share its transaction, ms. */
+export const COALESCE_MS = 2;
+/** Queued entries that start a commit at the next turn without waiting out the window. */
+export const COALESCE_ROWS = 64;
+
+export interface GroupCommitOptions {
+  /** COALESCE_MS unless given; 0 commits on the next turn (setImmediate). */
+  coalesceMs?: number;
+  /** COALESCE_ROWS unless given. */
+  coalesceRows?: number;
+}
 
 interface PendingAppend {
   record: Omit<MessageRecord, 'seq'>;
@@ -59,6 +72,10 @@ export class GroupCommitter {
   private queue: PendingAppend[] = [];
   private reads = new Map<string, PendingRead>();
   private scheduled = false;
+  /** The coalescing timer, while the window of the oldest queued entry is open. */
+  private windowTimer: NodeJS.Timeout | null = null;
+  private readonly coalesceMs: number;
+  private readonly coalesceRows: number;
   /** While > 0, batches wait in the queue (the checkpointer is catching up with the WAL). */
   private pauses = 0;
   private readonly heads = new Map<string, number>();
@@ -73,7 +90,10 @@ export class GroupCommitter {
   constructor(
     db: Database.Database,
     private readonly onCommitted: () => void = () => {},
+    options: GroupCommitOptions = {},
   ) {
+    this.coalesceMs = options.coalesceMs ?? COALESCE_MS;
+    this.coalesceRows = options.coalesceRows ?? COALESCE_ROWS;
     this.loadHead = db.prepare('SELECT head FROM conversations WHERE id = ?');
     const insert = db.prepare('INSERT INTO messages (conv_id, seq, sender_id, ts, body, client_ref) VALUES (?, ?, ?, ?, ?, ?)');
     const findRef = db.prepare<[string, string, string], RefRow>(
@@ -165,6 +185,7 @@ export class GroupCommitter {
 
   /** Commits everything queued, synchronously (used by close). */
   flushAll(): void {
+    this.clearWindow();
     while (this.queue.length > 0 || this.reads.size > 0) this.flushOne();
   }
 
@@ -182,15 +203,36 @@ export class GroupCommitter {
     return this.queue.length > 0 || this.reads.size > 0;
   }
 
+  /** Commits at the next turn once enough is queued, else when the window of the oldest entry ends. */
   private schedule(): void {
     if (this.scheduled) return;
+    if (this.coalesceMs > 0 && this.queue.length + this.reads.size < this.coalesceRows) {
+      if (this.windowTimer === null) this.windowTimer = setTimeout(this.windowEnded, this.coalesceMs);
+      return;
+    }
+    this.clearWindow();
     this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      if (this.pauses > 0) return;
-      this.flushOne();
-      if (this.hasWork()) this.schedule();
-    });
+    setImmediate(this.turnEnded);
+  }
+
+  private readonly windowEnded = (): void => {
+    this.windowTimer = null;
+    if (this.scheduled || this.pauses > 0) return;
+    this.flushOne();
+    if (this.hasWork()) this.schedule();
+  };
+
+  private readonly turnEnded = (): void => {
+    this.scheduled = false;
+    if (this.pauses > 0) return;
+    this.flushOne();
+    if (this.hasWork()) this.schedule();
+  };
+
+  private clearWindow(): void {
+    if (this.windowTimer === null) return;
+    clearTimeout(this.windowTimer);
+    this.windowTimer = null;
   }
 
   private flushOne(): void {
