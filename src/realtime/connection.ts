@@ -196,7 +196,8 @@ export class SocketPeer implements Peer {
       return this.sendError('BAD_FRAME');
     }
     if (!clientFrameCheck.Check(parsed)) return this.sendError('BAD_FRAME', refOf(parsed));
-    if (parsed.t === 'ping') return this.send({ t: 'pong' });
+    // A ping behind queued frames waits its turn, so its pong says they are done (a read committed).
+    if (parsed.t === 'ping' && this.queued === 0) return this.send({ t: 'pong' });
     if (this.queued >= QUEUE_SLACK_FRAMES + this.ctx.limits.messagesPerSecond * 2) return this.sendError('RATE_LIMITED', refOf(parsed));
     this.queued++;
     const frame = parsed;
