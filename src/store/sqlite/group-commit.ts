@@ -12,8 +12,8 @@ import type { AppendInput, AppendedMessage, MessageRecord } from '../types.ts';
 
 /** Rows per transaction at most; a larger queue is split so one flush never blocks the loop for long. */
 const MAX_BATCH_ROWS = 1000;
-/** How long the first queued entry waits for others to share its transaction, ms. */
-export const COALESCE_MS = 2;
+/** How long the first queued entry waits for others to share its transaction, ms (quick bench: 2 ms → ~3.4 messages per commit, 4 ms → ~6). */
+export const COALESCE_MS = 4;
 /** Queued entries that start a commit at the next turn without waiting out the window. */
 export const COALESCE_ROWS = 64;
 
