@@ -1,7 +1,6 @@
 /** <add-channel-dialog>: a new channel in a server this user owns or administers. */
-import { html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import { DialogBase, field } from './dialog-base.ts';
+import { DialogBase, field, nameField } from './dialog-base.ts';
 
 @customElement('add-channel-dialog')
 export class AddChannelDialog extends DialogBase {
@@ -14,10 +13,7 @@ export class AddChannelDialog extends DialogBase {
     return 'Add channel';
   }
   protected body() {
-    return html`<div class="field">
-      <label for="channel-name">Channel name</label>
-      <input id="channel-name" name="name" maxlength="64" autocomplete="off" required />
-    </div>`;
+    return nameField('channel-name', 'Channel name');
   }
   protected async submit(form: HTMLFormElement) {
     const name = field(form, 'name');

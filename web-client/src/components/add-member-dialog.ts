@@ -1,7 +1,6 @@
 /** <add-member-dialog>: adds someone to the open group by username. */
-import { html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import { DialogBase, field } from './dialog-base.ts';
+import { DialogBase, field, usernameField } from './dialog-base.ts';
 
 @customElement('add-member-dialog')
 export class AddMemberDialog extends DialogBase {
@@ -14,10 +13,7 @@ export class AddMemberDialog extends DialogBase {
     return 'Add to group';
   }
   protected body() {
-    return html`<div class="field">
-      <label for="member-username">Username</label>
-      <input id="member-username" name="username" autocomplete="off" autocapitalize="off" spellcheck="false" required />
-    </div>`;
+    return usernameField('member-username');
   }
   protected async submit(form: HTMLFormElement) {
     const username = field(form, 'username');

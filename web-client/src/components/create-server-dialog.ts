@@ -1,7 +1,6 @@
 /** <create-server-dialog>: a new server (you own it; it starts with a general channel). */
-import { html } from 'lit';
 import { customElement } from 'lit/decorators.js';
-import { DialogBase, field } from './dialog-base.ts';
+import { DialogBase, field, nameField } from './dialog-base.ts';
 
 @customElement('create-server-dialog')
 export class CreateServerDialog extends DialogBase {
@@ -12,10 +11,7 @@ export class CreateServerDialog extends DialogBase {
     return 'Create';
   }
   protected body() {
-    return html`<div class="field">
-      <label for="server-name">Server name</label>
-      <input id="server-name" name="name" maxlength="64" autocomplete="off" required />
-    </div>`;
+    return nameField('server-name', 'Server name');
   }
   protected async submit(form: HTMLFormElement) {
     const name = field(form, 'name');

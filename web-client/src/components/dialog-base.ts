@@ -102,3 +102,19 @@ export abstract class DialogBase extends LitElement {
 export function field(form: HTMLFormElement, name: string): string {
   return ((form.elements.namedItem(name) as HTMLInputElement | null)?.value ?? '').trim();
 }
+
+/** A required one-line name field (servers, channels): `<label>` + `<input name="name">`. */
+export function nameField(id: string, label: string) {
+  return html`<div class="field">
+    <label for=${id}>${label}</label>
+    <input id=${id} name="name" maxlength="64" autocomplete="off" required />
+  </div>`;
+}
+
+/** A required username field: `<label>Username</label>` + `<input name="username">`. */
+export function usernameField(id: string) {
+  return html`<div class="field">
+    <label for=${id}>Username</label>
+    <input id=${id} name="username" autocomplete="off" autocapitalize="off" spellcheck="false" required />
+  </div>`;
+}

@@ -1,7 +1,6 @@
 /** <new-dm-dialog>: start (or reopen) a direct message with one username. */
-import { html } from 'lit';
 import { customElement } from 'lit/decorators.js';
-import { DialogBase, field } from './dialog-base.ts';
+import { DialogBase, field, usernameField } from './dialog-base.ts';
 
 @customElement('new-dm-dialog')
 export class NewDmDialog extends DialogBase {
@@ -12,10 +11,7 @@ export class NewDmDialog extends DialogBase {
     return 'Start conversation';
   }
   protected body() {
-    return html`<div class="field">
-      <label for="dm-username">Username</label>
-      <input id="dm-username" name="username" autocomplete="off" autocapitalize="off" spellcheck="false" required />
-    </div>`;
+    return usernameField('dm-username');
   }
   protected async submit(form: HTMLFormElement) {
     const username = field(form, 'username');
