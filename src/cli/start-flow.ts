@@ -7,8 +7,7 @@ import { configExists, configPath, loadConfig } from '../config/load.ts';
 import { loadOrCreateSecrets } from '../config/secrets.ts';
 import { startServer, type RunningServer } from '../server/listen.ts';
 import { createEventLog } from '../log/eventlog.ts';
-import type { Config } from '../config/schema.ts';
-import { printLanVariant } from './links.ts';
+import { printBanner } from './banner.ts';
 import type { CliContext } from './context.ts';
 import type { StopRequests } from './stop.ts';
 import { paint, shellQuote } from './style.ts';
@@ -50,7 +49,7 @@ export async function runStart(dir: string, overrides: Override[], ctx: CliConte
   if (stop.count > 0) return 0;
 
   try {
-    server = await startServer(config, secrets, { log });
+    server = await startServer(config, secrets, { log, progress: (line) => out(p.dim(line)) });
     for (const w of server.warnings) ctx.stderr.write(`${p.yellow('!')} ${w}\n`);
     if (stop.count === 0) await printBanner(server, config, ctx);
     await stop.first;
@@ -60,31 +59,4 @@ export async function runStart(dir: string, overrides: Override[], ctx: CliConte
   } finally {
     if (server) await server.close();
   }
-}
-
-async function printBanner(server: RunningServer, config: Config, ctx: CliContext): Promise<void> {
-  const p = paint(ctx);
-  const out = (s = '') => ctx.stdout.write(s + '\n');
-  out(`${p.green('✓')} ${p.bold(config.name)} is running.`);
-  out(`Local:   ${server.localUrl}`);
-  for (const url of server.lanUrls) out(`Network: ${url}`);
-  if (server.httpPort) out(p.dim(`(HTTP port ${server.httpPort} redirects to HTTPS)`));
-  // The QR code is for a phone's camera: only worth drawing on a terminal.
-  if (ctx.isTTY && server.lanUrls[0]) {
-    out();
-    const QRCode = (await import('qrcode')).default;
-    out(await QRCode.toString(server.lanUrls[0], { type: 'terminal', small: true }));
-  }
-  if (server.fingerprint) {
-    out(`Certificate SHA-256 fingerprint: ${server.fingerprint}`);
-    out(p.dim('  Browsers warn about this self-signed certificate: before accepting, check that they show this fingerprint.'));
-  }
-  if (server.setupLink) {
-    out();
-    out(`Admin setup link: ${server.setupLink}`);
-    printLanVariant(config, server.setupLink, out, server.port);
-    out(p.dim('  Open it to create the admin account (it works once).'));
-  }
-  out();
-  out(p.dim('Press Ctrl+C to stop.'));
 }

@@ -34,6 +34,8 @@ export const ConfigSchema = Type.Object(
     allowedOrigins: Type.Array(Type.String(), { default: [] }),
     /** Set when a reverse proxy terminates TLS in front of chatroom. */
     behindProxy: Type.Boolean({ default: false }),
+    /** Addresses or CIDR ranges of the reverse proxies whose X-Forwarded-* headers are trusted (with behindProxy). */
+    trustedProxies: Type.Array(Type.String({ minLength: 1 }), { default: ['127.0.0.1', '::1'] }),
     tls: Type.Object(
       {
         mode: Type.Union([TlsMode], { default: 'self-signed' }),
@@ -45,6 +47,8 @@ export const ConfigSchema = Type.Object(
           {
             directoryUrl: Type.String({ default: 'https://acme-v02.api.letsencrypt.org/directory' }),
             email: Type.String({ default: '' }),
+            /** Extra CA certificate (PEM file) trusted when talking to the ACME server, e.g. a test CA. */
+            caFile: Type.String({ default: '' }),
           },
           { additionalProperties: false, default: {} },
         ),
@@ -79,6 +83,12 @@ export const ConfigSchema = Type.Object(
         registrationsPerHour: Type.Integer({ minimum: 1, default: 10 }),
         /** Whole-request timeout, ms. */
         requestTimeoutMs: Type.Integer({ minimum: 1000, default: 30000 }),
+        /** Largest attachment (photo, voice message, file) after encryption, bytes. */
+        maxUploadBytes: Type.Integer({ minimum: 1024, default: 104857600 }),
+        /** Attachment storage per user, bytes. */
+        uploadQuotaBytes: Type.Integer({ minimum: 1024, default: 2147483648 }),
+        /** Photos larger than this many pixels on their long side are downscaled before sending. */
+        photoMaxDimension: Type.Integer({ minimum: 320, maximum: 16384, default: 2560 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -23,6 +23,8 @@ export interface StartServerOptions {
   log?: EventLog;
   /** The built web client; defaults to dist/web. */
   webRoot?: string;
+  /** Steps worth showing a person while they wait (e.g. ordering a certificate); one line each. */
+  progress?: (line: string) => void;
 }
 
 export interface RunningServer {
