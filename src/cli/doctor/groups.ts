@@ -1,0 +1,7 @@
+/**
+ * The doctor's sections in report order: Local · Firewall · Router · Internet · TLS · Calls.
+ * Each file under checks/ exports one CheckGroup; add it here in its place.
+ */
+import type { CheckGroup, DoctorSection } from './types.ts';
+
+export const checkGroups: ReadonlyArray<{ section: DoctorSection; run: CheckGroup }> = [];
