@@ -30,6 +30,17 @@ export const ErrorCodes = {
   BANNED: { status: 403, message: 'You are banned from this server.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests: slow down and try again shortly.' },
   TOO_MANY_CONNECTIONS: { status: 429, message: 'Too many connections from your address.' },
+  // MLS delivery service (src/shared/mls-api.ts)
+  MLS_NO_DEVICE: { status: 403, message: 'Register this browser as a device first (or rebind it after signing in).' },
+  MLS_DEVICE_EXISTS: { status: 409, message: 'This session already has a registered device.' },
+  MLS_DEVICE_LIMIT: { status: 409, message: 'Too many devices: revoke one first.' },
+  MLS_KEY_PACKAGE_LIMIT: { status: 409, message: 'This device already stores as many KeyPackages as the server keeps.' },
+  MLS_NO_GROUP: { status: 404, message: 'This conversation has no MLS group yet.' },
+  MLS_GROUP_EXISTS: { status: 409, message: 'This conversation already has an MLS group: join it through a Welcome.' },
+  MLS_STALE_EPOCH: { status: 409, message: 'The group has moved on: process the newer commits, then retry.' },
+  MLS_WELCOME_TARGET: { status: 400, message: 'A Welcome is addressed to a device outside this conversation.' },
+  MLS_VERSION_CONFLICT: { status: 409, message: 'A newer version is stored: fetch it, merge, and retry.' },
+  MLS_VERSION_REQUIRED: { status: 428, message: 'Send If-Match with the version you read ("0" when there is none).' },
   INTERNAL: { status: 500, message: 'Something went wrong on the server.' },
 } as const;
 

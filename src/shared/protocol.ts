@@ -110,6 +110,13 @@ export const ErrorFrame = Type.Object({
   conv: Type.Optional(Id),
 });
 
+/** MLS: a commit was accepted for the conversation's group; `epoch` is the group's new epoch. */
+export const MlsCommitFrame = Type.Object({ t: Type.Literal('mls.commit'), conv: Id, epoch: Seq, seq: Seq });
+/** MLS: a Welcome waits for this device of the user (GET /api/mls/welcomes). */
+export const MlsWelcomeFrame = Type.Object({ t: Type.Literal('mls.welcome'), device: Id, conv: Id });
+/** MLS: a member left or was removed; the group needs a commit that removes their leaves. */
+export const MlsRemovalFrame = Type.Object({ t: Type.Literal('mls.removal'), conv: Id, userId: Id });
+
 export const ServerFrame = Type.Union([
   MessageFrame,
   AckFrame,
@@ -120,6 +127,9 @@ export const ServerFrame = Type.Union([
   ConversationsChangedFrame,
   PongFrame,
   ErrorFrame,
+  MlsCommitFrame,
+  MlsWelcomeFrame,
+  MlsRemovalFrame,
 ]);
 export type ServerFrame = Static<typeof ServerFrame>;
 

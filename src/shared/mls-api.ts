@@ -1,0 +1,324 @@
+/**
+ * The HTTP API of the MLS delivery service (RFC 9420 §16's "DS"), shared by the server's route
+ * schemas and the web client's crypto transport. Every route is under /api/mls and needs a session.
+ *
+ * The server never parses MLS: certificates, KeyPackages, commits, Welcomes and backups are
+ * opaque bytes, sent as base64url (RFC 4648 §5, no padding) in JSON, or as
+ * application/octet-stream for the two backup blobs. docs/PROTOCOL.md ("MLS delivery service")
+ * describes the flows; keep the two in step.
+ *
+ * - One MLS group per conversation (DM, group or server channel); the MLS `group_id` is the UTF-8
+ *   bytes of the conversation id, and every group route is keyed by that conversation id.
+ * - A device is bound to the session that registered it (one device per session). Routes that act
+ *   "as a device" use the device of the calling session; after a new sign-in the client rebinds
+ *   its device with the secret it got at registration.
+ * - A conversation the caller may not see answers exactly like a missing one (404 NOT_FOUND).
+ */
+import { Type, type Static, type TString } from '@sinclair/typebox';
+import { Id, Seq } from './protocol.ts';
+
+/** Base64url without padding of at most `maxBytes` bytes. */
+export function B64Url(maxBytes: number, minBytes = 1): TString {
+  return Type.String({
+    minLength: Math.ceil((minBytes * 4) / 3),
+    maxLength: Math.ceil((maxBytes * 4) / 3),
+    pattern: '^[A-Za-z0-9_-]*$',
+  });
+}
+
+/** Size limits, bytes (after base64url decoding) unless named otherwise. */
+export const MlsLimits = {
+  /** Device certificate: account public key + device key + signature + a little metadata. */
+  certificateBytes: 4096,
+  /** Device label shown to its owner only, characters. */
+  labelChars: 64,
+  /** Devices one user may have registered at once. */
+  devicesPerUser: 16,
+  /** One KeyPackage (suite 1 is ~300 B; the post-quantum suite 83 ~2.5 KB). */
+  keyPackageBytes: 8192,
+  /** One-time KeyPackages per upload request. */
+  keyPackagesPerUpload: 100,
+  /** One-time KeyPackages stored per device at most (an upload above this is refused). */
+  keyPackagesPerDevice: 200,
+  /** One commit (1,000 members: 60–80 KB measured). */
+  commitBytes: 512 * 1024,
+  /** One Welcome (carries the ratchet tree: grows with the group). */
+  welcomeBytes: 1024 * 1024,
+  /** Devices one Welcome may be addressed to. */
+  welcomeRecipients: 1000,
+  /** Log entries per page (GET log, and the catch-up list in a 409). */
+  logPage: 100,
+  /** The wrapped account key (and recovery metadata) blob. */
+  accountKeyBytes: 16 * 1024,
+  /** The wrapped epoch-key archive blob. */
+  archiveBytes: 8 * 1024 * 1024,
+  /** KeyPackages one requester may claim in a burst; the bucket refills over `claimRefillMs`. */
+  claimBurst: 600,
+  claimRefillMs: 10 * 60 * 1000,
+} as const;
+
+/** Largest JSON body of POST /api/mls/groups/:id/commits, bytes (commit + Welcome in base64url + slack). */
+export const COMMIT_BODY_LIMIT = Math.ceil(((MlsLimits.commitBytes + MlsLimits.welcomeBytes) * 4) / 3) + 256 * 1024;
+/** Largest JSON body of POST /api/mls/key-packages, bytes. */
+export const KEY_PACKAGE_BODY_LIMIT = Math.ceil((MlsLimits.keyPackageBytes * (MlsLimits.keyPackagesPerUpload + 1) * 4) / 3) + 16 * 1024;
+
+// ---------------------------------------------------------------- devices
+
+/**
+ * POST /api/mls/devices { certificate, label } → 201 RegisteredDevice.
+ * 409 MLS_DEVICE_EXISTS when this session already has a device; 409 MLS_DEVICE_LIMIT at
+ * `devicesPerUser`.
+ */
+export const RegisterDeviceRequest = Type.Object(
+  {
+    /** The account-key-signed device certificate, opaque to the server. */
+    certificate: B64Url(MlsLimits.certificateBytes),
+    label: Type.String({ minLength: 1, maxLength: MlsLimits.labelChars }),
+  },
+  { additionalProperties: false },
+);
+export type RegisterDeviceRequest = Static<typeof RegisterDeviceRequest>;
+
+/** A device as others see it (GET /api/mls/users/:id/devices): no label. */
+export const DeviceView = Type.Object({
+  id: Id,
+  userId: Id,
+  certificate: Type.String(),
+  /** ms since the Unix epoch. */
+  createdAt: Type.Integer(),
+});
+export type DeviceView = Static<typeof DeviceView>;
+
+/** One of the caller's own devices (GET /api/mls/devices). */
+export const OwnDeviceView = Type.Composite([
+  DeviceView,
+  Type.Object({
+    label: Type.String(),
+    /** The device bound to the calling session. */
+    current: Type.Boolean(),
+  }),
+]);
+export type OwnDeviceView = Static<typeof OwnDeviceView>;
+
+export const RegisteredDevice = Type.Object({
+  device: OwnDeviceView,
+  /**
+   * Shown once: keep it with the device's keys. POST /api/mls/devices/:id/rebind presents it to
+   * bind the device to a new session after signing in again (the server stores only its hash).
+   */
+  rebindSecret: Type.String(),
+});
+export type RegisteredDevice = Static<typeof RegisteredDevice>;
+
+// GET /api/mls/devices → DeviceList<OwnDeviceView>, the caller's devices
+// GET /api/mls/users/:id/devices → DeviceList<DeviceView>: the caller themself, someone who shares a
+//   conversation with them, or someone they may DM; anyone else (or no such user) is 404 NOT_FOUND.
+export const OwnDeviceList = Type.Object({ devices: Type.Array(OwnDeviceView) });
+export type OwnDeviceList = Static<typeof OwnDeviceList>;
+export const DeviceList = Type.Object({ devices: Type.Array(DeviceView) });
+export type DeviceList = Static<typeof DeviceList>;
+
+/** POST /api/mls/devices/:id/rebind { secret } → 204 (own device; wrong secret → 404 NOT_FOUND). */
+export const RebindDeviceRequest = Type.Object({ secret: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false });
+export type RebindDeviceRequest = Static<typeof RebindDeviceRequest>;
+
+// DELETE /api/mls/devices/:id → 204 (owner only). Its KeyPackages and undelivered Welcomes are
+// deleted, and each MLS group the owner is in records a pending removal (reason 'device-revoked').
+
+// ---------------------------------------------------------------- KeyPackages
+
+/**
+ * POST /api/mls/key-packages (as the session's device) → KeyPackageCount.
+ * `lastResort` replaces the device's previous last-resort package.
+ * 409 MLS_KEY_PACKAGE_LIMIT when the device would hold more than `keyPackagesPerDevice`.
+ */
+export const UploadKeyPackagesRequest = Type.Object(
+  {
+    keyPackages: Type.Array(B64Url(MlsLimits.keyPackageBytes), { maxItems: MlsLimits.keyPackagesPerUpload }),
+    lastResort: Type.Optional(B64Url(MlsLimits.keyPackageBytes)),
+  },
+  { additionalProperties: false },
+);
+export type UploadKeyPackagesRequest = Static<typeof UploadKeyPackagesRequest>;
+
+/** GET /api/mls/key-packages → KeyPackageCount for the session's device (top up when low). */
+export const KeyPackageCount = Type.Object({
+  /** One-time packages not yet handed out. */
+  oneTime: Type.Integer({ minimum: 0 }),
+  hasLastResort: Type.Boolean(),
+});
+export type KeyPackageCount = Static<typeof KeyPackageCount>;
+
+/**
+ * POST /api/mls/users/:id/key-packages/claim { devices? } → ClaimedKeyPackages: one package per
+ * device of that user (or of the listed devices), never for the caller's own device. A one-time
+ * package is handed out once and deleted; when none is left the last-resort one is returned (and
+ * kept). Devices with neither are listed in `exhausted`. Who may claim: as for the device list.
+ * Rate limited per caller, one token per package: 429 RATE_LIMITED with Retry-After.
+ */
+export const ClaimKeyPackagesRequest = Type.Object(
+  { devices: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: MlsLimits.devicesPerUser })) },
+  { additionalProperties: false },
+);
+export type ClaimKeyPackagesRequest = Static<typeof ClaimKeyPackagesRequest>;
+
+export const ClaimedKeyPackage = Type.Object({
+  device: Id,
+  keyPackage: Type.String(),
+  lastResort: Type.Boolean(),
+});
+export type ClaimedKeyPackage = Static<typeof ClaimedKeyPackage>;
+export const ClaimedKeyPackages = Type.Object({
+  packages: Type.Array(ClaimedKeyPackage),
+  exhausted: Type.Array(Id),
+});
+export type ClaimedKeyPackages = Static<typeof ClaimedKeyPackages>;
+
+// ---------------------------------------------------------------- groups and the handshake log
+
+/** Why a user's leaves should be removed by the next commit. */
+export const RemovalReason = Type.Union([
+  Type.Literal('left'),
+  Type.Literal('kicked'),
+  Type.Literal('banned'),
+  Type.Literal('device-revoked'),
+]);
+export type RemovalReason = Static<typeof RemovalReason>;
+
+export const PendingRemoval = Type.Object({
+  userId: Id,
+  /** Set when only one device goes (reason 'device-revoked'); absent: every leaf of the user. */
+  device: Type.Optional(Id),
+  reason: RemovalReason,
+  /** ms since the Unix epoch. */
+  at: Type.Integer(),
+});
+export type PendingRemoval = Static<typeof PendingRemoval>;
+
+/**
+ * GET /api/mls/groups/:id → GroupState (404 MLS_NO_GROUP for a member when no group exists yet).
+ * POST /api/mls/groups/:id → 201 GroupState at epoch 0 (as a device; 409 MLS_GROUP_EXISTS with
+ * `group` in the error when someone was first: join through their Welcome instead).
+ */
+export const GroupState = Type.Object({
+  conv: Id,
+  /** The epoch the next commit must be built on. */
+  epoch: Seq,
+  /** Seq of the newest log entry (0 when none). */
+  headSeq: Seq,
+  createdAt: Type.Integer(),
+  /** Removals the membership routes recorded that no commit has resolved yet. */
+  pendingRemovals: Type.Array(PendingRemoval),
+});
+export type GroupState = Static<typeof GroupState>;
+
+/**
+ * POST /api/mls/groups/:id/commits (as a device) → 201 CommitAccepted, or
+ * 409 MLS_STALE_EPOCH with `CommitRejectedDetails` inside `error`: process `commits` (then the rest
+ * of the log if `hasMore`) and retry on the new epoch. Exactly one commit per epoch is accepted.
+ */
+export const PostCommitRequest = Type.Object(
+  {
+    /** The epoch the commit was built on (the group's epoch before it). */
+    epoch: Seq,
+    commit: B64Url(MlsLimits.commitBytes),
+    /** The Welcome for the devices this commit adds; stored only if the commit is accepted. */
+    welcome: Type.Optional(
+      Type.Object(
+        {
+          bytes: B64Url(MlsLimits.welcomeBytes),
+          devices: Type.Array(Id, { minItems: 1, maxItems: MlsLimits.welcomeRecipients }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    /** Users whose pending removal this commit carries out (cleared when it is accepted). */
+    resolvesRemovals: Type.Optional(Type.Array(Id, { maxItems: MlsLimits.welcomeRecipients })),
+  },
+  { additionalProperties: false },
+);
+export type PostCommitRequest = Static<typeof PostCommitRequest>;
+
+/** One accepted commit. */
+export const LogEntry = Type.Object({
+  /** Per group, from 1, no gaps. */
+  seq: Type.Integer({ minimum: 1 }),
+  /** The epoch it was built on; applying it yields epoch + 1. */
+  epoch: Seq,
+  /** The device that posted it. */
+  sender: Id,
+  commit: Type.String(),
+  /** Server receive time, ms since the Unix epoch. */
+  ts: Type.Integer(),
+});
+export type LogEntry = Static<typeof LogEntry>;
+
+export const CommitAccepted = Type.Object({ seq: Type.Integer({ minimum: 1 }), epoch: Seq });
+export type CommitAccepted = Static<typeof CommitAccepted>;
+
+/** Extra fields of the 409 MLS_STALE_EPOCH error object. */
+export const CommitRejectedDetails = Type.Object({
+  /** The group's epoch now. */
+  currentEpoch: Seq,
+  /** Accepted commits from the posted epoch on (at most `logPage`). */
+  commits: Type.Array(LogEntry),
+  hasMore: Type.Boolean(),
+});
+export type CommitRejectedDetails = Static<typeof CommitRejectedDetails>;
+
+/** GET /api/mls/groups/:id/log?fromEpoch=<e>&limit=<1..100> → LogPage (entries built on epoch ≥ e). */
+export const LogQuery = Type.Object(
+  {
+    fromEpoch: Type.Optional(Seq),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MlsLimits.logPage })),
+  },
+  { additionalProperties: false },
+);
+export type LogQuery = Static<typeof LogQuery>;
+export const LogPage = Type.Object({ entries: Type.Array(LogEntry), hasMore: Type.Boolean() });
+export type LogPage = Static<typeof LogPage>;
+
+// ---------------------------------------------------------------- Welcomes
+
+/** A Welcome waiting for the session's device. */
+export const WelcomeView = Type.Object({
+  id: Id,
+  conv: Id,
+  /** The epoch the Welcome joins at (the adding commit's epoch + 1). */
+  epoch: Seq,
+  welcome: Type.String(),
+  ts: Type.Integer(),
+});
+export type WelcomeView = Static<typeof WelcomeView>;
+// GET /api/mls/welcomes → WelcomeList (as a device, oldest first)
+// DELETE /api/mls/welcomes/:id → 204 once processed (as that device; unknown → 404 NOT_FOUND)
+export const WelcomeList = Type.Object({ welcomes: Type.Array(WelcomeView) });
+export type WelcomeList = Static<typeof WelcomeList>;
+
+// ---------------------------------------------------------------- wrapped key storage (recovery)
+
+/** The two per-user recovery blobs: the wrapped account key, and the wrapped epoch-key archive. */
+export const BackupKind = Type.Union([Type.Literal('account-key'), Type.Literal('archive')]);
+export type BackupKind = Static<typeof BackupKind>;
+export const BackupParams = Type.Object({ kind: BackupKind }, { additionalProperties: false });
+
+/**
+ * GET /api/mls/backup/:kind → 200 application/octet-stream with `ETag: "<version>"`
+ *   (404 NOT_FOUND when none is stored).
+ * PUT /api/mls/backup/:kind, body application/octet-stream, `If-Match: "<version>"` (the version
+ *   read, or "0" when none exists yet) → 200 BackupVersion. A stale version is
+ *   409 MLS_VERSION_CONFLICT with `currentVersion` in the error; no If-Match is 428
+ *   MLS_VERSION_REQUIRED.
+ * DELETE /api/mls/backup/:kind → 204.
+ * Only the owner ever reads or writes their blobs.
+ */
+export const BackupVersion = Type.Object({ version: Type.Integer({ minimum: 1 }) });
+export type BackupVersion = Static<typeof BackupVersion>;
+
+// ---------------------------------------------------------------- WebSocket notifications
+
+// Server → client frames (src/shared/protocol.ts), sent to every socket of the users concerned:
+//   { t: 'mls.commit', conv, epoch, seq }     a commit was accepted; `epoch` is the new epoch
+//   { t: 'mls.welcome', device, conv }        a Welcome waits for this device (GET /api/mls/welcomes)
+//   { t: 'mls.removal', conv, userId }        a pending removal was recorded for the group
+export { MlsCommitFrame, MlsWelcomeFrame, MlsRemovalFrame } from './protocol.ts';
