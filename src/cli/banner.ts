@@ -7,6 +7,18 @@ import type { RunningServer } from '../server/listen.ts';
 import type { CliContext } from './context.ts';
 import { printLanVariant } from './links.ts';
 import { paint } from './style.ts';
+import { describeChain } from '../tls/pem.ts';
+
+/** "Certificate: …" for a certificate from a CA or from files; null for self-signed (the fingerprint lines say it) or tls off. */
+function certificateLine(server: RunningServer): string | null {
+  const tls = server.tls;
+  if (!tls?.pair || tls.source === 'self-signed' || tls.source === 'acme-fallback-self-signed') return null;
+  const facts = describeChain(tls.pair.cert);
+  const issuer = /CN=([^\n,]+)/.exec(facts.issuer)?.[1] ?? facts.issuer;
+  const names = facts.names.map((n) => n.replace(/^DNS:|^IP Address:/, '')).join(', ');
+  const from = tls.source === 'files' ? 'your files' : tls.source === 'acme-last-good' ? 'the last good ACME order' : 'ACME';
+  return `Certificate: ${names} from ${issuer} (${from}), valid until ${new Date(facts.validTo).toISOString().slice(0, 10)}`;
+}
 
 /** Prints the start banner to ctx.stdout. */
 export async function printBanner(server: RunningServer, config: Config, ctx: CliContext): Promise<void> {
@@ -22,9 +34,12 @@ export async function printBanner(server: RunningServer, config: Config, ctx: Cl
     const QRCode = (await import('qrcode')).default;
     out(await QRCode.toString(server.lanUrls[0], { type: 'terminal', small: true }));
   }
+  const cert = certificateLine(server);
+  if (cert) out(cert);
   if (server.fingerprint) {
     out(`Certificate SHA-256 fingerprint: ${server.fingerprint}`);
     out(p.dim('  Browsers warn about this self-signed certificate: before accepting, check that they show this fingerprint.'));
+    out(p.dim('  Invite links carry it, and the sign-up page shows it for comparing. How to trust it on each device: docs/TLS.md'));
   }
   if (server.setupLink) {
     out();

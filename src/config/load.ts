@@ -197,15 +197,64 @@ function checkCombinations(c: Config, sourceOf: (key: string) => ConfigSource): 
       throw invalid(key('publicUrl'), c.publicUrl, sourceOf('publicUrl'));
     }
   }
-  if (c.tls.mode === 'acme' && !c.tls.domain) {
-    throw invalid(key('tls.domain'), c.tls.domain, sourceOf('tls.domain'), 'must be set when tls.mode is acme: the DNS name that points at this server');
-  }
+  checkTls(c, sourceOf);
   if (c.tls.mode === 'files') {
     for (const name of ['tls.certFile', 'tls.keyFile']) {
       const v = name === 'tls.certFile' ? c.tls.certFile : c.tls.keyFile;
       if (!v) throw invalid(key(name), v, sourceOf(name), 'must be set when tls.mode is files (both tls.certFile and tls.keyFile)');
     }
   }
+}
+
+/** The TLS rules the schema alone cannot say: what each tls.mode needs. */
+function checkTls(c: Config, sourceOf: (key: string) => ConfigSource): void {
+  const key = (name: string) => keyByName(name)!;
+  if (c.tls.domain && !isDnsName(c.tls.domain)) {
+    throw invalid(key('tls.domain'), c.tls.domain, sourceOf('tls.domain'), 'must be a DNS name such as chat.example.org (not an address or a URL)');
+  }
+  if (c.tls.mode === 'acme') {
+    if (!c.tls.domain) {
+      throw invalid(key('tls.domain'), c.tls.domain, sourceOf('tls.domain'), 'must be set when tls.mode is acme: the DNS name that points at this server');
+    }
+    if (!c.tls.domain.includes('.') || c.tls.domain.toLowerCase().endsWith('.local') || c.tls.domain.toLowerCase() === 'localhost') {
+      throw invalid(key('tls.domain'), c.tls.domain, sourceOf('tls.domain'), 'must be a public DNS name for tls.mode acme (a certificate authority cannot reach .local or single-label names)');
+    }
+    if (c.httpPort === 0) {
+      throw invalid(key('httpPort'), c.httpPort, sourceOf('httpPort'), 'cannot be 0 when tls.mode is acme: the certificate authority checks the domain through the HTTP port (HTTP-01)');
+    }
+    let url: URL | null = null;
+    try {
+      url = new URL(c.tls.acme.directoryUrl);
+    } catch {
+      url = null;
+    }
+    if (!url || url.protocol !== 'https:') {
+      throw invalid(key('tls.acme.directoryUrl'), c.tls.acme.directoryUrl, sourceOf('tls.acme.directoryUrl'), "must be the https:// URL of the ACME directory (Let's Encrypt: https://acme-v02.api.letsencrypt.org/directory)");
+    }
+    if (c.tls.acme.email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(c.tls.acme.email)) {
+      throw invalid(key('tls.acme.email'), c.tls.acme.email, sourceOf('tls.acme.email'), 'must be an email address (the CA writes to it about expiring certificates), or empty');
+    }
+  }
+  if (c.behindProxy) {
+    for (const p of c.trustedProxies) {
+      if (!isAddressOrCidr(p)) {
+        throw invalid(key('trustedProxies'), c.trustedProxies, sourceOf('trustedProxies'), `must list proxy addresses or CIDR ranges (${JSON.stringify(p)} is neither)`);
+      }
+    }
+  }
+}
+
+function isDnsName(name: string): boolean {
+  return name.length <= 253 && !isIP(name) && /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$/.test(name);
+}
+
+function isAddressOrCidr(value: string): boolean {
+  const [addr, bits, extra] = value.split('/');
+  if (extra !== undefined) return false;
+  const family = isIP(addr);
+  if (!family) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
 }
 
 function sectionError(name: string, got: unknown, source: ConfigSource): ChatroomError {

@@ -9,6 +9,7 @@ import { createHub } from '../realtime/hub.ts';
 import { webRoot as builtWebRoot } from '../paths.ts';
 import type { AppDeps, EventLog } from './context.ts';
 import { installSecurityHeaders } from './plugins/security-headers.ts';
+import { TLS_SERVER_OPTIONS } from '../tls/policy.ts';
 import { installAuthentication } from './plugins/authenticate.ts';
 import { installValidation } from './plugins/validation.ts';
 import { installErrorHandling } from './plugins/errors.ts';
@@ -52,10 +53,13 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps, opts: Buil
     connectionTimeout: config.limits.requestTimeoutMs,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     bodyLimit: BODY_LIMIT_BYTES,
-    // Only a proxy on this machine or the LAN may set X-Forwarded-For, and only when configured.
-    trustProxy: config.behindProxy ? 'loopback, linklocal, uniquelocal' : false,
+    // X-Forwarded-* (client address, scheme, host) is believed only behind a proxy, and only from
+    // the proxies listed in trustedProxies (addresses or CIDR ranges): anyone else could forge it.
+    trustProxy: config.behindProxy ? [...config.trustedProxies] : false,
     return503OnClosing: true,
-    ...(opts.https ? { https: { key: opts.https.key, cert: opts.https.cert } } : {}),
+    // TLS 1.2/1.3 with forward-secret AEAD suites only (src/tls/policy.ts); listen.ts swaps the
+    // certificate live with setSecureContext.
+    ...(opts.https ? { https: { ...TLS_SERVER_OPTIONS, key: opts.https.key, cert: opts.https.cert } } : {}),
   }) as unknown as FastifyInstance;
 
   app.decorate('deps', {

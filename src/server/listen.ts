@@ -3,21 +3,23 @@
  * an orderly close. Signals are the caller's (the `start` command) so that tests can drive it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import type { Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import type { ResolvedConfig, Secrets } from '../config/schema.ts';
 import { ChatroomError } from '../shared/errors.ts';
 import { openStore } from '../store/index.ts';
 import { startRetention, type Retention } from '../store/retention.ts';
-import { ensureSelfSignedCert } from '../tls/selfsigned.ts';
-import { certNames } from '../tls/addresses.ts';
+import { createTlsRuntime, type TlsRuntime, type TlsRuntimeOptions } from '../tls/runtime.ts';
 import { baseUrl as baseUrlOf, lanUrls, localUrl } from '../config/urls.ts';
 import { buildApp } from './app.ts';
-import { ensureSetupLink } from './invites.ts';
+import { ensureSetupLink, useLinkFingerprint } from './invites.ts';
+import { securityHeaders } from './plugins/security-headers.ts';
 import type { EventLog } from './context.ts';
 
 /** How long the redirect server waits for a request's headers, ms. */
 const REDIRECT_HEADERS_TIMEOUT_MS = 10_000;
+/** The plain-HTTP port serves no page, but its answers carry the same headers (never HSTS: that is for HTTPS answers only). */
+const REDIRECT_SECURITY_HEADERS = securityHeaders(false);
 
 export interface StartServerOptions {
   log?: EventLog;
@@ -25,6 +27,8 @@ export interface StartServerOptions {
   webRoot?: string;
   /** Steps worth showing a person while they wait (e.g. ordering a certificate); one line each. */
   progress?: (line: string) => void;
+  /** Test hooks for the certificate runtime (address check interval, order budget, names). */
+  tls?: Omit<TlsRuntimeOptions, 'log' | 'progress'>;
 }
 
 export interface RunningServer {
@@ -36,11 +40,13 @@ export interface RunningServer {
   port: number;
   /** The redirect port actually bound, or null when off. */
   httpPort: number | null;
-  /** SHA-256 fingerprint of the self-signed certificate (colon hex). */
-  fingerprint?: string;
+  /** SHA-256 fingerprint (colon hex) while a self-signed certificate is served; follows regeneration. */
+  readonly fingerprint: string | undefined;
+  /** The live certificate state (null with tls off): its source, and refresh() for tests. */
+  tls: TlsRuntime | null;
   /** A fresh one-time admin setup link while no account exists, else null. */
   setupLink: string | null;
-  /** Problems that did not stop the server (e.g. the HTTP redirect port is taken). */
+  /** Problems that did not stop the server (the HTTP redirect port is taken, a certificate fallback and why). */
   warnings: string[];
   /** Stops accepting, closes connections (WebSockets via the hub), the redirect server and the store. */
   close(): Promise<void>;
@@ -51,29 +57,14 @@ export interface RunningServer {
 /** Opens the store, builds the app and listens per config; throws PORT_IN_USE, CONFIG_INVALID, SCHEMA_TOO_NEW. */
 export async function startServer(config: ResolvedConfig, secrets: Secrets, opts: StartServerOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? { event() {} };
-  if (config.tls.mode === 'acme' || config.tls.mode === 'files') {
-    throw new ChatroomError(
-      'CONFIG_INVALID',
-      `${join(config.configDir, 'chatroom.yaml')}: \`tls.mode: ${config.tls.mode}\` is not supported yet by this version of chatroom. ` +
-        'Use tls.mode: self-signed (works on your LAN), or tls.mode: off with behindProxy: true behind a reverse proxy that adds HTTPS; e.g. tls: { mode: self-signed }',
-      { key: 'tls.mode' },
-    );
-  }
-
-  let https: { key: string; cert: string } | undefined;
-  let fingerprint: string | undefined;
-  if (config.tls.mode === 'self-signed') {
-    const cert = await ensureSelfSignedCert({ dir: join(config.dataPath, 'tls'), ...certNames(config) });
-    https = { key: cert.key, cert: cert.cert };
-    fingerprint = cert.fingerprint256;
-    log.event(cert.regenerated ? 'tls.self_signed_created' : 'tls.self_signed_reused');
-  }
+  const tls = config.tls.mode === 'off' ? null : createTlsRuntime(config, { log, progress: opts.progress, ...opts.tls });
 
   const store = await openStore(config);
   let app: FastifyInstance | null = null;
   let redirect: Server | null = null;
   let retention: Retention | null = null;
   const cleanup = async () => {
+    tls?.close();
     retention?.stop();
     if (redirect) await closeHttp(redirect);
     if (app) await app.close();
@@ -82,33 +73,49 @@ export async function startServer(config: ResolvedConfig, secrets: Secrets, opts
 
   try {
     await store.migrate();
-    app = await buildApp(config, { store, secrets, log, baseUrl: baseUrlOf(config) }, { https, webRoot: opts.webRoot });
+    const warnings: string[] = [];
+    // Until HTTPS listens (its port may be 0 = any), the redirect server learns it from here.
+    let httpsPort = config.port;
+    let httpPort: number | null = null;
+    const bindHttp = async (): Promise<Server> => {
+      const server = createRedirectServer(config, () => httpsPort, tls);
+      await listenOrExplain(() => new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.httpPort, config.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      }), config.host, config.httpPort, 'httpPort');
+      return server;
+    };
+
+    // ACME's HTTP-01 challenge arrives on the HTTP port: it must listen before ordering, and a busy port is fatal.
+    if (config.tls.mode === 'acme') redirect = await bindHttp();
+    if (tls) {
+      await tls.load();
+      warnings.push(...tls.notices);
+    }
+
+    app = await buildApp(config, { store, secrets, log, baseUrl: baseUrlOf(config) }, { https: tls?.pair ?? undefined, webRoot: opts.webRoot });
     await listenOrExplain(() => app!.listen({ host: config.host, port: config.port }), config.host, config.port, 'port');
     const port = boundPort(app.server);
+    httpsPort = port;
     app.deps.baseUrl = baseUrlOf(config, port);
+    if (tls) tls.attach(app.server as unknown as HttpsServer);
+    useLinkFingerprint(store, () => tls?.fingerprint);
 
-    let httpPort: number | null = null;
-    const warnings: string[] = [];
-    if (https && config.httpPort !== 0) {
-      const server = createRedirectServer(config, port);
+    if (tls && config.tls.mode !== 'acme' && config.httpPort !== 0) {
       try {
-        await listenOrExplain(() => new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          server.listen(config.httpPort, config.host, () => {
-            server.off('error', reject);
-            resolve();
-          });
-        }), config.host, config.httpPort, 'httpPort');
-        redirect = server;
-        httpPort = boundPort(server);
+        redirect = await bindHttp();
       } catch (err) {
-        // The redirect is a convenience while nothing needs port 80 traffic (no ACME yet): serve HTTPS anyway.
+        // Without ACME the redirect is a convenience: serve HTTPS anyway.
         if (!(err instanceof ChatroomError)) throw err;
         warnings.push(`No HTTP→HTTPS redirect: ${err.message}`);
         log.event('server.http_port_unavailable', { port: config.httpPort });
       }
     }
 
+    if (redirect) httpPort = boundPort(redirect);
     retention = startRetention(store, config.retentionDays);
     const setup = await ensureSetupLink(store, app.deps.baseUrl, config.inviteTtlHours);
     log.event('server.listening', { port, mode: config.tls.mode, ...(httpPort ? { httpPort } : {}) });
@@ -127,14 +134,17 @@ export async function startServer(config: ResolvedConfig, secrets: Secrets, opts
     const lan = lanUrls(config, port);
     let closing: Promise<void> | null = null;
     const openApp = app;
-    const openRedirect = redirect;
+    const openRedirect = redirect as Server | null;
     return {
       urls: [local, ...lan],
       localUrl: local,
       lanUrls: lan,
       port,
       httpPort,
-      fingerprint,
+      get fingerprint() {
+        return tls?.fingerprint;
+      },
+      tls,
       setupLink: setup?.url ?? null,
       warnings,
       close() {
@@ -191,15 +201,25 @@ async function listenOrExplain(listen: () => Promise<unknown>, host: string, por
   }
 }
 
-/** Plain-HTTP server that sends browsers to HTTPS (301); ACME challenges get 404 until acme mode exists. */
-function createRedirectServer(config: ResolvedConfig, httpsPort: number): Server {
+/** The HTTP-01 path prefix (RFC 8555 §8.3); tokens are base64url. */
+const ACME_CHALLENGE = /^\/\.well-known\/acme-challenge\/([A-Za-z0-9_-]{1,256})$/;
+
+/**
+ * Plain-HTTP server that sends browsers to HTTPS (301) and answers ACME HTTP-01 challenges while
+ * an order waits for them (404 otherwise). `httpsPort` is read per request: HTTPS may bind later.
+ */
+function createRedirectServer(config: ResolvedConfig, httpsPort: () => number, tls: Pick<TlsRuntime, 'challengeResponse'> | null): Server {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = req.url ?? '/';
     if (!path.startsWith('/')) return answer(res, 400, 'Bad request\n');
-    if (path.startsWith('/.well-known/acme-challenge/')) return answer(res, 404, 'Not found\n');
-    const target = redirectTarget(config, httpsPort, req.headers.host, path);
+    if (path.startsWith('/.well-known/acme-challenge/')) {
+      const token = ACME_CHALLENGE.exec(path.split('?')[0])?.[1];
+      const keyAuthorization = token ? tls?.challengeResponse(token) : undefined;
+      return keyAuthorization ? answer(res, 200, keyAuthorization, 'application/octet-stream') : answer(res, 404, 'Not found\n');
+    }
+    const target = redirectTarget(config, httpsPort(), req.headers.host, path);
     if (!target) return answer(res, 400, 'Bad request\n');
-    res.writeHead(301, { Location: target, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.writeHead(301, { Location: target, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...REDIRECT_SECURITY_HEADERS });
     res.end(`Moved to ${target}\n`);
   });
   server.headersTimeout = REDIRECT_HEADERS_TIMEOUT_MS;
@@ -215,8 +235,8 @@ export function redirectTarget(config: Pick<ResolvedConfig, 'publicUrl'>, httpsP
   return `https://${m[1]}${httpsPort === 443 ? '' : `:${httpsPort}`}${path}`;
 }
 
-function answer(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+function answer(res: ServerResponse, status: number, text: string, type = 'text/plain; charset=utf-8'): void {
+  res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', ...REDIRECT_SECURITY_HEADERS });
   res.end(text);
 }
 

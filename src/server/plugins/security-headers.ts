@@ -26,7 +26,19 @@ export const PERMISSIONS_POLICY = 'microphone=(self), camera=(self), geolocation
 /** HSTS lifetime: one year, in seconds. */
 const HSTS_MAX_AGE_S = 31_536_000;
 
-export function securityHeaders(tls: boolean): Record<string, string> {
+/**
+ * HSTS only where the certificate is one browsers trust (acme, files, or a proxy's). Not for
+ * self-signed: HSTS forbids clicking through a certificate warning, and a self-signed certificate
+ * is re-made when the LAN address changes, so a person who once installed it would be locked out
+ * of `<hostname>.local` for a year. (Browsers ignore HSTS on IP addresses and on connections with
+ * certificate errors anyway.) No includeSubDomains: other names under a home domain may lack TLS.
+ */
+export function hstsFitting(tls: boolean, mode: string): boolean {
+  return tls && mode !== 'self-signed';
+}
+
+/** The header set; `hsts` adds Strict-Transport-Security (see hstsFitting). */
+export function securityHeaders(hsts: boolean): Record<string, string> {
   const headers: Record<string, string> = {
     'Content-Security-Policy': CONTENT_SECURITY_POLICY,
     'X-Content-Type-Options': 'nosniff',
@@ -36,7 +48,7 @@ export function securityHeaders(tls: boolean): Record<string, string> {
     'Cross-Origin-Resource-Policy': 'same-origin',
     'X-Frame-Options': 'DENY',
   };
-  if (tls) headers['Strict-Transport-Security'] = `max-age=${HSTS_MAX_AGE_S}`;
+  if (hsts) headers['Strict-Transport-Security'] = `max-age=${HSTS_MAX_AGE_S}`;
   return headers;
 }
 
@@ -47,7 +59,7 @@ function apply(res: ServerResponse, headers: Record<string, string>): void {
 
 /** Installs the headers on `app.server` (every HTTP request) and in onRequest (upgrade routing). */
 export function installSecurityHeaders(app: FastifyInstance, tls: boolean): void {
-  const headers = securityHeaders(tls);
+  const headers = securityHeaders(hstsFitting(tls, app.deps.config.tls.mode));
   app.server.prependListener('request', (_req, res: ServerResponse) => apply(res, headers));
   // @fastify/websocket routes an upgrade through Fastify with a ServerResponse it creates itself.
   app.addHook('onRequest', async (request, reply) => {
