@@ -5,6 +5,7 @@
 import type { ResolvedConfig, Secrets } from '../config/schema.ts';
 import type { Store } from '../store/types.ts';
 import type { Hub } from '../realtime/types.ts';
+import type { MlsAdversary } from './mls/adversary.ts';
 
 /** The operational log: allow-listed event codes with non-identifying fields only. */
 export interface EventLog {
@@ -22,6 +23,11 @@ export interface AppDeps {
   now?: () => number;
   /** The base URL printed in links (https://host:port); defaults from config. */
   baseUrl?: string;
+  /**
+   * Tests only: makes the MLS delivery service misbehave (src/server/mls/adversary.ts). Never set
+   * from config, environment or HTTP.
+   */
+  mlsAdversary?: MlsAdversary;
 }
 
 /** Attached to every request by the auth plugin (onRequest), before any route or WS upgrade. */
@@ -38,6 +44,6 @@ declare module 'fastify' {
     auth: AuthContext | null;
   }
   interface FastifyInstance {
-    deps: Required<Omit<AppDeps, 'baseUrl'>> & { baseUrl: string; config: ResolvedConfig };
+    deps: Required<Omit<AppDeps, 'baseUrl' | 'mlsAdversary'>> & { baseUrl: string; config: ResolvedConfig };
   }
 }

@@ -7,6 +7,8 @@
  * opaque bytes. Tokens (sessions, invites) are stored only as SHA-256 hashes.
  */
 
+import type { MlsStore } from './mls-types.ts';
+
 export type InstanceRole = 'owner' | 'admin' | 'member';
 export type ServerRole = 'owner' | 'admin' | 'member';
 export type ConversationKind = 'channel' | 'group' | 'dm';
@@ -108,6 +110,8 @@ export interface Access {
 }
 
 export interface Store {
+  /** The MLS delivery service's tables (src/store/mls-types.ts). */
+  readonly mls: MlsStore;
   /** Applies numbered migrations; throws ChatroomError SCHEMA_TOO_NEW for a newer database. */
   migrate(): Promise<void>;
   /** Flushes pending group commits, checkpoints the WAL and closes. */

@@ -4,6 +4,7 @@ import { AddMemberRequest, CreateDmRequest, CreateGroupRequest } from '../../sha
 import { ChatroomError } from '../../shared/errors.ts';
 import type { User } from '../../store/types.ts';
 import { requireAuth } from '../plugins/authenticate.ts';
+import { recordMlsRemoval } from '../mls/membership.ts';
 import { IdParams } from './params.ts';
 import { accessOrNotFound, summarize } from './views.ts';
 
@@ -55,6 +56,7 @@ export const groupRoutes: FastifyPluginAsync = async (app) => {
     const group = await groupOrNotFound(deps, request.params.id, auth.userId);
     await store.removeConversationMember(group.id, auth.userId);
     hub.revoke(group.id, auth.userId);
+    await recordMlsRemoval(deps, [group.id], auth.userId, 'left');
     hub.notifyUsers(await store.listConversationMemberIds(group.id), { t: 'conversations' });
     return reply.code(204).send();
   });

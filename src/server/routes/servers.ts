@@ -4,6 +4,7 @@ import { CreateChannelRequest, CreateServerRequest, MemberActionRequest } from '
 import { ChatroomError } from '../../shared/errors.ts';
 import type { ServerRole } from '../../store/types.ts';
 import { requireAuth } from '../plugins/authenticate.ts';
+import { recordMlsServerRemoval } from '../mls/membership.ts';
 import { BanParams, IdParams } from './params.ts';
 import { requireServerModerator, revokeServer, serverMemberIds, serverRoleOrNotFound, serverSummary, summarize } from './views.ts';
 
@@ -44,6 +45,7 @@ export const serverRoutes: FastifyPluginAsync = async (app) => {
     if (role === 'owner') throw new ChatroomError('FORBIDDEN', 'The owner cannot leave their own server.');
     await store.removeServerMember(request.params.id, auth.userId);
     await revokeServer(deps, request.params.id, auth.userId);
+    await recordMlsServerRemoval(deps, request.params.id, auth.userId, 'left');
     return reply.code(204).send();
   });
 
@@ -57,6 +59,7 @@ export const serverRoutes: FastifyPluginAsync = async (app) => {
     if (ban) await store.banFromServer(serverId, targetId, actorId);
     else await store.removeServerMember(serverId, targetId);
     if (targetRole) await revokeServer(deps, serverId, targetId);
+    if (targetRole) await recordMlsServerRemoval(deps, serverId, targetId, ban ? 'banned' : 'kicked');
   };
 
   for (const [action, ban] of [['kick', false], ['ban', true]] as const) {

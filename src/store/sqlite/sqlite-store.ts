@@ -19,6 +19,7 @@ import type {
 import { Checkpointer, type CheckpointMode, type CheckpointResult, type CheckpointerOptions } from './checkpointer.ts';
 import { GroupCommitter } from './group-commit.ts';
 import { newId } from './ids.ts';
+import { SqliteMlsStore } from './mls-store.ts';
 import { migrateDatabase } from './migrate.ts';
 import {
   convCols,
@@ -93,6 +94,7 @@ function clampLimit(limit: number): number {
 /** The Store on one SQLite file; open it with openSqliteStore/openStore (src/store/index.ts), which migrate first. */
 export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
+  readonly mls: SqliteMlsStore;
   private readonly committer: GroupCommitter;
   private readonly checkpointer: Checkpointer;
   private mainThreadCheckpoints = 0;
@@ -105,6 +107,7 @@ export class SqliteStore implements Store {
     file: string,
     opts: SqliteStoreOptions = {},
   ) {
+    this.mls = new SqliteMlsStore(db);
     this.committer = new GroupCommitter(db, () => this.checkpointer.noteCommit());
     this.checkpointer = new Checkpointer(
       file,

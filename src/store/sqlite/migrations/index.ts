@@ -1,6 +1,7 @@
 /** The numbered migrations, in order; migration N brings the schema to user_version N. */
 import { sql as initial } from './001-initial.ts';
 import { sql as clientRef } from './002-client-ref.ts';
+import { sql as mls } from './003-mls.ts';
 
 export interface Migration {
   version: number;
@@ -10,6 +11,7 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, sql: initial },
   { version: 2, sql: clientRef },
+  { version: 3, sql: mls },
 ];
 
 /** The schema version this code writes. */

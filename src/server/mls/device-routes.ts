@@ -1,0 +1,78 @@
+/** Devices: register (bound to the session), list one's own or a contact's, rebind after sign-in, revoke. */
+import { createHash, randomBytes } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import { MlsLimits, RebindDeviceRequest, RegisterDeviceRequest, type DeviceList, type OwnDeviceList, type RegisteredDevice } from '../../shared/mls-api.ts';
+import { ChatroomError } from '../../shared/errors.ts';
+import { requireAuth } from '../plugins/authenticate.ts';
+import { IdParams } from '../routes/params.ts';
+import type { MlsRouteOptions } from './options.ts';
+import { decodeB64Url } from './bytes.ts';
+import { announceRemovals } from './membership.ts';
+import { assertMayContact, visibleConversationIds } from './policy.ts';
+import { deviceView, ownDeviceView } from './views.ts';
+
+/** SHA-256 (hex) of a rebind secret: the only form the store keeps. */
+function secretHash(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+export const deviceRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts) => {
+  const { deps } = app;
+  const { store } = deps;
+
+  app.post<{ Body: RegisterDeviceRequest }>('/api/mls/devices', { schema: { body: RegisterDeviceRequest } }, async (request, reply): Promise<RegisteredDevice> => {
+    const auth = requireAuth(request);
+    const rebindSecret = randomBytes(32).toString('base64url');
+    const device = await store.mls.registerDevice({
+      userId: auth.userId,
+      sessionHash: auth.sessionHash,
+      label: request.body.label,
+      certificate: decodeB64Url(request.body.certificate, 'body.certificate'),
+      rebindHash: secretHash(rebindSecret),
+      maxDevices: MlsLimits.devicesPerUser,
+      now: deps.now(),
+    });
+    reply.code(201);
+    return { device: ownDeviceView(device, auth.sessionHash), rebindSecret };
+  });
+
+  app.get('/api/mls/devices', async (request): Promise<OwnDeviceList> => {
+    const auth = requireAuth(request);
+    const devices = await store.mls.listDevices(auth.userId);
+    return { devices: devices.map((d) => ownDeviceView(d, auth.sessionHash)) };
+  });
+
+  app.get<{ Params: IdParams }>('/api/mls/users/:id/devices', { schema: { params: IdParams } }, async (request): Promise<DeviceList> => {
+    const auth = requireAuth(request);
+    await assertMayContact(deps, auth.userId, request.params.id);
+    let devices = (await store.mls.listDevices(request.params.id)).map(deviceView);
+    const tamper = opts.adversary?.devices;
+    if (tamper) devices = tamper(request.params.id, devices);
+    return { devices };
+  });
+
+  app.post<{ Params: IdParams; Body: RebindDeviceRequest }>(
+    '/api/mls/devices/:id/rebind',
+    { schema: { params: IdParams, body: RebindDeviceRequest } },
+    async (request, reply) => {
+      const auth = requireAuth(request);
+      const ok = await store.mls.rebindDevice({
+        deviceId: request.params.id,
+        userId: auth.userId,
+        rebindHash: secretHash(request.body.secret),
+        sessionHash: auth.sessionHash,
+      });
+      if (!ok) throw new ChatroomError('NOT_FOUND', 'No such device, or the secret does not match.');
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete<{ Params: IdParams }>('/api/mls/devices/:id', { schema: { params: IdParams } }, async (request, reply) => {
+    const auth = requireAuth(request);
+    const convIds = await visibleConversationIds(deps, auth.userId);
+    const recorded = await store.mls.deleteDevice({ deviceId: request.params.id, userId: auth.userId, convIds, now: deps.now() });
+    if (recorded === null) throw new ChatroomError('NOT_FOUND', 'No such device.');
+    await announceRemovals(deps, recorded, auth.userId);
+    return reply.code(204).send();
+  });
+};

@@ -1,0 +1,117 @@
+/**
+ * Groups and the ordered handshake log: create at epoch 0, read the state and the log, and post a
+ * commit that is accepted only on the group's current epoch (else 409 with the winning commits).
+ * Only current members of the conversation get anywhere; anyone else sees NOT_FOUND, as for a
+ * conversation that does not exist.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import {
+  COMMIT_BODY_LIMIT,
+  LogQuery,
+  MlsLimits,
+  PostCommitRequest,
+  type CommitAccepted,
+  type CommitRejectedDetails,
+  type GroupState,
+  type LogEntry,
+  type LogPage,
+} from '../../shared/mls-api.ts';
+import { ChatroomError } from '../../shared/errors.ts';
+import { requireAuth } from '../plugins/authenticate.ts';
+import { IdParams } from '../routes/params.ts';
+import { accessOrNotFound } from '../routes/views.ts';
+import type { MlsRouteOptions } from './options.ts';
+import { decodeB64Url } from './bytes.ts';
+import { requireDevice } from './policy.ts';
+import { groupState, logEntry } from './views.ts';
+
+export const groupRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts) => {
+  const { deps } = app;
+  const { store, hub } = deps;
+
+  const tamperLog = (convId: string, entries: LogEntry[]): LogEntry[] => opts.adversary?.log?.(convId, entries) ?? entries;
+
+  const stateOf = async (convId: string): Promise<GroupState> => {
+    const group = await store.mls.getGroup(convId);
+    if (!group) throw new ChatroomError('MLS_NO_GROUP');
+    return groupState(group, await store.mls.pendingRemovals(convId));
+  };
+
+  app.get<{ Params: IdParams }>('/api/mls/groups/:id', { schema: { params: IdParams } }, async (request): Promise<GroupState> => {
+    const { conversation } = await accessOrNotFound(deps, request.params.id, requireAuth(request).userId);
+    return stateOf(conversation.id);
+  });
+
+  app.post<{ Params: IdParams }>('/api/mls/groups/:id', { schema: { params: IdParams } }, async (request, reply): Promise<GroupState> => {
+    const auth = requireAuth(request);
+    const { conversation } = await accessOrNotFound(deps, request.params.id, auth.userId);
+    await requireDevice(deps, auth);
+    const created = await store.mls.createGroup(conversation.id, deps.now());
+    if (!created) throw new ChatroomError('MLS_GROUP_EXISTS', undefined, { group: await stateOf(conversation.id) });
+    reply.code(201);
+    return groupState(created, []);
+  });
+
+  app.get<{ Params: IdParams; Querystring: LogQuery }>(
+    '/api/mls/groups/:id/log',
+    { schema: { params: IdParams, querystring: LogQuery } },
+    async (request): Promise<LogPage> => {
+      const { conversation } = await accessOrNotFound(deps, request.params.id, requireAuth(request).userId);
+      if (!(await store.mls.getGroup(conversation.id))) throw new ChatroomError('MLS_NO_GROUP');
+      const limit = request.query.limit ?? MlsLimits.logPage;
+      // One extra row tells whether another page follows.
+      const rows = await store.mls.commitsFrom(conversation.id, request.query.fromEpoch ?? 0, limit + 1);
+      const hasMore = rows.length > limit;
+      return { entries: tamperLog(conversation.id, rows.slice(0, limit).map(logEntry)), hasMore };
+    },
+  );
+
+  app.post<{ Params: IdParams; Body: PostCommitRequest }>(
+    '/api/mls/groups/:id/commits',
+    { schema: { params: IdParams, body: PostCommitRequest }, bodyLimit: COMMIT_BODY_LIMIT },
+    async (request, reply): Promise<CommitAccepted> => {
+      const auth = requireAuth(request);
+      const { conversation } = await accessOrNotFound(deps, request.params.id, auth.userId);
+      const device = await requireDevice(deps, auth);
+      const body = request.body;
+      const memberIds = await store.listConversationMemberIds(conversation.id);
+      let welcome: { data: Uint8Array; deviceIds: string[] } | undefined;
+      const welcomeUsers = new Map<string, string[]>();
+      if (body.welcome) {
+        const members = new Set(memberIds);
+        for (const deviceId of new Set(body.welcome.devices)) {
+          const target = await store.mls.getDevice(deviceId);
+          if (!target || !members.has(target.userId)) throw new ChatroomError('MLS_WELCOME_TARGET');
+          welcomeUsers.set(target.userId, [...(welcomeUsers.get(target.userId) ?? []), deviceId]);
+        }
+        welcome = { data: decodeB64Url(body.welcome.bytes, 'body.welcome.bytes'), deviceIds: [...new Set(body.welcome.devices)] };
+      }
+      const result = await store.mls.appendCommit({
+        convId: conversation.id,
+        epoch: body.epoch,
+        senderDeviceId: device.id,
+        data: decodeB64Url(body.commit, 'body.commit'),
+        ts: deps.now(),
+        welcome,
+        resolvesRemovals: body.resolvesRemovals,
+      });
+      if (!result.accepted) {
+        // Catch-up list: the winner(s) since the posted epoch; nothing when the client claims an epoch ahead.
+        const rows = body.epoch < result.currentEpoch ? await store.mls.commitsFrom(conversation.id, body.epoch, MlsLimits.logPage + 1) : [];
+        const details: CommitRejectedDetails = {
+          currentEpoch: result.currentEpoch,
+          commits: tamperLog(conversation.id, rows.slice(0, MlsLimits.logPage).map(logEntry)),
+          hasMore: rows.length > MlsLimits.logPage,
+        };
+        throw new ChatroomError('MLS_STALE_EPOCH', undefined, details);
+      }
+      const { commit } = result;
+      hub.notifyUsers(memberIds, { t: 'mls.commit', conv: conversation.id, epoch: commit.epoch + 1, seq: commit.seq });
+      for (const [userId, deviceIds] of welcomeUsers) {
+        for (const deviceId of deviceIds) hub.notifyUsers([userId], { t: 'mls.welcome', device: deviceId, conv: conversation.id });
+      }
+      reply.code(201);
+      return { seq: commit.seq, epoch: commit.epoch + 1 };
+    },
+  );
+};

@@ -1,0 +1,67 @@
+/** The KeyPackage directory: a device uploads and counts its packages; contacts claim one per device. */
+import type { FastifyPluginAsync } from 'fastify';
+import {
+  ClaimKeyPackagesRequest,
+  KEY_PACKAGE_BODY_LIMIT,
+  MlsLimits,
+  UploadKeyPackagesRequest,
+  type ClaimedKeyPackages,
+  type KeyPackageCount,
+} from '../../shared/mls-api.ts';
+import { ChatroomError } from '../../shared/errors.ts';
+import { requireAuth } from '../plugins/authenticate.ts';
+import { RateLimiter } from '../ratelimit.ts';
+import { IdParams } from '../routes/params.ts';
+import type { MlsRouteOptions } from './options.ts';
+import { decodeB64Url, encodeB64Url } from './bytes.ts';
+import { assertMayContact, requireDevice } from './policy.ts';
+
+export const keyPackageRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts) => {
+  const { deps } = app;
+  const { store } = deps;
+  // Keyed by the requester's user id (hashed like an address by the limiter): exhausting someone's
+  // one-time packages costs the attacker one token per package.
+  const claims = new RateLimiter({ capacity: MlsLimits.claimBurst, refillMs: MlsLimits.claimRefillMs, now: deps.now });
+
+  app.post<{ Body: UploadKeyPackagesRequest }>(
+    '/api/mls/key-packages',
+    { schema: { body: UploadKeyPackagesRequest }, bodyLimit: KEY_PACKAGE_BODY_LIMIT },
+    async (request): Promise<KeyPackageCount> => {
+      const device = await requireDevice(deps, requireAuth(request));
+      const { keyPackages, lastResort } = request.body;
+      return store.mls.addKeyPackages({
+        deviceId: device.id,
+        oneTime: keyPackages.map((kp, i) => decodeB64Url(kp, `body.keyPackages.${i}`)),
+        lastResort: lastResort === undefined ? null : decodeB64Url(lastResort, 'body.lastResort'),
+        maxOneTime: MlsLimits.keyPackagesPerDevice,
+        now: deps.now(),
+      });
+    },
+  );
+
+  app.get('/api/mls/key-packages', async (request): Promise<KeyPackageCount> => {
+    const device = await requireDevice(deps, requireAuth(request));
+    return store.mls.countKeyPackages(device.id);
+  });
+
+  app.post<{ Params: IdParams; Body: ClaimKeyPackagesRequest }>(
+    '/api/mls/users/:id/key-packages/claim',
+    { schema: { params: IdParams, body: ClaimKeyPackagesRequest } },
+    async (request): Promise<ClaimedKeyPackages> => {
+      const auth = requireAuth(request);
+      const targetId = request.params.id;
+      await assertMayContact(deps, auth.userId, targetId);
+      const own = await store.mls.deviceOfSession(auth.sessionHash);
+      const wanted = request.body.devices ? new Set(request.body.devices) : null;
+      const deviceIds = (await store.mls.listDevices(targetId)).map((d) => d.id).filter((id) => id !== own?.id && (!wanted || wanted.has(id)));
+      const taken = claims.take(auth.userId, Math.max(1, deviceIds.length));
+      if (!taken.ok) throw new ChatroomError('RATE_LIMITED', undefined, { retryAfterSeconds: taken.retryAfterSeconds });
+      const claimed = await store.mls.claimKeyPackages(deviceIds);
+      let packages = claimed.map((p) => ({ device: p.deviceId, keyPackage: encodeB64Url(p.data), lastResort: p.lastResort }));
+      const tamper = opts.adversary?.keyPackages;
+      if (tamper) packages = tamper(targetId, packages);
+      const served = new Set(claimed.map((p) => p.deviceId));
+      return { packages, exhausted: deviceIds.filter((id) => !served.has(id)) };
+    },
+  );
+};

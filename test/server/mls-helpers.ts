@@ -1,0 +1,81 @@
+/** Helpers for the MLS delivery-service tests: a server with an optional adversary, users, devices, bytes. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { withDefaults, resolveConfig } from '../../src/config/defaults.ts';
+import { openStore } from '../../src/store/index.ts';
+import { buildApp } from '../../src/server/app.ts';
+import type { Secrets } from '../../src/config/schema.ts';
+import type { MlsAdversary } from '../../src/server/mls/adversary.ts';
+import type { TestServer } from '../helpers/server.ts';
+import { api, registerInvited, setupOwner, type SignedIn } from '../helpers/client.ts';
+
+/** Auth limits high enough for a test that signs several people up. */
+const LIMITS = { loginsPerMinute: 1000, registrationsPerHour: 1000 };
+
+/**
+ * Like startTestServer (real SQLite on disk, HTTP on 127.0.0.1:0), but the app gets
+ * AppDeps.mlsAdversary, which only a test can pass.
+ */
+export async function startMlsServer(opts: { adversary?: MlsAdversary } = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'chatroom-mls-'));
+  const config = resolveConfig(withDefaults({ host: '127.0.0.1', port: 0, httpPort: 0, upnp: false, tls: { mode: 'off' }, limits: LIMITS }), dir);
+  const secrets: Secrets = { saltKey: randomBytes(32).toString('base64'), addressKey: randomBytes(32).toString('base64') };
+  const store = await openStore(config);
+  const app = await buildApp(config, { store, secrets, mlsAdversary: opts.adversary });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  if (!addr || typeof addr === 'string') throw new Error('no address');
+  const url = `http://127.0.0.1:${addr.port}`;
+  app.deps.baseUrl = url;
+  return {
+    url,
+    wsUrl: `ws://127.0.0.1:${addr.port}/ws`,
+    origin: url,
+    app,
+    store,
+    dir,
+    async close() {
+      await app.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The owner plus invited users with these names, in that order. */
+export async function people(s: TestServer, ...names: string[]): Promise<SignedIn[]> {
+  const owner = await setupOwner(s);
+  const others = await Promise.all(names.map((n) => registerInvited(s, n)));
+  return [owner, ...others];
+}
+
+/** base64url of bytes (or of a string's UTF-8). */
+export function b64u(data: Uint8Array | string): string {
+  return Buffer.from(typeof data === 'string' ? new TextEncoder().encode(data) : data).toString('base64url');
+}
+
+export function bytesOf(b64url: string): string {
+  return Buffer.from(b64url, 'base64url').toString('utf8');
+}
+
+export interface TestDevice {
+  id: string;
+  rebindSecret: string;
+}
+
+/** Registers the session's device with a recognisable fake certificate. */
+export async function registerDevice(s: TestServer, who: SignedIn, label = 'laptop'): Promise<TestDevice> {
+  const res = await api(s, who.cookie, 'POST', '/api/mls/devices', { certificate: b64u(`cert:${who.user.username}:${label}`), label });
+  if (res.status !== 201) throw new Error(`device registration failed: ${res.status} ${res.text}`);
+  return { id: res.body.device.id, rebindSecret: res.body.rebindSecret };
+}
+
+/** Uploads one-time KeyPackages named `<prefix>-<i>` and a last-resort one `<prefix>-last`. */
+export async function uploadPackages(s: TestServer, who: SignedIn, prefix: string, n: number, lastResort = true): Promise<void> {
+  const body: Record<string, unknown> = { keyPackages: Array.from({ length: n }, (_, i) => b64u(`${prefix}-${i}`)) };
+  if (lastResort) body.lastResort = b64u(`${prefix}-last`);
+  const res = await api(s, who.cookie, 'POST', '/api/mls/key-packages', body);
+  if (res.status !== 200) throw new Error(`upload failed: ${res.status} ${res.text}`);
+}
