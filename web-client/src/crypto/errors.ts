@@ -10,6 +10,7 @@ export type CryptoErrorCode =
   | 'invalid_certificate' // a device certificate that is missing, unparsable or wrongly signed
   | 'key_mismatch' // certificate's device key is not the MLS leaf's signature key
   | 'wrong_group' // an envelope or message for another group
+  | 'wrong_channel' // an envelope for another channel of the same group
   | 'unknown_epoch' // no key material for that epoch (not held, or not yet caught up)
   | 'unknown_sender' // no member with that device id in the epoch's roster
   | 'decrypt_failed' // AEAD authentication failed
