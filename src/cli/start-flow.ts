@@ -1,6 +1,7 @@
 /**
  * What `chatroom start` does: load the config (or run init first on a terminal), start the
- * server, print where it is, and close everything on SIGINT/SIGTERM.
+ * server, print where it is, ask the router to forward the ports, and on SIGINT/SIGTERM remove
+ * the port mappings and close everything.
  */
 import { ChatroomError } from '../shared/errors.ts';
 import { configExists, configPath, loadConfig } from '../config/load.ts';
@@ -12,6 +13,11 @@ import type { CliContext } from './context.ts';
 import type { StopRequests } from './stop.ts';
 import { paint, shellQuote } from './style.ts';
 import type { Override } from '../config/flags.ts';
+import type { RunningMapping } from '../net/start-mapping.ts';
+import { isLoopbackHost } from '../tls/addresses.ts';
+
+/** Test-only: shortens the port-mapping lease (seconds) so renewal can be watched. */
+export const TEST_LEASE_ENV = 'CHATROOM_TEST_PORTMAP_LEASE_SECONDS';
 
 /** Runs the server until a stop signal; resolves with the exit code. */
 export async function runStart(dir: string, overrides: Override[], ctx: CliContext, stop: StopRequests): Promise<number> {
@@ -37,6 +43,9 @@ export async function runStart(dir: string, overrides: Override[], ctx: CliConte
   const log = createEventLog({ write: (line) => ctx.stderr.write(line) });
 
   let server: RunningServer | null = null;
+  // Created only after the stop listener below exists, and closed before the server: every
+  // mapping made (or in flight) when a signal comes is removed before we exit.
+  let mapping: RunningMapping | null = null;
   stop.onSignal((signal, count) => {
     log.event('server.stopping', { signal });
     if (count > 1) {
@@ -52,11 +61,33 @@ export async function runStart(dir: string, overrides: Override[], ctx: CliConte
     server = await startServer(config, secrets, { log, progress: (line) => out(p.dim(line)) });
     for (const w of server.warnings) ctx.stderr.write(`${p.yellow('!')} ${w}\n`);
     if (stop.count === 0) await printBanner(server, config, ctx);
+    if (stop.count === 0 && config.upnp && !isLoopbackHost(config.host)) {
+      const { startPortMapping } = await import('../net/start-mapping.ts');
+      if (stop.count === 0) {
+        const lease = Number(ctx.env[TEST_LEASE_ENV]);
+        mapping = startPortMapping({
+          dataPath: config.dataPath,
+          scheme: config.tls.mode === 'off' ? 'http' : 'https',
+          port: server.port,
+          httpPort: server.httpPort,
+          leaseSeconds: Number.isInteger(lease) && lease >= 2 ? lease : undefined,
+          log,
+          say: (line) => out(line),
+          warn: (line) => ctx.stderr.write(`${p.yellow('!')} ${line}\n`),
+          note: (line) => out(p.dim(line)),
+        });
+      }
+    }
     await stop.first;
+    if (mapping) {
+      out('Removing the port mappings…');
+      await mapping.close();
+    }
     await server.close();
     out('Stopped.');
     return 0;
   } finally {
+    if (mapping) await mapping.close();
     if (server) await server.close();
   }
 }

@@ -17,7 +17,7 @@ import { CONFIG_KEYS, coerce, describeValid, exampleValue, isSection, keyByEnv, 
 import type { Override } from './flags.ts';
 
 /** CHATROOM_* variables that are not config keys (the test suite's own switches). */
-const NOT_CONFIG_ENV = new Set(['CHATROOM_TEST_STRICT']);
+const NOT_CONFIG_ENV = new Set(['CHATROOM_TEST_STRICT', 'CHATROOM_TEST_PORTMAP_LEASE_SECONDS']);
 
 export const CONFIG_FILE = 'chatroom.yaml';
 
