@@ -1,0 +1,147 @@
+// MLS input limits: malformed and oversized input get stable error codes (never a crash), caps on devices and KeyPackages, log paging, and the per-requester claim rate limit.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { api, login } from '../helpers/client.ts';
+import { MlsLimits } from '../../src/shared/mls-api.ts';
+import { b64u, people, registerDevice, startMlsServer } from './mls-helpers.ts';
+
+const bytes = (n: number) => b64u(new Uint8Array(n).fill(0x61));
+
+test('malformed MLS input: 400 BAD_REQUEST naming the field, size limits, and the server keeps serving', async (t) => {
+  const s = await startMlsServer();
+  t.after(() => s.close());
+  const [alice] = await people(s);
+  const bad: Array<[string, string, unknown]> = [
+    ['POST', '/api/mls/devices', { certificate: 'not+base64url', label: 'l' }],
+    ['POST', '/api/mls/devices', { certificate: 'abcde', label: 'l' }],
+    ['POST', '/api/mls/devices', { certificate: bytes(MlsLimits.certificateBytes + 1), label: 'l' }],
+    ['POST', '/api/mls/devices', { certificate: b64u('c'), label: '' }],
+    ['POST', '/api/mls/devices', { certificate: b64u('c'), label: 'x'.repeat(MlsLimits.labelChars + 1) }],
+    ['POST', '/api/mls/devices', { certificate: b64u('c'), label: 'l', extra: 1 }],
+    ['POST', '/api/mls/devices', { certificate: 42, label: 'l' }],
+  ];
+  for (const [method, path, body] of bad) {
+    const res = await api(s, alice.cookie, method, path, body);
+    assert.equal(res.status, 400, JSON.stringify(body).slice(0, 80));
+    assert.equal(res.body.error.code, 'BAD_REQUEST');
+    assert.doesNotMatch(res.body.error.message, /not\+base64url|abcde/, 'the message never echoes the value');
+  }
+  await registerDevice(s, alice);
+  const conv: string = (await api(s, alice.cookie, 'POST', '/api/groups', { name: 'g', members: [] })).body.id;
+  await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}`);
+  const badDevice: Array<[string, string, unknown]> = [
+    ['POST', '/api/mls/key-packages', { keyPackages: [bytes(MlsLimits.keyPackageBytes + 1)] }],
+    ['POST', '/api/mls/key-packages', { keyPackages: Array(MlsLimits.keyPackagesPerUpload + 1).fill(b64u('k')) }],
+    ['POST', '/api/mls/key-packages', { keyPackages: [''] }],
+    ['POST', '/api/mls/key-packages', { lastResort: b64u('k') }],
+    ['POST', `/api/mls/groups/${conv}/commits`, { epoch: -1, commit: b64u('c') }],
+    ['POST', `/api/mls/groups/${conv}/commits`, { epoch: 1.5, commit: b64u('c') }],
+    ['POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: bytes(MlsLimits.commitBytes + 1) }],
+    ['POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: b64u('c'), welcome: { bytes: b64u('w'), devices: [] } }],
+    ['POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: b64u('c'), welcome: { bytes: b64u('w'), devices: ['bad id!'] } }],
+    ['GET', `/api/mls/groups/${conv}/log?limit=0`, undefined],
+    ['GET', `/api/mls/groups/${conv}/log?limit=${MlsLimits.logPage + 1}`, undefined],
+    ['GET', `/api/mls/groups/${conv}/log?fromEpoch=-1`, undefined],
+    ['GET', `/api/mls/groups/${conv}/log?other=1`, undefined],
+    ['GET', '/api/mls/users/not%20an%20id/devices', undefined],
+  ];
+  for (const [method, path, body] of badDevice) {
+    const res = await api(s, alice.cookie, method, path, body);
+    assert.equal(res.status, 400, `${method} ${path} ${JSON.stringify(body)?.slice(0, 80)}`);
+    assert.equal(res.body.error.code, 'BAD_REQUEST');
+  }
+  // Larger than the route accepts at all: 413 before any parsing.
+  const huge = await api(s, alice.cookie, 'POST', '/api/mls/key-packages', { keyPackages: [bytes(1024 * 1024)] });
+  assert.equal(huge.status, 413);
+  assert.equal(huge.body.error.code, 'BODY_TOO_LARGE');
+  assert.equal((await api(s, alice.cookie, 'GET', `/api/mls/groups/${conv}`)).body.epoch, 0, 'nothing was accepted');
+  assert.equal((await api(s, alice.cookie, 'GET', '/api/mls/key-packages')).status, 200, 'still serving');
+});
+
+test('backup blobs: size limits per kind, a clear error for a bad If-Match or a JSON body', async (t) => {
+  const s = await startMlsServer();
+  t.after(() => s.close());
+  const [alice] = await people(s);
+  const put = (kind: string, body: string, headers: Record<string, string>, contentType = 'application/octet-stream') =>
+    api(s, alice.cookie, 'PUT', `/api/mls/backup/${kind}`, body, { contentType, headers });
+  const tooBig = await put('account-key', 'k'.repeat(MlsLimits.accountKeyBytes + 1), { 'if-match': '0' });
+  assert.equal(tooBig.status, 413);
+  assert.equal(tooBig.body.error.code, 'BODY_TOO_LARGE');
+  assert.equal((await put('account-key', 'k'.repeat(MlsLimits.accountKeyBytes), { 'if-match': '0' })).status, 200);
+  const archiveTooBig = await put('archive', 'a'.repeat(MlsLimits.archiveBytes + 1), { 'if-match': '0' });
+  assert.equal(archiveTooBig.status, 413);
+  assert.equal(archiveTooBig.body.error.code, 'BODY_TOO_LARGE');
+  const badMatch = await put('archive', 'a', { 'if-match': 'W/"abc"' });
+  assert.equal(badMatch.status, 400);
+  assert.equal(badMatch.body.error.code, 'BAD_REQUEST');
+  const json = await put('archive', '{"a":1}', { 'if-match': '0' }, 'application/json');
+  assert.equal(json.status, 400);
+  assert.equal(json.body.error.code, 'BAD_REQUEST');
+  const empty = await api(s, alice.cookie, 'PUT', '/api/mls/backup/archive', '', { contentType: 'application/octet-stream', headers: { 'if-match': '0' } });
+  assert.equal(empty.status, 400);
+  const kind = await put('everything', 'a', { 'if-match': '0' });
+  assert.equal(kind.status, 400);
+  assert.equal(kind.body.error.code, 'BAD_REQUEST');
+});
+
+test('caps: devices per user and one-time KeyPackages per device', async (t) => {
+  const s = await startMlsServer();
+  t.after(() => s.close());
+  const [alice] = await people(s);
+  await registerDevice(s, alice, 'first');
+  for (let i = 1; i < MlsLimits.devicesPerUser; i++) await registerDevice(s, await login(s, alice.user.username, alice.password), `d${i}`);
+  const extra = await login(s, alice.user.username, alice.password);
+  const refused = await api(s, extra.cookie, 'POST', '/api/mls/devices', { certificate: b64u('c'), label: 'one too many' });
+  assert.equal(refused.status, 409);
+  assert.equal(refused.body.error.code, 'MLS_DEVICE_LIMIT');
+
+  const batch = (prefix: string, n: number) => ({ keyPackages: Array.from({ length: n }, (_, i) => b64u(`${prefix}${i}`)) });
+  for (let i = 0; i < MlsLimits.keyPackagesPerDevice / MlsLimits.keyPackagesPerUpload; i++) {
+    assert.equal((await api(s, alice.cookie, 'POST', '/api/mls/key-packages', batch(`b${i}-`, MlsLimits.keyPackagesPerUpload))).status, 200);
+  }
+  const over = await api(s, alice.cookie, 'POST', '/api/mls/key-packages', { ...batch('over', 1), lastResort: b64u('last') });
+  assert.equal(over.status, 409);
+  assert.equal(over.body.error.code, 'MLS_KEY_PACKAGE_LIMIT');
+  assert.deepEqual((await api(s, alice.cookie, 'GET', '/api/mls/key-packages')).body, { oneTime: MlsLimits.keyPackagesPerDevice, hasLastResort: false }, 'nothing stored');
+  // A last-resort-only upload still works at the cap.
+  assert.deepEqual((await api(s, alice.cookie, 'POST', '/api/mls/key-packages', { keyPackages: [], lastResort: b64u('last') })).body, { oneTime: MlsLimits.keyPackagesPerDevice, hasLastResort: true });
+});
+
+test('claims are rate limited per requester, one token per device claimed (429 with Retry-After)', async (t) => {
+  const s = await startMlsServer();
+  t.after(() => s.close());
+  const [alice, mallory, bob] = await people(s, 'mallory', 'bob');
+  await registerDevice(s, alice, 'd0');
+  for (let i = 1; i < MlsLimits.devicesPerUser; i++) await registerDevice(s, await login(s, alice.user.username, alice.password), `d${i}`);
+  const claim = (who: typeof alice) => api(s, who.cookie, 'POST', `/api/mls/users/${alice.user.id}/key-packages/claim`, {});
+  const allowed = Math.floor(MlsLimits.claimBurst / MlsLimits.devicesPerUser);
+  for (let i = 0; i < allowed; i++) assert.equal((await claim(mallory)).status, 200, `claim ${i}`);
+  const limited = await claim(mallory);
+  assert.equal(limited.status, 429);
+  assert.equal(limited.body.error.code, 'RATE_LIMITED');
+  assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+  assert.equal((await claim(bob)).status, 200, 'another requester is not affected');
+});
+
+test('log paging: a far-behind client gets the first page of winners in the 409 and pages the rest with GET', async (t) => {
+  const s = await startMlsServer();
+  t.after(() => s.close());
+  const [alice, bob] = await people(s, 'bob');
+  await registerDevice(s, alice);
+  await registerDevice(s, bob);
+  const conv: string = (await api(s, alice.cookie, 'POST', '/api/dms', { username: 'bob' })).body.id;
+  await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}`);
+  const total = MlsLimits.logPage + 5;
+  for (let e = 0; e < total; e++) assert.equal((await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: e, commit: b64u(`c${e}`) })).status, 201);
+  const stale = await api(s, bob.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: b64u('late') });
+  assert.equal(stale.status, 409);
+  assert.equal(stale.body.error.currentEpoch, total);
+  assert.equal(stale.body.error.commits.length, MlsLimits.logPage);
+  assert.equal(stale.body.error.hasMore, true);
+  const rest = await api(s, bob.cookie, 'GET', `/api/mls/groups/${conv}/log?fromEpoch=${MlsLimits.logPage}`);
+  assert.deepEqual(rest.body.entries.map((e: any) => e.epoch), [100, 101, 102, 103, 104]);
+  assert.equal(rest.body.hasMore, false);
+  const page = await api(s, bob.cookie, 'GET', `/api/mls/groups/${conv}/log?fromEpoch=3&limit=2`);
+  assert.deepEqual(page.body.entries.map((e: any) => e.seq), [4, 5]);
+  assert.equal(page.body.hasMore, true);
+});
