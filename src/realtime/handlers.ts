@@ -89,10 +89,18 @@ async function send(peer: SocketPeer, frame: Frame<'send'>): Promise<void> {
   // Subscription implies access (hub.revoke drops it on kick, ban and leave), so a send to a
   // subscribed conversation skips the two SELECTs of getAccess.
   if (!hub.isSubscribed(peer, conv) && !(await store.getAccess(conv, peer.userId))) return peer.sendError('NOT_FOUND', { ref, conv });
+  // Attachments are claimed before the message is stored and attached once it is: a crash in
+  // between leaves a claim that the blob sweep resolves from the stored message (or expires).
+  const blobIds = frame.blobIds ? [...new Set(frame.blobIds)] : [];
+  if (blobIds.length > 0) {
+    const claim = await store.blobs.claim({ ids: blobIds, convId: conv, senderId: peer.userId, ref, now: now() });
+    if (!claim.ok) return peer.sendError('BLOB_NOT_ATTACHABLE', { ref, conv });
+  }
   const bytes = Buffer.from(body, 'base64');
   // The sender has read what they sent: that position commits with the message, so the list
   // shows no unread for it once the ack is out.
   const record = await store.appendMessage({ convId: conv, senderId: peer.userId, ts: now(), body: bytes, ref, senderHasRead: true });
+  if (blobIds.length > 0) await store.blobs.attach({ ids: blobIds, convId: conv, senderId: peer.userId, ref, seq: record.seq });
   // The commit has happened: ack, then fan out, with no await in between so that acks and
   // deliveries leave in seq order. A repeated ref (the ack was lost) is acked again, never re-published.
   peer.send({ t: 'ack', ref, conv, seq: record.seq, ts: record.ts });

@@ -22,6 +22,7 @@ import { serverRoutes } from './routes/servers.ts';
 import { groupRoutes } from './routes/groups.ts';
 import { healthRoutes } from './routes/health.ts';
 import { wsRoutes } from './routes/ws.ts';
+import { blobRoutes } from './routes/blobs.ts';
 import { mlsRoutes } from './routes/mls.ts';
 
 /** Largest JSON body accepted, bytes (64 KiB: the API carries no message bodies or files). */
@@ -89,6 +90,7 @@ export async function buildApp(config: ResolvedConfig, deps: AppDeps, opts: Buil
   await app.register(serverRoutes);
   await app.register(groupRoutes);
   await app.register(wsRoutes);
+  await app.register(blobRoutes);
   await app.register(mlsRoutes, { adversary: deps.mlsAdversary });
   await registerWebClient(app, opts.webRoot ?? builtWebRoot);
   return app;

@@ -155,3 +155,36 @@ export type Member = Static<typeof Member>;
 export const ApiError = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String() }),
 });
+
+// ---- attachments (docs/ATTACHMENTS.md). The server stores opaque ciphertext: no name, type or size
+// other than the ciphertext's. Blob ids are 22-char base64url.
+// GET /api/blobs/limits → BlobLimits
+export const BlobLimits = Type.Object({
+  maxUploadBytes: Type.Integer(),
+  quotaBytes: Type.Integer(),
+  usedBytes: Type.Integer(),
+  /** Client side: photos are downscaled to this many pixels on their long side before encryption. */
+  photoMaxDimension: Type.Integer(),
+});
+export type BlobLimits = Static<typeof BlobLimits>;
+// POST /api/blobs { conv, size } → 201 BlobUpload (413 BLOB_TOO_LARGE, 507 UPLOAD_QUOTA_EXCEEDED, 429 RATE_LIMITED)
+export const CreateBlobRequest = Type.Object(
+  { conv: Id, size: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) },
+  { additionalProperties: false },
+);
+export type CreateBlobRequest = Static<typeof CreateBlobRequest>;
+// PUT /api/blobs/:id?offset=<bytes> (application/octet-stream: ciphertext bytes from `offset`) → BlobUpload
+// GET /api/blobs/:id/upload → BlobUpload (where to resume); DELETE /api/blobs/:id → 204 (an unsent blob)
+// GET /api/blobs/:id → the ciphertext (Range supported); 404 BLOB_NOT_FOUND for missing and not-yours alike
+export const UploadQuery = Type.Object(
+  { offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })) },
+  { additionalProperties: false },
+);
+export const BlobUpload = Type.Object({
+  id: Id,
+  size: Type.Integer(),
+  /** Bytes the server holds; the next piece starts here. */
+  received: Type.Integer(),
+  complete: Type.Boolean(),
+});
+export type BlobUpload = Static<typeof BlobUpload>;

@@ -41,6 +41,13 @@ export const ErrorCodes = {
   MLS_WELCOME_TARGET: { status: 400, message: 'A Welcome is addressed to a device outside this conversation.' },
   MLS_VERSION_CONFLICT: { status: 409, message: 'A newer version is stored: fetch it, merge, and retry.' },
   MLS_VERSION_REQUIRED: { status: 428, message: 'Send If-Match with the version you read ("0" when there is none).' },
+  // attachments (src/server/routes/blobs.ts)
+  BLOB_NOT_FOUND: { status: 404, message: 'No such attachment, or you may not see it.' },
+  BLOB_TOO_LARGE: { status: 413, message: 'The attachment is larger than this server accepts.' },
+  UPLOAD_QUOTA_EXCEEDED: { status: 507, message: 'Your attachment storage on this server is full: older attachments go with their messages, or ask the operator for more.' },
+  UPLOAD_OFFSET: { status: 409, message: 'The upload does not continue where the server\'s copy ends: resume at `received`.' },
+  UPLOAD_BUSY: { status: 409, message: 'Another request is uploading this attachment right now.' },
+  BLOB_NOT_ATTACHABLE: { status: 400, message: 'An attachment is not yours, not fully uploaded, already sent or for another conversation.' },
   INTERNAL: { status: 500, message: 'Something went wrong on the server.' },
 } as const;
 

@@ -27,9 +27,22 @@ export const UnsubscribeFrame = Type.Object(
   { t: Type.Literal('unsub'), conv: Id },
   { additionalProperties: false },
 );
-/** Send a message. `ref` is echoed in the ack or error. The ack follows the database commit. */
+/** Attachments one message may carry. */
+export const MAX_BLOBS_PER_MESSAGE = 32;
+/**
+ * Send a message. `ref` is echoed in the ack or error. The ack follows the database commit.
+ * `blobIds` ties uploaded attachments (POST /api/blobs) to this message, so they are deleted with
+ * it; each must be the sender's fully uploaded, unsent blob for this conversation, else the send
+ * fails with BLOB_NOT_ATTACHABLE and nothing is stored. Their keys travel inside the body.
+ */
 export const SendFrame = Type.Object(
-  { t: Type.Literal('send'), ref: ClientRef, conv: Id, body: Base64 },
+  {
+    t: Type.Literal('send'),
+    ref: ClientRef,
+    conv: Id,
+    body: Base64,
+    blobIds: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: MAX_BLOBS_PER_MESSAGE })),
+  },
   { additionalProperties: false },
 );
 /** "I am typing" — relayed to the other subscribers, never stored. */

@@ -9,6 +9,8 @@
 
 import type { MlsStore } from './mls-types.ts';
 
+import type { BlobStore } from './blob-types.ts';
+
 export type InstanceRole = 'owner' | 'admin' | 'member';
 export type ServerRole = 'owner' | 'admin' | 'member';
 export type ConversationKind = 'channel' | 'group' | 'dm';
@@ -110,6 +112,8 @@ export interface Access {
 }
 
 export interface Store {
+  /** Attachment rows (src/store/blob-types.ts); the files themselves are the server's (src/server/blobs/). */
+  readonly blobs: BlobStore;
   /** The MLS delivery service's tables (src/store/mls-types.ts). */
   readonly mls: MlsStore;
   /** Applies numbered migrations; throws ChatroomError SCHEMA_TOO_NEW for a newer database. */

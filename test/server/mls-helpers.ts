@@ -65,15 +65,18 @@ export interface TestDevice {
   rebindSecret: string;
 }
 
+/** Anyone with a session cookie: a signed-in test client or a user made straight in the store. */
+export type Caller = Pick<SignedIn, 'cookie' | 'user'>;
+
 /** Registers the session's device with a recognisable fake certificate. */
-export async function registerDevice(s: TestServer, who: SignedIn, label = 'laptop'): Promise<TestDevice> {
+export async function registerDevice(s: TestServer, who: Caller, label = 'laptop'): Promise<TestDevice> {
   const res = await api(s, who.cookie, 'POST', '/api/mls/devices', { certificate: b64u(`cert:${who.user.username}:${label}`), label });
   if (res.status !== 201) throw new Error(`device registration failed: ${res.status} ${res.text}`);
   return { id: res.body.device.id, rebindSecret: res.body.rebindSecret };
 }
 
 /** Uploads one-time KeyPackages named `<prefix>-<i>` and a last-resort one `<prefix>-last`. */
-export async function uploadPackages(s: TestServer, who: SignedIn, prefix: string, n: number, lastResort = true): Promise<void> {
+export async function uploadPackages(s: TestServer, who: Caller, prefix: string, n: number, lastResort = true): Promise<void> {
   const body: Record<string, unknown> = { keyPackages: Array.from({ length: n }, (_, i) => b64u(`${prefix}-${i}`)) };
   if (lastResort) body.lastResort = b64u(`${prefix}-last`);
   const res = await api(s, who.cookie, 'POST', '/api/mls/key-packages', body);

@@ -19,6 +19,7 @@ import type {
 import { Checkpointer, type CheckpointMode, type CheckpointResult, type CheckpointerOptions } from './checkpointer.ts';
 import { GroupCommitter } from './group-commit.ts';
 import { newId } from './ids.ts';
+import { SqliteBlobStore } from './blob-store.ts';
 import { SqliteMlsStore } from './mls-store.ts';
 import { migrateDatabase } from './migrate.ts';
 import {
@@ -94,6 +95,7 @@ function clampLimit(limit: number): number {
 /** The Store on one SQLite file; open it with openSqliteStore/openStore (src/store/index.ts), which migrate first. */
 export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
+  readonly blobs: SqliteBlobStore;
   readonly mls: SqliteMlsStore;
   private readonly committer: GroupCommitter;
   private readonly checkpointer: Checkpointer;
@@ -108,6 +110,7 @@ export class SqliteStore implements Store {
     opts: SqliteStoreOptions = {},
   ) {
     this.mls = new SqliteMlsStore(db);
+    this.blobs = new SqliteBlobStore(db);
     this.committer = new GroupCommitter(db, () => this.checkpointer.noteCommit());
     this.checkpointer = new Checkpointer(
       file,
@@ -554,6 +557,8 @@ export class SqliteStore implements Store {
       if (n < PURGE_CHUNK_ROWS) break;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    // Their attachments' rows went with them (foreign key cascade): the files' owner unlinks the files.
+    if (total > 0) this.blobs.noteMessagesDeleted();
     // secure_delete zeroed the rows in the pages, but older copies of those pages sit in the WAL
     // until a checkpoint copies and truncates it.
     if (total > 0 && !this.closed) await this.checkpoint('TRUNCATE');
