@@ -21,6 +21,7 @@ export type CryptoErrorCode =
   | 'no_matching_key_package' // a Welcome not addressed to any of our KeyPackages
   | 'wrong_recovery_key' // unwrap failed: wrong recovery key or passphrase, or tampered blob
   | 'bad_recovery_key' // a recovery key string with a wrong checksum or length
+  | 'weak_passphrase' // a backup passphrase below the minimum length
   | 'too_large'; // plaintext above the largest padding bucket
 
 /** An error with a stable code and optional structured details (never secrets). */
