@@ -89,6 +89,13 @@ export class SocketPeer implements Peer {
   private tail: Promise<void> | null = null;
   /** conv → live msg frames held back while that conversation's history is replayed. */
   private replays: Map<string, HeldFrames> | null = null;
+  /**
+   * conv → the last seq a finished replay sent. The store commits in a worker thread, so a message
+   * can be in the database (and replayed) before its live frame is published: such a late frame
+   * is dropped here. Cleared by the first live frame past it (later ones are higher: a
+   * conversation's frames are published in seq order).
+   */
+  private replayFloors: Map<string, number> | null = null;
   /** Typing relays are limited to one per conversation per TYPING_INTERVAL_MS. */
   lastTypingConv = '';
   lastTypingAt = 0;
@@ -115,6 +122,14 @@ export class SocketPeer implements Peer {
   }
 
   deliver(frame: OutboundFrame): void {
+    if (frame.conv !== undefined && this.replayFloors !== null && frame.seq !== undefined) {
+      const floor = this.replayFloors.get(frame.conv);
+      if (floor !== undefined) {
+        if (frame.seq <= floor) return;
+        this.replayFloors.delete(frame.conv);
+        if (this.replayFloors.size === 0) this.replayFloors = null;
+      }
+    }
     if (frame.conv !== undefined && this.replays !== null) {
       const held = this.replays.get(frame.conv);
       if (held) {
@@ -182,6 +197,11 @@ export class SocketPeer implements Peer {
     this.replays?.delete(conv);
     if (this.replays?.size === 0) this.replays = null;
     return held.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  }
+
+  /** After a replay that sent up to `seq`: live frames of `conv` at or below it are late duplicates. */
+  skipLiveUpTo(conv: string, seq: number): void {
+    (this.replayFloors ??= new Map()).set(conv, seq);
   }
 
   /** Called for every inbound frame. */

@@ -79,6 +79,7 @@ async function subscribe(peer: SocketPeer, frame: Frame<'sub'>): Promise<void> {
     peer.deliver(live);
     last = live.seq ?? last;
   }
+  peer.skipLiveUpTo(conv, last);
   peer.send({ t: 'subscribed', conv, head: Math.max(last, access.conversation.head) });
 }
 

@@ -166,19 +166,39 @@ describe('SQLite store specifics', () => {
     }
   });
 
-  it('a failed group commit rejects its whole batch and does not advance the heads', async (t) => {
+  it('a send whose sender no longer exists fails alone; the rest of its batch commits without a gap', async (t) => {
     const f = fixture(t);
     const { store, alice, general } = await seeded(f.dataPath);
     t.after(() => store.close());
     const outcomes = await Promise.allSettled([
       store.appendMessage({ convId: general.id, senderId: alice.id, ts: 1, body: new Uint8Array([1]) }),
-      // An unknown sender violates the foreign key and fails the transaction.
+      // An unknown sender violates the foreign key: only that statement is undone.
       store.appendMessage({ convId: general.id, senderId: 'no-such-user', ts: 2, body: new Uint8Array([2]) }),
+      store.appendMessage({ convId: general.id, senderId: alice.id, ts: 3, body: new Uint8Array([3]) }),
+    ]);
+    assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.equal(((outcomes[1] as PromiseRejectedResult).reason as { code?: string }).code, 'NOT_FOUND');
+    assert.deepEqual((await store.messagesAfter(general.id, 0, 10)).map((m) => [m.seq, m.ts]), [[1, 1], [2, 3]]);
+    assert.equal((await store.getConversation(general.id))?.head, 2);
+  });
+
+  it('a failed group commit rejects its whole batch and does not advance the heads', async (t) => {
+    const f = fixture(t);
+    const { store, alice, general } = await seeded(f.dataPath);
+    t.after(() => store.close());
+    // Another connection adds a trigger that fails the whole transaction for one body.
+    const other = new Database(f.file);
+    other.exec("CREATE TRIGGER fail_ts_2 BEFORE INSERT ON messages WHEN NEW.ts = 2 BEGIN SELECT RAISE(FAIL, 'disk trouble'); END");
+    const outcomes = await Promise.allSettled([
+      store.appendMessage({ convId: general.id, senderId: alice.id, ts: 1, body: new Uint8Array([1]) }),
+      store.appendMessage({ convId: general.id, senderId: alice.id, ts: 2, body: new Uint8Array([2]) }),
       store.appendMessage({ convId: general.id, senderId: alice.id, ts: 3, body: new Uint8Array([3]) }),
     ]);
     assert.deepEqual(outcomes.map((o) => o.status), ['rejected', 'rejected', 'rejected']);
     assert.deepEqual(await store.messagesAfter(general.id, 0, 10), []);
     assert.equal((await store.getConversation(general.id))?.head, 0);
+    other.exec('DROP TRIGGER fail_ts_2');
+    other.close();
     const next = await store.appendMessage({ convId: general.id, senderId: alice.id, ts: 4, body: new Uint8Array([4]) });
     assert.equal(next.seq, 1);
   });

@@ -41,8 +41,8 @@ export interface CheckpointerOptions {
 
 /** What the checkpointer needs from the store. */
 export interface CheckpointHost {
-  /** Holds group commit back while the worker catches up. */
-  pause(): void;
+  /** Holds group commit back while the worker catches up; resolves once no commit is in flight. */
+  pause(): Promise<void> | void;
   resume(): void;
   /** The worker keeps failing: let SQLite checkpoint on the main connection instead (stalls, but a bounded WAL). */
   fallBack(): void;
@@ -197,10 +197,14 @@ export class Checkpointer {
 
   private onMessage(m: WorkerMessage): void {
     if (m.type === 'pause') {
-      // Handled between event-loop tasks, so no commit is in progress right now.
       this.workerHold?.();
-      this.workerHold = this.hold();
-      this.worker.postMessage({ type: 'paused' });
+      const hold = this.hold();
+      this.workerHold = hold.release;
+      // Only once the commit in flight (if any) is done: then no commit can start until resume.
+      const worker = this.worker;
+      void hold.ready.then(() => {
+        if (this.workerHold === hold.release && this.worker === worker) worker.postMessage({ type: 'paused' });
+      });
       return;
     }
     if (m.type === 'periodic') {
@@ -227,9 +231,12 @@ export class Checkpointer {
     }
   }
 
-  /** Pauses group commit until the returned function runs, or MAX_PAUSE_MS pass (a stuck worker must not stall messages). */
-  private hold(): () => void {
-    this.host.pause();
+  /**
+   * Pauses group commit until `release` runs, or MAX_PAUSE_MS pass (a stuck worker must not stall
+   * messages); `ready` resolves once the commit in flight, if any, has finished.
+   */
+  private hold(): { release: () => void; ready: Promise<void> } {
+    const ready = Promise.resolve(this.host.pause());
     let released = false;
     const release = (): void => {
       if (released) return;
@@ -243,7 +250,7 @@ export class Checkpointer {
     this.holds.add(release);
     // Queued appends wait on the worker's answer, so it (and the deadline) must hold the loop.
     this.worker.ref();
-    return release;
+    return { release, ready };
   }
 
   /** False once the worker has stopped (or failed): callers then checkpoint on their own connection. */
@@ -264,8 +271,9 @@ export class Checkpointer {
   async checkpoint(mode: CheckpointMode): Promise<CheckpointResult> {
     if (mode === 'PASSIVE') return this.request('PASSIVE');
     await this.request('PASSIVE');
-    const release = this.hold();
+    const { release, ready } = this.hold();
     try {
+      await ready;
       return await this.request(mode);
     } finally {
       release();

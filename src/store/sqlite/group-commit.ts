@@ -1,16 +1,27 @@
 /**
- * Group commit for appendMessage and setLastRead: what is queued within a short coalescing window
- * (COALESCE_MS after the first entry, or at once from COALESCE_ROWS entries) is written in one
- * transaction, and each promise settles only after that commit. Under synchronous=FULL each commit
- * costs an fsync; at 1,000 msg/s a per-turn flush commits about one message per transaction.
- * Seqs come from heads kept in memory (the server is the only process that appends), so no read
- * sits on the hot path except the ref lookup of a send that carries one (one index probe).
+ * Group commit for appendMessage and setLastRead, in a worker thread with its own connection.
+ *
+ * What is queued within a short coalescing window (COALESCE_MS after the first entry, or at once
+ * from COALESCE_ROWS entries) is written in one transaction, and each promise settles only after
+ * that commit. Under synchronous=FULL each commit costs an fsync (measured 20–40 ms on a busy disk):
+ * run on the event loop, that fsync was the server's longest stall. So the transaction runs in a
+ * worker: the event loop only copies the batch out and the answers back. One batch is in flight
+ * at a time; what arrives meanwhile forms the next batch, which starts as soon as the first is
+ * answered (the wait was the coalescing).
+ *
+ * The worker assigns seqs from heads it keeps (the server is the only process that appends) and
+ * resolves repeated client refs inside the same transaction, so a duplicate never leaves a gap.
+ *
+ * Like checkpointer.ts, the worker is inline CommonJS that requires better-sqlite3 by absolute
+ * path: the same from src/ under tsx and from the built dist/.
  */
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
 import { ChatroomError } from '../../shared/errors.ts';
 import type { AppendInput, AppendedMessage, MessageRecord } from '../types.ts';
 
-/** Rows per transaction at most; a larger queue is split so one flush never blocks the loop for long. */
+/** Rows per transaction at most; a larger queue is split over several commits. */
 const MAX_BATCH_ROWS = 1000;
 /** How long the first queued entry waits for others to share its transaction, ms (quick bench: 2 ms → ~3.4 messages per commit, 4 ms → ~6). */
 export const COALESCE_MS = 4;
@@ -26,7 +37,6 @@ export interface GroupCommitOptions {
 
 interface PendingAppend {
   record: Omit<MessageRecord, 'seq'>;
-  bodyBuffer: Buffer;
   ref: string | null;
   senderHasRead: boolean;
   resolve(m: AppendedMessage): void;
@@ -39,7 +49,7 @@ interface PendingRead {
   convId: string;
   seq: number;
   /** Callers of setLastRead waiting for the commit (none for a sender's own position). */
-  waiters: Array<{ resolve(): void; reject(err: unknown): void }> | null;
+  waiters: Array<{ resolve(): void; reject(err: unknown): void }>;
 }
 
 export interface GroupCommitStats {
@@ -49,25 +59,159 @@ export interface GroupCommitStats {
   messages: number;
   /** Read positions written. */
   readPositions: number;
-  /** The longest a batch's transaction held the event loop, ms (includes waiting on a lock). */
+  /** The longest a batch's transaction took in the worker, ms (includes the fsync and waiting on a lock). */
   maxCommitMs: number;
 }
 
-interface RefRow {
-  seq: number;
-  ts: number;
-  body: Buffer;
+/** What one commit sends to the worker: columns, so the structured clone is a few arrays. */
+interface BatchMessage {
+  type: 'commit';
+  id: number;
+  convIds: string[];
+  senderIds: string[];
+  ts: number[];
+  /** Every body back to back (one copy, whatever buffers the bodies were views of), with their lengths. */
+  bodyBytes: Uint8Array;
+  bodyLengths: number[];
+  refs: Array<string | null>;
+  senderHasRead: boolean[];
+  /** [userId, convId, seq] per read position. */
+  reads: Array<[string, string, number]>;
 }
+
+/** The worker's answer; per append either a new seq, the stored original of a known ref, or missing. */
+interface DoneMessage {
+  type: 'done';
+  id: number;
+  /** Per append: seq ≥ 1 (new), or -1 when the conversation or sender no longer exists. */
+  seqs?: number[];
+  /** Index → stored original, for appends that repeated a known ref. */
+  duplicates?: Array<[number, number, number, Uint8Array]>;
+  /** "userId\nconvId" of read positions whose user or conversation does not exist. */
+  readErrors?: string[];
+  readPositions?: number;
+  commitMs?: number;
+  error?: { code?: string; message: string };
+}
+
+const workerSource = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driverPath);
+const db = new Database(workerData.file);
+// The same durability and privacy pragmas as every connection (they are per connection).
+db.pragma('busy_timeout = 5000');
+db.pragma('synchronous = FULL');
+db.pragma('secure_delete = ON');
+db.pragma('foreign_keys = ON');
+db.pragma('wal_autocheckpoint = 0');
+// conversation id -> last seq written (authoritative: only this thread appends).
+const heads = new Map();
+let txn = null;
+function isForeignKey(err) {
+  return err && err.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
+// Prepared at the first batch, after the main connection has migrated the schema.
+function prepare() {
+  const loadHead = db.prepare('SELECT head FROM conversations WHERE id = ?');
+  const insert = db.prepare('INSERT INTO messages (conv_id, seq, sender_id, ts, body, client_ref) VALUES (?, ?, ?, ?, ?, ?)');
+  const findRef = db.prepare('SELECT seq, ts, body FROM messages WHERE conv_id = ? AND sender_id = ? AND client_ref = ?');
+  const setHead = db.prepare('UPDATE conversations SET head = ? WHERE id = ?');
+  // Never moves back: a slower device reporting an older position must not resurrect unread counts.
+  const setRead = db.prepare(
+    'INSERT INTO read_state (user_id, conv_id, last_read_seq) VALUES (?, ?, ?) ' +
+      'ON CONFLICT (user_id, conv_id) DO UPDATE SET last_read_seq = max(last_read_seq, excluded.last_read_seq)',
+  );
+  return db.transaction((b, next) => {
+    const n = b.convIds.length;
+    const seqs = new Array(n);
+    const duplicates = [];
+    const reads = new Map();
+    const bytes = Buffer.from(b.bodyBytes.buffer, b.bodyBytes.byteOffset, b.bodyBytes.byteLength);
+    let offset = 0;
+    for (const [userId, convId, seq] of b.reads) reads.set(userId + '\\n' + convId, [userId, convId, seq]);
+    for (let i = 0; i < n; i++) {
+      const convId = b.convIds[i];
+      const senderId = b.senderIds[i];
+      const ref = b.refs[i];
+      const body = bytes.subarray(offset, offset + b.bodyLengths[i]);
+      offset += b.bodyLengths[i];
+      if (ref !== null) {
+        // Inside the transaction, so a repeat queued in this same batch finds the first one too.
+        const known = findRef.get(convId, senderId, ref);
+        if (known) {
+          seqs[i] = known.seq;
+          duplicates.push([i, known.seq, known.ts, known.body]);
+          continue;
+        }
+      }
+      let head = next.has(convId) ? next.get(convId) : heads.get(convId);
+      if (head === undefined) {
+        const row = loadHead.get(convId);
+        if (!row) {
+          seqs[i] = -1;
+          continue;
+        }
+        head = row.head;
+      }
+      const seq = head + 1;
+      try {
+        insert.run(convId, seq, senderId, b.ts[i], body, ref);
+      } catch (err) {
+        // Only this statement is undone: a conversation or sender deleted meanwhile must not cost the batch.
+        if (!isForeignKey(err)) throw err;
+        seqs[i] = -1;
+        continue;
+      }
+      next.set(convId, seq);
+      seqs[i] = seq;
+      if (b.senderHasRead[i]) {
+        const key = senderId + '\\n' + convId;
+        const r = reads.get(key);
+        if (!r) reads.set(key, [senderId, convId, seq]);
+        else if (seq > r[2]) r[2] = seq;
+      }
+    }
+    for (const [convId, head] of next) setHead.run(head, convId);
+    const readErrors = [];
+    let readPositions = 0;
+    for (const [key, r] of reads) {
+      try {
+        setRead.run(r[0], r[1], r[2]);
+        readPositions++;
+      } catch (err) {
+        if (!isForeignKey(err)) throw err;
+        readErrors.push(key);
+      }
+    }
+    return { seqs, duplicates, readErrors, readPositions };
+  });
+}
+parentPort.on('message', (m) => {
+  if (m.type === 'commit') {
+    const started = performance.now();
+    const next = new Map();
+    try {
+      txn ??= prepare();
+      const r = txn.immediate(m, next);
+      // Committed: only now do the heads move (a rolled-back batch leaves them where the database is).
+      for (const [convId, head] of next) heads.set(convId, head);
+      for (let i = 0; i < r.seqs.length; i++) if (r.seqs[i] === -1) heads.delete(m.convIds[i]);
+      parentPort.postMessage(Object.assign({ type: 'done', id: m.id, commitMs: performance.now() - started }, r));
+    } catch (err) {
+      parentPort.postMessage({ type: 'done', id: m.id, error: { code: err && err.code, message: String((err && err.message) || err) } });
+    }
+  } else if (m.type === 'stop') {
+    db.close();
+    parentPort.close();
+  }
+});
+`;
 
 function readKey(userId: string, convId: string): string {
   return `${userId}\n${convId}`;
 }
 
-function isForeignKeyViolation(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
-}
-
-/** Queues appends and read positions and commits them in batches, assigning each conversation's next seq. */
+/** Queues appends and read positions and commits them in batches in a worker thread. */
 export class GroupCommitter {
   private queue: PendingAppend[] = [];
   private reads = new Map<string, PendingRead>();
@@ -78,65 +222,60 @@ export class GroupCommitter {
   private readonly coalesceRows: number;
   /** While > 0, batches wait in the queue (the checkpointer is catching up with the WAL). */
   private pauses = 0;
-  private readonly heads = new Map<string, number>();
-  private readonly loadHead: Database.Statement<[string], { head: number }>;
-  private readonly commit: (batch: PendingAppend[], reads: Map<string, PendingRead>, next: Map<string, number>) => {
-    records: AppendedMessage[];
-    readErrors: Map<PendingRead, unknown> | null;
-  };
+  /** Conversations known to exist, so a send to an unknown id fails at once without a trip to the worker. */
+  private readonly knownConversations = new Set<string>();
+  private readonly conversationExists: Database.Statement<[string], { one: number }>;
+  private worker!: Worker;
+  private exitPromise!: Promise<void>;
+  private stopping = false;
+  private readonly workerData: Record<string, unknown>;
+  private nextId = 1;
+  /** The batch the worker is committing, if any (one at a time). */
+  private inFlight: { id: number; batch: PendingAppend[]; reads: Map<string, PendingRead> } | null = null;
+  /** Resolved when no batch is in flight. */
+  private idleWaiters: Array<() => void> = [];
   readonly stats: GroupCommitStats = { transactions: 0, messages: 0, readPositions: 0, maxCommitMs: 0 };
 
-  /** `onCommitted` runs after each committed batch. */
+  /** `file` is the database the worker opens; `onCommitted` runs after each committed batch. */
   constructor(
     db: Database.Database,
+    file: string,
     private readonly onCommitted: () => void = () => {},
     options: GroupCommitOptions = {},
   ) {
     this.coalesceMs = options.coalesceMs ?? COALESCE_MS;
     this.coalesceRows = options.coalesceRows ?? COALESCE_ROWS;
-    this.loadHead = db.prepare('SELECT head FROM conversations WHERE id = ?');
-    const insert = db.prepare('INSERT INTO messages (conv_id, seq, sender_id, ts, body, client_ref) VALUES (?, ?, ?, ?, ?, ?)');
-    const findRef = db.prepare<[string, string, string], RefRow>(
-      'SELECT seq, ts, body FROM messages WHERE conv_id = ? AND sender_id = ? AND client_ref = ?',
-    );
-    const setHead = db.prepare('UPDATE conversations SET head = ? WHERE id = ?');
-    // Never moves back: a slower device reporting an older position must not resurrect unread counts.
-    const setRead = db.prepare(
-      `INSERT INTO read_state (user_id, conv_id, last_read_seq) VALUES (?, ?, ?)
-       ON CONFLICT (user_id, conv_id) DO UPDATE SET last_read_seq = max(last_read_seq, excluded.last_read_seq)`,
-    );
-    const txn = db.transaction((batch: PendingAppend[], reads: Map<string, PendingRead>, next: Map<string, number>) => {
-      const records: AppendedMessage[] = [];
-      for (const p of batch) {
-        const { convId, senderId } = p.record;
-        if (p.ref !== null) {
-          // Inside the transaction, so a repeat queued in this same batch finds the first one too.
-          const known = findRef.get(convId, senderId, p.ref);
-          if (known) {
-            records.push({ convId, senderId, seq: known.seq, ts: known.ts, body: new Uint8Array(known.body), duplicate: true });
-            continue;
-          }
+    this.conversationExists = db.prepare('SELECT 1 AS one FROM conversations WHERE id = ?');
+    this.workerData = { file, driverPath: createRequire(import.meta.url).resolve('better-sqlite3') };
+    this.spawn();
+  }
+
+  private spawn(): void {
+    // No tsx or test flags in the worker: it is plain CommonJS.
+    const worker = new Worker(workerSource, { eval: true, execArgv: [], workerData: this.workerData });
+    this.worker = worker;
+    worker.on('message', (m: DoneMessage) => this.onDone(m));
+    // An error ends the worker ('exit' follows); without a listener it would crash the process.
+    worker.on('error', () => {});
+    this.exitPromise = new Promise<void>((resolve) => {
+      worker.once('exit', () => {
+        const lost = this.inFlight;
+        this.inFlight = null;
+        if (lost) {
+          // The transaction may or may not have committed: a client's re-send with its ref is safe either way.
+          const err = new ChatroomError('INTERNAL', 'The database writer stopped; please send again.');
+          this.settleFailed(lost.batch, lost.reads, err);
         }
-        const seq = (next.get(convId) ?? this.heads.get(convId)!) + 1;
-        next.set(convId, seq);
-        insert.run(convId, seq, senderId, p.record.ts, p.bodyBuffer, p.ref);
-        records.push({ ...p.record, seq });
-        if (p.senderHasRead) mergeRead(reads, senderId, convId, seq);
-      }
-      for (const [convId, head] of next) setHead.run(head, convId);
-      let readErrors: Map<PendingRead, unknown> | null = null;
-      for (const r of reads.values()) {
-        try {
-          setRead.run(r.userId, r.convId, r.seq);
-        } catch (err) {
-          // Only this statement is undone: an unknown user or conversation must not cost the batch.
-          if (!isForeignKeyViolation(err)) throw err;
-          (readErrors ??= new Map()).set(r, new ChatroomError('NOT_FOUND', 'No such user or conversation.'));
+        if (!this.stopping) {
+          this.spawn();
+          if (this.hasWork()) this.flushOne();
         }
-      }
-      return { records, readErrors };
+        this.notifyIdle();
+        resolve();
+      });
     });
-    this.commit = (batch, reads, next) => txn.immediate(batch, reads, next);
+    // Held only while a batch is in flight (see flushOne/onDone).
+    worker.unref();
   }
 
   /** Queues one message; resolves with its seq once committed (or with the original for a known ref). */
@@ -153,19 +292,20 @@ export class GroupCommitter {
         reject(new ChatroomError('BAD_REQUEST', 'appendMessage needs string ids, a finite ts (ms), a Uint8Array body and a string ref if any'));
         return;
       }
-      // Whole milliseconds, as every other timestamp in the store.
-      const ts = Math.trunc(input.ts);
-      if (!this.heads.has(convId)) {
-        const row = this.loadHead.get(convId);
-        if (!row) {
+      if (this.stopping) {
+        reject(new ChatroomError('INTERNAL', 'The store is closing.'));
+        return;
+      }
+      if (!this.knownConversations.has(convId)) {
+        if (!this.conversationExists.get(convId)) {
           reject(new ChatroomError('NOT_FOUND'));
           return;
         }
-        this.heads.set(convId, row.head);
+        this.knownConversations.add(convId);
       }
-      // A view, not a copy: better-sqlite3 binds Buffers, and the body is never decoded.
-      const bodyBuffer = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-      this.queue.push({ record: { convId, senderId, ts, body }, bodyBuffer, ref: ref ?? null, senderHasRead: input.senderHasRead === true, resolve, reject });
+      // Whole milliseconds, as every other timestamp in the store.
+      const ts = Math.trunc(input.ts);
+      this.queue.push({ record: { convId, senderId, ts, body }, ref: ref ?? null, senderHasRead: input.senderHasRead === true, resolve, reject });
       this.schedule();
     });
   }
@@ -177,26 +317,52 @@ export class GroupCommitter {
         reject(new ChatroomError('BAD_REQUEST', 'setLastRead needs string ids and a whole seq ≥ 0'));
         return;
       }
-      const entry = mergeRead(this.reads, userId, convId, seq);
-      (entry.waiters ??= []).push({ resolve, reject });
+      if (this.stopping) {
+        reject(new ChatroomError('INTERNAL', 'The store is closing.'));
+        return;
+      }
+      const key = readKey(userId, convId);
+      let entry = this.reads.get(key);
+      if (entry === undefined) this.reads.set(key, (entry = { userId, convId, seq, waiters: [] }));
+      else if (seq > entry.seq) entry.seq = seq;
+      entry.waiters.push({ resolve, reject });
       this.schedule();
     });
   }
 
-  /** Commits everything queued, synchronously (used by close). */
-  flushAll(): void {
+  /** Commits everything queued (pauses notwithstanding), then stops the worker. Used by close. */
+  async close(): Promise<void> {
     this.clearWindow();
-    while (this.queue.length > 0 || this.reads.size > 0) this.flushOne();
+    while (this.hasWork() || this.inFlight) {
+      if (!this.inFlight) this.flushOne(true);
+      await this.idle();
+    }
+    this.stopping = true;
+    this.worker.ref();
+    this.worker.postMessage({ type: 'stop' });
+    await this.exitPromise;
   }
 
-  /** Holds commits back (appends keep queueing); nests. */
-  pause(): void {
+  /** Holds commits back (appends keep queueing); nests. Resolves once no commit is in flight. */
+  pause(): Promise<void> {
     this.pauses++;
+    return this.idle();
   }
 
   resume(): void {
     if (this.pauses > 0) this.pauses--;
     if (this.pauses === 0 && this.hasWork()) this.schedule();
+  }
+
+  private idle(): Promise<void> {
+    if (!this.inFlight) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
   }
 
   private hasWork(): boolean {
@@ -205,7 +371,7 @@ export class GroupCommitter {
 
   /** Commits at the next turn once enough is queued, else when the window of the oldest entry ends. */
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.inFlight) return;
     if (this.coalesceMs > 0 && this.queue.length + this.reads.size < this.coalesceRows) {
       if (this.windowTimer === null) this.windowTimer = setTimeout(this.windowEnded, this.coalesceMs);
       return;
@@ -217,16 +383,12 @@ export class GroupCommitter {
 
   private readonly windowEnded = (): void => {
     this.windowTimer = null;
-    if (this.scheduled || this.pauses > 0) return;
-    this.flushOne();
-    if (this.hasWork()) this.schedule();
+    if (!this.scheduled) this.flushOne();
   };
 
   private readonly turnEnded = (): void => {
     this.scheduled = false;
-    if (this.pauses > 0) return;
     this.flushOne();
-    if (this.hasWork()) this.schedule();
   };
 
   private clearWindow(): void {
@@ -235,49 +397,86 @@ export class GroupCommitter {
     this.windowTimer = null;
   }
 
-  private flushOne(): void {
+  /** Sends the next batch to the worker, unless one is in flight or commits are paused. */
+  private flushOne(ignorePauses = false): void {
+    if (this.inFlight || (this.pauses > 0 && !ignorePauses)) return;
     const batch = this.queue.length <= MAX_BATCH_ROWS ? this.queue : this.queue.slice(0, MAX_BATCH_ROWS);
     this.queue = batch === this.queue ? [] : this.queue.slice(MAX_BATCH_ROWS);
     const reads = this.reads;
     if (batch.length === 0 && reads.size === 0) return;
     this.reads = new Map();
-    const next = new Map<string, number>();
-    let result: ReturnType<typeof this.commit>;
+    const id = this.nextId++;
+    const message: BatchMessage = {
+      type: 'commit',
+      id,
+      convIds: batch.map((p) => p.record.convId),
+      senderIds: batch.map((p) => p.record.senderId),
+      ts: batch.map((p) => p.record.ts),
+      bodyBytes: Buffer.concat(batch.map((p) => p.record.body)),
+      bodyLengths: batch.map((p) => p.record.body.byteLength),
+      refs: batch.map((p) => p.ref),
+      senderHasRead: batch.map((p) => p.senderHasRead),
+      reads: [...reads.values()].map((r) => [r.userId, r.convId, r.seq]),
+    };
+    this.inFlight = { id, batch, reads };
     this.stats.transactions++;
-    const started = performance.now();
-    try {
-      result = this.commit(batch, reads, next);
-    } catch (err) {
-      // Rolled back: the in-memory heads stay where the database is.
-      for (const p of batch) p.reject(err);
-      for (const r of reads.values()) if (r.waiters) for (const w of r.waiters) w.reject(err);
-      return;
+    // A batch in flight holds the process: its callers are waiting on the answer.
+    this.worker.ref();
+    this.worker.postMessage(message);
+  }
+
+  private onDone(m: DoneMessage): void {
+    const flight = this.inFlight;
+    if (!flight || flight.id !== m.id) return;
+    this.inFlight = null;
+    this.worker.unref();
+    const { batch, reads } = flight;
+    if (m.error) {
+      // Rolled back: nothing of this batch is stored, and the worker's heads did not move.
+      const err = Object.assign(new Error(m.error.message), m.error.code ? { code: m.error.code } : {});
+      this.settleFailed(batch, reads, err);
+    } else {
+      this.settleCommitted(batch, reads, m);
     }
-    this.stats.maxCommitMs = Math.max(this.stats.maxCommitMs, performance.now() - started);
-    for (const [convId, head] of next) this.heads.set(convId, head);
-    const { records, readErrors } = result;
-    let inserted = 0;
-    for (const r of records) if (r.duplicate !== true) inserted++;
-    this.stats.messages += inserted;
-    this.stats.readPositions += reads.size - (readErrors?.size ?? 0);
+    this.notifyIdle();
+    // What queued meanwhile has waited one commit already: send it now rather than open a new window.
+    if (this.hasWork()) this.flushOne();
+  }
+
+  private settleCommitted(batch: PendingAppend[], reads: Map<string, PendingRead>, m: DoneMessage): void {
+    this.stats.maxCommitMs = Math.max(this.stats.maxCommitMs, m.commitMs ?? 0);
+    this.stats.readPositions += m.readPositions ?? 0;
+    const seqs = m.seqs ?? [];
+    const duplicates = new Map<number, [number, number, Uint8Array]>();
+    for (const [i, seq, ts, body] of m.duplicates ?? []) duplicates.set(i, [seq, ts, body]);
+    const results: Array<AppendedMessage | null> = batch.map((p, i) => {
+      const dup = duplicates.get(i);
+      if (dup) return { convId: p.record.convId, senderId: p.record.senderId, seq: dup[0], ts: dup[1], body: new Uint8Array(dup[2]), duplicate: true };
+      if (seqs[i] === -1) return null;
+      this.stats.messages++;
+      return { ...p.record, seq: seqs[i] };
+    });
     this.onCommitted();
-    for (let i = 0; i < batch.length; i++) batch[i].resolve(records[i]);
-    for (const r of reads.values()) {
-      if (r.waiters === null) continue;
-      const err = readErrors?.get(r);
+    for (let i = 0; i < batch.length; i++) {
+      const r = results[i];
+      if (r) batch[i].resolve(r);
+      else {
+        this.knownConversations.delete(batch[i].record.convId);
+        batch[i].reject(new ChatroomError('NOT_FOUND'));
+      }
+    }
+    const failed = new Set(m.readErrors ?? []);
+    for (const [key, r] of reads) {
+      const err = failed.has(key) ? new ChatroomError('NOT_FOUND', 'No such user or conversation.') : undefined;
       for (const w of r.waiters) {
         if (err === undefined) w.resolve();
         else w.reject(err);
       }
     }
   }
-}
 
-/** Raises the queued position for (user, conversation) to at least `seq`; returns its entry. */
-function mergeRead(reads: Map<string, PendingRead>, userId: string, convId: string, seq: number): PendingRead {
-  const key = readKey(userId, convId);
-  let entry = reads.get(key);
-  if (entry === undefined) reads.set(key, (entry = { userId, convId, seq, waiters: null }));
-  else if (seq > entry.seq) entry.seq = seq;
-  return entry;
+  private settleFailed(batch: PendingAppend[], reads: Map<string, PendingRead>, err: unknown): void {
+    for (const p of batch) p.reject(err);
+    for (const r of reads.values()) for (const w of r.waiters) w.reject(err);
+  }
 }

@@ -111,7 +111,7 @@ export class SqliteStore implements Store {
   ) {
     this.mls = new SqliteMlsStore(db);
     this.blobs = new SqliteBlobStore(db);
-    this.committer = new GroupCommitter(db, () => this.checkpointer.noteCommit());
+    this.committer = new GroupCommitter(db, file, () => this.checkpointer.noteCommit());
     this.checkpointer = new Checkpointer(
       file,
       {
@@ -203,7 +203,7 @@ export class SqliteStore implements Store {
 
   private async closeOnce(): Promise<void> {
     this.closed = true;
-    this.committer.flushAll();
+    await this.committer.close();
     await this.purging.catch(() => {});
     await this.checkpointer.stop();
     // Leave no WAL behind: its frames (and any deleted bytes) go into the main file. PASSIVE copies
