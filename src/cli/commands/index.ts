@@ -4,6 +4,7 @@ import type { CliContext } from '../context.ts';
 import { initCommand } from './init.ts';
 import { startCommand } from './start.ts';
 import { inviteCommand } from './invite.ts';
+import { doctorCommand } from './doctor.ts';
 import { firewallCommand } from './firewall.ts';
 
 /** Where a command's action leaves its exit code (commander ignores return values). */
@@ -12,7 +13,7 @@ export interface CommandResult {
 }
 
 export function registerCommands(program: Command, ctx: CliContext, result: CommandResult): void {
-  for (const make of [initCommand, startCommand, inviteCommand, firewallCommand]) {
+  for (const make of [initCommand, startCommand, inviteCommand, doctorCommand, firewallCommand]) {
     // Subcommands made with `new Command` inherit nothing by default: exitOverride and output must carry over.
     program.addCommand(make(ctx, result).copyInheritedSettings(program));
   }

@@ -3,5 +3,10 @@
  * Each file under checks/ exports one CheckGroup; add it here in its place.
  */
 import type { CheckGroup, DoctorSection } from './types.ts';
+import { localChecks } from './checks/local.ts';
+import { firewallChecks } from './checks/firewall.ts';
 
-export const checkGroups: ReadonlyArray<{ section: DoctorSection; run: CheckGroup }> = [];
+export const checkGroups: ReadonlyArray<{ section: DoctorSection; run: CheckGroup }> = [
+  { section: 'local', run: localChecks },
+  { section: 'firewall', run: firewallChecks },
+];

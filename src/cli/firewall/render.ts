@@ -1,7 +1,8 @@
 /**
  * Renders templates/firewall/*.txt with our ports. Placeholders: {{https}}, {{http}}, {{ports}}
- * ("8443,8080"), {{ports_words}}, {{nft_ports}} ("{ 8443, 8080 }"); a line starting with
- * `{{#http}}` is kept only when there is an HTTP port.
+ * ("8443,8080"), {{ports_words}}, {{nft_ports}} ("{ 8443, 8080 }"). Line prefixes: `{{#http}}`
+ * keeps the line only when there is an HTTP port; `{{fix}}` marks a command that opens the ports
+ * (doctor prints those under a blocked-port check).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -31,11 +32,36 @@ export function fill(text: string, ports: FirewallPorts, extra: Record<string, s
     nft_ports: list.length > 1 ? `{ ${list.join(', ')} }` : String(ports.https),
     ...extra,
   };
-  const lines = text.split('\n').flatMap((line) => {
-    if (!line.startsWith('{{#http}}')) return [line];
-    return ports.http ? [line.slice('{{#http}}'.length)] : [];
-  });
+  const lines = parseLines(text).flatMap((line) => (line.httpOnly && !ports.http ? [] : [line.text]));
   return lines.join('\n').replace(/\{\{(\w+)\}\}/g, (whole, key: string) => values[key] ?? whole);
+}
+
+interface TemplateLine {
+  text: string;
+  httpOnly: boolean;
+  fix: boolean;
+}
+
+function parseLines(text: string): TemplateLine[] {
+  return text.split('\n').map((raw) => {
+    let text = raw;
+    const line = { text, httpOnly: false, fix: false };
+    for (;;) {
+      if (text.startsWith('{{#http}}')) line.httpOnly = true;
+      else if (text.startsWith('{{fix}}')) line.fix = true;
+      else break;
+      text = text.slice(text.indexOf('}}') + 2);
+    }
+    line.text = text;
+    return line;
+  });
+}
+
+/** The commands that open the ports for `kind` ('ufw'…, or the OS for windows/macos), one per entry. */
+export async function fixCommands(os: FirewallOs, ports: FirewallPorts, kind?: LinuxFirewallKind): Promise<string[]> {
+  const name = os === 'linux' ? `linux-${kind ?? 'nftables'}.txt` : `${os}.txt`;
+  const marked = parseLines(await template(name)).filter((l) => l.fix).map((l) => (l.httpOnly ? `{{#http}}${l.text}` : l.text));
+  return fill(marked.join('\n'), ports).split('\n').map((l) => l.trim()).filter(Boolean);
 }
 
 /**
