@@ -111,21 +111,21 @@ test('a new device restores the account key from the recovery key and reads hist
   const recoveryText = await encodeRecoveryKey(bk);
   const accountBlob = await wrapAccountKey(bk, alice.account.privateKeyPkcs8);
 
-  alice.group = await MlsGroup.create(alice.device, conversationGroupId('conv-history'), alice.pins);
-  const c = await alice.group.add([{ userId: 'bob', keyPackage: bob.keyPackages[0].keyPackage }]);
-  alice.group = c.accept();
-  bob.group = (await MlsGroup.join(bob.device, c.welcome!, bob.keyPackages, bob.pins)).group;
+  let ag = await MlsGroup.create(alice.device, conversationGroupId('conv-history'), alice.pins);
+  const c = await ag.add([{ userId: 'bob', keyPackage: bob.keyPackages[0].keyPackage }]);
+  ag = c.accept();
+  let bg = (await MlsGroup.join(bob.device, c.welcome!, bob.keyPackages, bob.pins)).group;
   const history: Uint8Array[] = [];
   const archive: Uint8Array[] = [];
   for (let epoch = 0; epoch < 3; epoch++) {
-    const keys = await alice.group.epochKeys();
+    const keys = await ag.epochKeys();
     archive.push(await wrapArchiveRecord(bk, { type: 'epoch-keys', keys }));
-    history.push((await sealEnvelope({ keys: await bob.group.epochKeys(), sender: bob.device, channel: '', content: { kind: 'text', text: `msg ${epoch}` }, pins: bob.pins })).envelope);
-    const u = await alice.group.selfUpdate();
-    alice.group = u.accept();
-    bob.group = (await bob.group.process(u.commit)).group;
+    history.push((await sealEnvelope({ keys: await bg.epochKeys(), sender: bob.device, channel: '', content: { kind: 'text', text: `msg ${epoch}` }, pins: bob.pins })).envelope);
+    const u = await ag.selfUpdate();
+    ag = u.accept();
+    bg = (await bg.process(u.commit)).group;
   }
-  archive.push(await wrapArchiveRecord(bk, { type: 'group-state', groupId: alice.group.groupId, epoch: alice.group.epoch, state: alice.group.encode() }));
+  archive.push(await wrapArchiveRecord(bk, { type: 'group-state', groupId: ag.groupId, epoch: ag.epoch, state: ag.encode() }));
 
   // New browser: the user types the recovery key.
   const restoredBk = await decodeRecoveryKey(recoveryText.toLowerCase());
@@ -145,8 +145,8 @@ test('a new device restores the account key from the recovery key and reads hist
   assert.ok(stateRecord && stateRecord.type === 'group-state' && stateRecord.epoch === 4n);
   // The new device's certificate chains to the same account key, so bob adds it without a key-change warning.
   const [kp] = await generateKeyPackages(newDevice, 1);
-  const add = await bob.group.add([{ userId: 'alice', keyPackage: kp.keyPackage }]);
-  bob.group = add.accept();
-  assert.equal(bob.group.members().filter((m) => m.userId === 'alice').length, 2);
+  const add = await bg.add([{ userId: 'alice', keyPackage: kp.keyPackage }]);
+  bg = add.accept();
+  assert.equal(bg.members().filter((m) => m.userId === 'alice').length, 2);
   assert.equal((await bob.pins.get('alice'))!.pendingKey, undefined);
 });
