@@ -32,7 +32,7 @@ async function create(server: TestServer, cookie: string, conv: string, size: nu
 }
 
 async function put(server: TestServer, cookie: string, id: string, bytes: Uint8Array, offset = 0, headers: Record<string, string> = {}) {
-  return call(server, cookie, 'PUT', `/api/blobs/${id}?offset=${offset}`, { body: bytes, headers: { 'content-type': 'application/octet-stream', ...headers } });
+  return call(server, cookie, 'PUT', `/api/blobs/${id}?offset=${offset}`, { body: bytes as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'application/octet-stream', ...headers } });
 }
 
 /** Creates an upload and sends `bytes` in pieces; returns the blob id. */
