@@ -253,3 +253,12 @@ test('backups: owner-only blobs with optimistic concurrency (If-Match version â†
   assert.equal((await api(s, alice.cookie, 'DELETE', '/api/mls/backup/account-key')).status, 204);
   assert.equal((await api(s, alice.cookie, 'GET', '/api/mls/backup/account-key')).status, 404);
 });
+
+test('Welcomes: one addressed to a user who left before pickup is withdrawn, not delivered', async (t) => {
+  const { s, alice, carol, devices, conv } = await groupWorld(t);
+  const posted = await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: b64u('add-carol'), welcome: { bytes: b64u('w-carol'), devices: [devices[2].id] } });
+  assert.equal(posted.status, 201);
+  assert.equal((await api(s, carol.cookie, 'POST', `/api/groups/${conv}/leave`)).status, 204);
+  assert.deepEqual((await api(s, carol.cookie, 'GET', '/api/mls/welcomes')).body.welcomes, []);
+  assert.deepEqual(await s.store.mls.welcomesFor(devices[2].id), [], 'deleted, not only hidden');
+});

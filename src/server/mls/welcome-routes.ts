@@ -13,8 +13,16 @@ export const welcomeRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, op
   const { store } = deps;
 
   app.get('/api/mls/welcomes', async (request): Promise<WelcomeList> => {
-    const device = await requireDevice(deps, requireAuth(request));
-    let welcomes = (await store.mls.welcomesFor(device.id)).map(welcomeView);
+    const auth = requireAuth(request);
+    const device = await requireDevice(deps, auth);
+    const waiting = [];
+    for (const w of await store.mls.welcomesFor(device.id)) {
+      // Removed from the conversation before pickup: joining now would let them read until the
+      // removal commit, so the Welcome is withdrawn instead.
+      if (await store.getAccess(w.convId, auth.userId)) waiting.push(w);
+      else await store.mls.ackWelcome(device.id, w.id);
+    }
+    let welcomes = waiting.map(welcomeView);
     const tamper = opts.adversary?.welcomes;
     if (tamper) welcomes = tamper(device.id, welcomes);
     return { welcomes };
