@@ -100,7 +100,7 @@ export async function startServer(config: ResolvedConfig, secrets: Secrets, opts
     await listenOrExplain(() => app!.listen({ host: config.host, port: config.port }), config.host, config.port, 'port');
     const port = boundPort(app.server);
     httpsPort = port;
-    app.deps.baseUrl = baseUrlOf(config, port);
+    app.deps.baseUrl = linkBase(config, port);
     if (tls) tls.attach(app.server as unknown as HttpsServer);
     useLinkFingerprint(store, () => tls?.fingerprint);
 
@@ -160,6 +160,12 @@ export async function startServer(config: ResolvedConfig, secrets: Secrets, opts
     await cleanup().catch(() => {});
     throw err;
   }
+}
+
+/** Base of printed links. In acme mode without publicUrl: the domain, since the certificate names only it. */
+function linkBase(config: ResolvedConfig, port: number): string {
+  if (config.tls.mode !== 'acme' || config.publicUrl) return baseUrlOf(config, port);
+  return `https://${config.tls.domain.toLowerCase()}${port === 443 ? '' : `:${port}`}`;
 }
 
 function boundPort(server: Server | FastifyInstance['server']): number {

@@ -6,7 +6,7 @@
  * outside, would succeed. The CA's validation is the real check.
  */
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
+import { Agent, get as httpsGet } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type * as AcmeClient from 'acme-client';
 import { describeChain, keyMatchesLeaf } from './pem.ts';
@@ -81,8 +81,11 @@ export async function orderCertificate(settings: AcmeSettings, challenges: Chall
   const acme = await loadAcmeClient(settings.caFile);
   const restoreLogger = followProgress(acme, settings, progress);
   try {
-    const accountKey = await accountKeyFor(acme, paths, settings.directoryUrl);
-    const client = new acme.Client({ directoryUrl: settings.directoryUrl, accountKey });
+    await probeDirectory(settings.directoryUrl, acme.axios.defaults.httpsAgent as Agent);
+    const account = await accountFor(acme, paths, settings.directoryUrl);
+    // With a known account URL acme-client skips registration; without it, re-registering an
+    // existing key makes it send an empty account update, which pebble (and RFC 8555 §7.3.2) refuse.
+    const client = new acme.Client({ directoryUrl: settings.directoryUrl, accountKey: account.key, ...(account.url ? { accountUrl: account.url } : {}) });
     const certKey = (await acme.crypto.createPrivateEcdsaKey()).toString();
     const [, csr] = await acme.crypto.createCsr({ commonName: settings.domain, altNames: [settings.domain] }, certKey);
     const cert = await client.auto({
@@ -99,6 +102,7 @@ export async function orderCertificate(settings: AcmeSettings, challenges: Chall
         challenges.delete(challenge.token);
       },
     });
+    if (!account.url) writeAccount(paths, account.key, { directoryUrl: settings.directoryUrl, accountUrl: client.getAccountUrl() });
     if (!keyMatchesLeaf(cert, certKey)) throw new Error('the CA returned a certificate for another key');
     writeCertificate(paths, cert, certKey);
     clearLastFailure(paths);
@@ -113,12 +117,39 @@ export async function orderCertificate(settings: AcmeSettings, challenges: Chall
   }
 }
 
-async function accountKeyFor(acme: typeof AcmeClient, paths: AcmePaths, directoryUrl: string): Promise<string> {
+async function accountFor(acme: typeof AcmeClient, paths: AcmePaths, directoryUrl: string): Promise<{ key: string; url?: string }> {
   const stored = readAccount(paths);
-  if (stored && stored.account.directoryUrl === directoryUrl) return stored.key;
+  if (stored && stored.account.directoryUrl === directoryUrl) return { key: stored.key, url: stored.account.accountUrl };
   const key = (await acme.crypto.createPrivateEcdsaKey()).toString();
   writeAccount(paths, key, { directoryUrl });
-  return key;
+  return { key };
+}
+
+/**
+ * Fetches the directory once before acme-client does: a network error then gets its real cause
+ * (acme-client 5.4 turns one into "Cannot read properties of undefined" after its retries).
+ */
+function probeDirectory(url: string, agent: Agent): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = httpsGet(url, { agent, timeout: REQUEST_TIMEOUT_MS }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        if (body.length < 65_536) body += c;
+      });
+      res.on('end', () => {
+        if (res.statusCode !== 200) return reject(new Error(`the ACME directory ${url} answered HTTP ${res.statusCode}`));
+        try {
+          if (typeof (JSON.parse(body) as { newOrder?: unknown }).newOrder !== 'string') throw new Error('no newOrder');
+          resolve();
+        } catch {
+          reject(new Error(`${url} is not an ACME directory (check tls.acme.directoryUrl)`));
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+  });
 }
 
 let loaded: typeof AcmeClient | null = null;
@@ -133,9 +164,10 @@ async function loadAcmeClient(caFile: string): Promise<typeof AcmeClient> {
     const mod = (await import('acme-client')) as unknown as { default?: typeof AcmeClient } & typeof AcmeClient;
     loaded = mod.default ?? mod;
     loaded.axios.defaults.timeout = REQUEST_TIMEOUT_MS;
-    // acme-client retries a CA that does not answer; 3 tries keep a dead CA from stalling the start for long.
-    (loaded.axios.defaults as { acmeSettings?: { retryMaxAttempts: number; retryDefaultDelay: number } }).acmeSettings!.retryMaxAttempts = 3;
-    (loaded.axios.defaults as { acmeSettings?: { retryMaxAttempts: number; retryDefaultDelay: number } }).acmeSettings!.retryDefaultDelay = 2;
+    // acme-client retries a CA that does not answer; 3 tries (waiting 1, 2, 3 s) keep a dead CA from stalling the start for long.
+    const retry = (loaded.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number } }).acmeSettings;
+    retry.retryMaxAttempts = 3;
+    retry.retryDefaultDelay = 1;
   }
   if (trustedCa !== caFile) {
     let extra: string[] = [];
@@ -172,6 +204,8 @@ export function describeFailure(err: unknown): string {
   const e = err as { message?: string; code?: string; response?: { status?: number } };
   let text = e?.message ?? String(err);
   if (e?.code === 'ECONNREFUSED') text = 'the CA refused the connection (is tls.acme.directoryUrl right?)';
+  else if (e?.code === 'ETIMEDOUT' || e?.code === 'ECONNRESET' || e?.code === 'ECONNABORTED') text = `the CA did not answer (${e.code}): no internet, or the CA is down`;
+  else if (/reading 'config'/.test(text)) text = 'the connection to the CA failed during the order (network error)';
   else if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') text = 'the CA\'s name does not resolve (no internet, or a typo in tls.acme.directoryUrl)';
   else if (/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|^CERT_|ERR_TLS_CERT/.test(e?.code ?? '')) text = `the CA's HTTPS certificate is not trusted (${e.code}); for a test CA set tls.acme.caFile`;
   return redactAddresses(text.split('\n')[0]).slice(0, 500);
