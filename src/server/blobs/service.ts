@@ -49,10 +49,10 @@ export class BlobService {
   async sweep(opts: { allTemps?: boolean; now?: number } = {}): Promise<SweepReport | null> {
     try {
       const r = await this.sweeper.run(opts);
-      if (r.rows + r.files + r.temps > 0) this.log.event('blobs.swept', { rows: r.rows, files: r.files, temps: r.temps });
+      if (r.rows + r.files + r.temps > 0) this.log.event('store.blobs_swept', { rows: r.rows, files: r.files, temps: r.temps });
       return r;
     } catch {
-      this.log.event('blobs.sweep_failed');
+      this.log.event('store.blobs_sweep_failed');
       return null;
     }
   }

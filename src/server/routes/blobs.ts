@@ -142,7 +142,7 @@ export const blobRoutes: FastifyPluginAsync = async (app) => {
       // An open descriptor keeps reading even if a sweep unlinks the file mid-download.
       fh = await open(service.files.finalPath(blob.id), 'r');
     } catch {
-      deps.log.event('blobs.file_missing');
+      deps.log.event('store.blob_file_missing');
       throw new ChatroomError('BLOB_NOT_FOUND');
     }
     const size = (await fh.stat()).size;
