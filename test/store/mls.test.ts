@@ -1,4 +1,4 @@
-// SQLite MLS tables on disk: the MlsStore contract, migration 3 on a version-2 database, and that consumed KeyPackages and picked-up Welcomes leave no bytes in the file.
+// SQLite MLS tables on disk: the MlsStore contract, migration 3 on a version-2 database, and that consumed KeyPackages, picked-up Welcomes and overwritten backups leave no bytes in the file.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -51,7 +51,7 @@ describe('SQLite MLS tables', () => {
     assert.deepEqual(await store.mls.putBackup({ userId: u.id, kind: 'account-key', expectedVersion: 0, data: new Uint8Array([1]), now: 1 }), { ok: true, version: 1 });
   });
 
-  it('a handed-out KeyPackage and a picked-up Welcome are gone from the database file and its WAL', async (t) => {
+  it('a handed-out KeyPackage, a picked-up Welcome and an overwritten archive are gone from the database file and its WAL', async (t) => {
     const dataPath = join(tempDir(t), 'data');
     const store = await openStore({ dataPath });
     const u = await store.createUser({ username: 'alice', role: 'owner', salt: randomBytes(16), iterations: 600_000, verifier: 'v' });
@@ -60,7 +60,10 @@ describe('SQLite MLS tables', () => {
     const device = await store.mls.registerDevice({ userId: u.id, sessionHash, label: 'l', certificate: new Uint8Array([1]), rebindHash: 'h', maxDevices: 4, now: 1 });
     const kp = `KEYPACKAGE-CANARY-${randomBytes(8).toString('hex')}`;
     const welcome = `WELCOME-CANARY-${randomBytes(8).toString('hex')}`;
+    const oldArchive = `ARCHIVE-V1-CANARY-${randomBytes(8).toString('hex')}`;
     await store.mls.addKeyPackages({ deviceId: device.id, oneTime: [Buffer.from(kp)], lastResort: null, maxOneTime: 10, now: 1 });
+    await store.mls.putBackup({ userId: u.id, kind: 'archive', expectedVersion: 0, data: Buffer.from(oldArchive), now: 1 });
+    await store.mls.putBackup({ userId: u.id, kind: 'archive', expectedVersion: 1, data: Buffer.from('v2'), now: 2 });
     const conv = (await store.createGroup({ name: 'g', createdBy: u.id, memberIds: [u.id] })).id;
     await store.mls.createGroup(conv, 1);
     const r = await store.mls.appendCommit({ convId: conv, epoch: 0, senderDeviceId: device.id, data: new Uint8Array([7]), ts: 2, welcome: { data: Buffer.from(welcome), deviceIds: [device.id] } });
@@ -72,6 +75,7 @@ describe('SQLite MLS tables', () => {
     const bytes = Buffer.concat([readAll(file), readAll(`${file}-wal`)]);
     assert.equal(bytes.includes(Buffer.from(kp)), false, 'KeyPackage bytes left on disk');
     assert.equal(bytes.includes(Buffer.from(welcome)), false, 'Welcome bytes left on disk');
+    assert.equal(bytes.includes(Buffer.from(oldArchive)), false, 'an overwritten archive left on disk');
   });
 
   it('revoking the only addressee deletes the Welcome row too', async (t) => {
