@@ -15,6 +15,7 @@ import { paint, shellQuote } from './style.ts';
 import type { Override } from '../config/flags.ts';
 import type { RunningMapping } from '../net/start-mapping.ts';
 import { isLoopbackHost } from '../tls/addresses.ts';
+import { readNetworkState, updateNetworkState } from '../net/state.ts';
 
 /** Test-only: shortens the port-mapping lease (seconds) so renewal can be watched. */
 export const TEST_LEASE_ENV = 'CHATROOM_TEST_PORTMAP_LEASE_SECONDS';
@@ -78,6 +79,9 @@ export async function runStart(dir: string, overrides: Override[], ctx: CliConte
         });
       }
     }
+    const announced = mapping ? mapping.ready.then(() => undefined) : Promise.resolve();
+    // After the mapping lines, so the public URL is not buried under the firewall commands.
+    void announced.then(() => (stop.count === 0 ? printFirewallOnce(config.dataPath, server!, ctx) : undefined)).catch(() => undefined);
     await stop.first;
     if (mapping) {
       out('Removing the port mappings…');
@@ -90,4 +94,27 @@ export async function runStart(dir: string, overrides: Override[], ctx: CliConte
     if (mapping) await mapping.close();
     if (server) await server.close();
   }
+}
+
+/**
+ * The host firewall's commands for this OS, once: at the first start of this data directory, and
+ * again at every start while the firewall is seen blocking our ports (the check doctor runs too).
+ */
+async function printFirewallOnce(dataPath: string, server: RunningServer, ctx: CliContext): Promise<void> {
+  const { currentFirewallOs, detectFirewall, firewallInstructions } = await import('./firewall/index.ts');
+  const os = currentFirewallOs();
+  const ports = { https: server.port, http: server.httpPort };
+  const state = await detectFirewall(os, server.httpPort ? [server.port, server.httpPort] : [server.port]).catch(() => null);
+  const blocking = state?.allowsPorts === false;
+  if (!blocking && readNetworkState(dataPath).firewallInstructionsShown) return;
+  const p = paint(ctx);
+  const text = await firewallInstructions({ os, ports });
+  ctx.stdout.write(
+    '\n' +
+      (blocking
+        ? `${p.yellow('!')} The ${state!.kind} firewall blocks port ${state!.blockedPorts.join(', ') || server.port}: other devices cannot connect until it lets them in.\n`
+        : p.dim('If other devices cannot connect, let the ports in through this computer’s firewall (shown once; `chatroom firewall` shows it again):\n')) +
+      text.replace(/\n?$/, '\n'),
+  );
+  updateNetworkState(dataPath, (s) => void (s.firewallInstructionsShown = true));
 }

@@ -2,11 +2,14 @@
  * Finds the router's mapping protocol, cheapest first: PCP (one UDP packet), then NAT-PMP (the
  * same port, older protocol), then UPnP IGD (SSDP multicast + HTTP), as Tailscale does.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { defaultGateway, localAddressTowards } from './gateway.ts';
 import { NatpmpClient } from './natpmp-client.ts';
 import { PcpClient } from './pcp-client.ts';
 import type { MappingClient, MappingProtocol } from './types.ts';
 import { UpnpClient } from './upnp-client.ts';
+
+const PCP_GRACE_MS = 500;
 
 export interface DiscoverOptions {
   /** The PCP nonce to map with (persisted per data directory). */
@@ -35,10 +38,11 @@ export async function discoverRouter(opts: DiscoverOptions & { all?: boolean }):
   const clients: MappingClient[] = [];
   const skip = new Set(opts.exclude ?? []);
   if (gateway && localAddress) {
-    const [pcpProbe, pmpProbe] = await Promise.all([
-      skip.has('pcp') ? null : new PcpClient(gateway, localAddress, opts.pcpNonce, opts.timeoutMs).probe(),
-      skip.has('natpmp') ? null : new NatpmpClient(gateway, localAddress, opts.timeoutMs).probe(),
-    ]);
+    const pmp = skip.has('natpmp') ? Promise.resolve(null) : new NatpmpClient(gateway, localAddress, opts.timeoutMs).probe();
+    const pcp = skip.has('pcp') ? Promise.resolve(null) : new PcpClient(gateway, localAddress, opts.pcpNonce, opts.timeoutMs).probe();
+    // A PCP router answers both at once; when NAT-PMP has answered, a silent PCP gets 500 ms more, not the whole budget.
+    const pcpOrGiveUp = Promise.race([pcp, pmp.then((r) => (r ? delay(PCP_GRACE_MS).then(() => null) : pcp))]);
+    const [pcpProbe, pmpProbe] = await Promise.all([pcpOrGiveUp, pmp]);
     if (pcpProbe?.kind === 'pcp') clients.push(new PcpClient(gateway, localAddress, opts.pcpNonce, opts.timeoutMs));
     if (pmpProbe || pcpProbe?.kind === 'natpmp-only') clients.push(new NatpmpClient(gateway, localAddress, opts.timeoutMs));
   }

@@ -83,7 +83,7 @@ export const routerChecks: CheckGroup = async (ctx) => {
       title: 'Low ports',
       value: `the router refused external port ${scheme === 'https' ? 443 : 80}, so the public address carries port ${port}`,
       fix: [
-        `Nothing has to change: ${scheme}://<public address>:${port} works.`,
+        `Nothing has to change: ${scheme}://${survey.externalAddress ?? "<public address>"}:${port} works.`,
         'For an address without a port, allow ports below 1024 in the router’s UPnP settings (OpenWrt: in /etc/config/upnpd change the `allow 1024-65535 …` rule’s first range to 0-65535, then `/etc/init.d/miniupnpd restart`),',
         `or forward external TCP 443 to ${lan}:${config.port} by hand on the router’s port-forwarding page.`,
       ],
