@@ -47,6 +47,7 @@ export const ErrorCodes = {
   UPLOAD_QUOTA_EXCEEDED: { status: 507, message: 'Your attachment storage on this server is full: older attachments go with their messages, or ask the operator for more.' },
   UPLOAD_OFFSET: { status: 409, message: 'The upload does not continue where the server\'s copy ends: resume at `received`.' },
   UPLOAD_BUSY: { status: 409, message: 'Another request is uploading this attachment right now.' },
+  BLOB_CONTENT_TYPE: { status: 415, message: 'Send attachment bytes as application/octet-stream, with nothing about the file (no name, no type).' },
   BLOB_NOT_ATTACHABLE: { status: 400, message: 'An attachment is not yours, not fully uploaded, already sent or for another conversation.' },
   INTERNAL: { status: 500, message: 'Something went wrong on the server.' },
 } as const;

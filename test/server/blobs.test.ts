@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request, type ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { b64, connect, createWorld, type WsClient } from '../helpers/direct.ts';
@@ -238,6 +239,54 @@ test('uploads resume: a piece retried at an earlier offset overwrites, a gap is 
   assert.deepEqual(blobFiles(server).temps, []);
 });
 
+/** Starts a PUT of `total` bytes, sends `first` of them and keeps the request open. */
+function openPiece(server: TestServer, cookie: string, id: string, offset: number, total: number, first: Uint8Array): ClientRequest {
+  const req = request(`${server.url}/api/blobs/${id}?offset=${offset}`, {
+    method: 'PUT',
+    headers: { cookie, 'content-type': 'application/octet-stream', 'content-length': String(total) },
+  });
+  req.on('error', () => {});
+  req.write(first);
+  return req;
+}
+
+/** Waits until the server holds at least `bytes` of the upload's temp file. */
+async function untilTempHolds(server: TestServer, id: string, bytes: number): Promise<void> {
+  const file = join(server.dir, 'blobs', 'tmp', id);
+  const deadline = Date.now() + 10_000;
+  // Poll: the write happens in the server's own time, with no event the test can await.
+  while (!(existsSync(file) && statSync(file).size >= bytes)) {
+    assert.ok(Date.now() < deadline, `the server wrote ${bytes} bytes`);
+    await new Promise<void>((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+test('a piece cut off mid-way keeps what arrived; a second writer or a cancel meanwhile is 409 UPLOAD_BUSY', async (t) => {
+  const server = await startTestServer();
+  t.after(() => server.close());
+  const w = await createWorld(server);
+  const bytes = randomBytes(500_000);
+  const up = (await create(server, w.alice.cookie, w.general, bytes.length)).json as Upload;
+  const piece = openPiece(server, w.alice.cookie, up.id, 0, bytes.length, bytes.subarray(0, 200_000));
+  await untilTempHolds(server, up.id, 200_000);
+  const second = await put(server, w.alice.cookie, up.id, bytes.subarray(0, 10), 0);
+  assert.equal(second.status, 409);
+  assert.equal(second.json.error.code, 'UPLOAD_BUSY');
+  assert.equal((await call(server, w.alice.cookie, 'DELETE', `/api/blobs/${up.id}`)).json.error.code, 'UPLOAD_BUSY');
+  const service = blobServiceOf(server.store)!;
+  piece.destroy();
+  const deadline = Date.now() + 10_000;
+  // The server notices the cut when the socket closes; then the upload is free again.
+  while (service.active.has(up.id)) {
+    assert.ok(Date.now() < deadline, 'the cut piece was released');
+    await new Promise<void>((resolve) => setTimeout(resolve, 5));
+  }
+  const status = (await call(server, w.alice.cookie, 'GET', `/api/blobs/${up.id}/upload`)).json as Upload;
+  assert.equal(status.received, 200_000, 'what arrived before the cut is kept');
+  assert.equal((await put(server, w.alice.cookie, up.id, bytes.subarray(status.received), status.received)).json.complete, true);
+  assert.deepEqual(Buffer.from((await call(server, w.bob.cookie, 'GET', `/api/blobs/${up.id}`)).bytes), bytes);
+});
+
 test('uploads refuse a typed body, and a user creating too many is 429 RATE_LIMITED with Retry-After', async (t) => {
   const server = await startTestServer();
   t.after(() => server.close());
@@ -245,6 +294,10 @@ test('uploads refuse a typed body, and a user creating too many is 429 RATE_LIMI
   const up = (await create(server, w.alice.cookie, w.general, 10)).json as Upload;
   const typed = await call(server, w.alice.cookie, 'PUT', `/api/blobs/${up.id}`, { body: new Uint8Array(10), headers: { 'content-type': 'image/jpeg' } });
   assert.equal(typed.status, 415);
+  assert.equal(typed.json.error.code, 'BLOB_CONTENT_TYPE');
+  const untyped = await call(server, w.alice.cookie, 'PUT', `/api/blobs/${up.id}`, { body: new Uint8Array(10) as Uint8Array<ArrayBuffer> });
+  assert.equal(untyped.json.error.code, 'BLOB_CONTENT_TYPE');
+  assert.equal(blobFiles(server).temps.length, 0, 'nothing written for a refused body');
   // The bucket refills one upload per second meanwhile, so a few more than the burst may pass.
   let accepted = 1;
   let limited = await create(server, w.alice.cookie, w.general, 10);

@@ -33,10 +33,6 @@ export const blobRoutes: FastifyPluginAsync = async (app) => {
   app.addHook('onReady', () => service.start());
   app.addHook('onClose', () => service.stop());
 
-  // Only these routes take a raw body: it reaches the handler as the request stream, unbuffered
-  // (the app's 64 KiB JSON body limit applies to parsed bodies, not to this one).
-  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
-
   const limited = (limiter: BlobService['createLimiter'], userId: string): void => {
     const r = limiter.take(userId);
     if (!r.ok) throw new ChatroomError('RATE_LIMITED', 'Too many uploads: wait a moment and try again.', { retryAfterSeconds: r.retryAfterSeconds });
@@ -86,43 +82,51 @@ export const blobRoutes: FastifyPluginAsync = async (app) => {
 
   app.get<{ Params: IdParams }>('/api/blobs/:id/upload', { schema: { params: IdParams } }, async (request) => uploadView(await ownBlob(request)));
 
-  app.put<{ Params: IdParams; Querystring: { offset?: number } }>(
-    '/api/blobs/:id',
-    { schema: { params: IdParams, querystring: UploadQuery } },
-    async (request, reply) => {
-      const auth = requireAuth(request);
-      limited(service.pieceLimiter, auth.userId);
-      const blob = await ownBlob(request);
-      // Stored already: the response to the last piece was lost. Same answer, nothing rewritten.
-      if (blob.state === 'stored') return uploadView(blob);
-      if (!(await store.getAccess(blob.convId, auth.userId))) throw new ChatroomError('BLOB_NOT_FOUND');
-      if (service.active.has(blob.id)) throw new ChatroomError('UPLOAD_BUSY');
-      const lengthHeader = request.headers['content-length'];
-      const contentLength = lengthHeader === undefined ? undefined : Number(lengthHeader);
-      service.active.add(blob.id);
-      try {
-        const result = await writePiece(
-          service.files,
-          { id: blob.id, offset: request.query.offset ?? 0, size: blob.size, contentLength, body: request.raw },
-          async () => {
-            await service.files.finalize(blob.id);
-            if (!(await store.blobs.markStored(blob.id, deps.now()))) {
-              // Cancelled or swept while the last piece arrived: the file must not outlive its row.
-              await service.files.remove(blob.id);
-              throw new ChatroomError('BLOB_NOT_FOUND');
-            }
-          },
-        );
-        return { id: blob.id, size: blob.size, received: result.received, complete: result.complete } satisfies BlobUpload;
-      } catch (err) {
-        if (err instanceof ChatroomError && err.code === 'BLOB_TOO_LARGE') await store.blobs.delete(blob.id);
-        if (err instanceof UploadAborted) return abandon(reply);
-        throw err;
-      } finally {
-        service.active.delete(blob.id);
-      }
-    },
-  );
+  // Only the upload route takes a raw body, in its own context: it reaches the handler as the
+  // request stream, unbuffered (the app's 64 KiB JSON body limit is for parsed bodies). Any other
+  // content type, or none, is refused before the handler runs.
+  await app.register(async (uploads) => {
+    uploads.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+    uploads.addContentTypeParser('*', (_request, _payload, done) => done(new ChatroomError('BLOB_CONTENT_TYPE')));
+
+    uploads.put<{ Params: IdParams; Querystring: { offset?: number } }>(
+      '/api/blobs/:id',
+      { schema: { params: IdParams, querystring: UploadQuery } },
+      async (request, reply) => {
+        const auth = requireAuth(request);
+        limited(service.pieceLimiter, auth.userId);
+        const blob = await ownBlob(request);
+        // Stored already: the response to the last piece was lost. Same answer, nothing rewritten.
+        if (blob.state === 'stored') return uploadView(blob);
+        if (!(await store.getAccess(blob.convId, auth.userId))) throw new ChatroomError('BLOB_NOT_FOUND');
+        if (service.active.has(blob.id)) throw new ChatroomError('UPLOAD_BUSY');
+        const lengthHeader = request.headers['content-length'];
+        const contentLength = lengthHeader === undefined ? undefined : Number(lengthHeader);
+        service.active.add(blob.id);
+        try {
+          const result = await writePiece(
+            service.files,
+            { id: blob.id, offset: request.query.offset ?? 0, size: blob.size, contentLength, body: request.raw },
+            async () => {
+              await service.files.finalize(blob.id);
+              if (!(await store.blobs.markStored(blob.id, deps.now()))) {
+                // Cancelled or swept while the last piece arrived: the file must not outlive its row.
+                await service.files.remove(blob.id);
+                throw new ChatroomError('BLOB_NOT_FOUND');
+              }
+            },
+          );
+          return { id: blob.id, size: blob.size, received: result.received, complete: result.complete } satisfies BlobUpload;
+        } catch (err) {
+          if (err instanceof ChatroomError && err.code === 'BLOB_TOO_LARGE') await store.blobs.delete(blob.id);
+          if (err instanceof UploadAborted) return abandon(reply);
+          throw err;
+        } finally {
+          service.active.delete(blob.id);
+        }
+      },
+    );
+  });
 
   app.delete<{ Params: IdParams }>('/api/blobs/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const blob = await ownBlob(request);
