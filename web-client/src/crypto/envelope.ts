@@ -21,7 +21,7 @@ import type { DeviceIdentity } from './identity.ts';
 import type { EpochKeys, Member } from './mls.ts';
 import { pad, unpad } from './padding.ts';
 import { assertSendAllowed, type PinStore } from './pins.ts';
-import { aesGcmDecrypt, aesGcmEncrypt, aesGcmKey, ed25519Sign, ed25519Verify, hkdfSha256, randomBytes } from './primitives.ts';
+import { aesGcmDecrypt, aesGcmEncrypt, aesGcmKey, ed25519ImportPrivate, ed25519ImportPublic, ed25519Sign, ed25519Verify, hkdfSha256, randomBytes } from './primitives.ts';
 
 export const ENVELOPE_VERSION = 1;
 export const CHANNEL_KEY_LABEL = 'chatroom v1 channel';
@@ -117,6 +117,22 @@ function channelKey(keys: EpochKeys, channel: string): Promise<CryptoKey> {
   return k;
 }
 
+// Imported keys cached per object: a PKCS#8 import costs about as much as the signature itself.
+const signerCache = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+const verifierCache = new WeakMap<Uint8Array, Promise<CryptoKey | undefined>>();
+
+function signer(pkcs8: Uint8Array): Promise<CryptoKey> {
+  let k = signerCache.get(pkcs8);
+  if (!k) signerCache.set(pkcs8, (k = ed25519ImportPrivate(pkcs8)));
+  return k;
+}
+
+function verifier(publicKey: Uint8Array): Promise<CryptoKey | undefined> {
+  let k = verifierCache.get(publicKey);
+  if (!k) verifierCache.set(publicKey, (k = ed25519ImportPublic(publicKey)));
+  return k;
+}
+
 export interface SealInput {
   keys: EpochKeys;
   sender: DeviceIdentity;
@@ -158,7 +174,7 @@ export async function sealEnvelope(input: SealInput): Promise<SealedEnvelope> {
   if (iv.length !== IV_BYTES) throw new CryptoError('malformed', 'iv must be 12 bytes');
   const ct = await aesGcmEncrypt(await channelKey(keys, input.channel), iv, headerBytes, pad(encodeContent(input.content)));
   const signed = new ByteWriter().raw(headerBytes).raw(iv).long(ct).bytes();
-  const sig = await ed25519Sign(sender.signaturePrivateKey, concat(utf8(SIGNATURE_LABEL), signed));
+  const sig = await ed25519Sign(await signer(sender.signaturePrivateKey), concat(utf8(SIGNATURE_LABEL), signed));
   return { envelope: concat(signed, sig), header, id: toHex(header.messageId) };
 }
 
@@ -209,7 +225,8 @@ export async function openEnvelope(input: OpenInput): Promise<OpenedMessage> {
   }
   const sender = keys.roster.find((m) => m.deviceId === h.senderDeviceId);
   if (!sender) throw new CryptoError('unknown_sender', 'sender was not a member in that epoch', { deviceId: h.senderDeviceId });
-  if (!(await ed25519Verify(sender.signatureKey, concat(utf8(SIGNATURE_LABEL), p.signed), p.sig))) {
+  const key = await verifier(sender.signatureKey);
+  if (!key || !(await ed25519Verify(key, concat(utf8(SIGNATURE_LABEL), p.signed), p.sig))) {
     throw new CryptoError('bad_signature', 'envelope signature does not verify');
   }
   if (input.replay.has(h.senderDeviceId, h.messageId)) throw new CryptoError('duplicate', 'message already received');

@@ -78,11 +78,22 @@ export async function ed25519Sign(privateKey: Uint8Array | CryptoKey, message: U
   return new Uint8Array(await subtle().sign('Ed25519', key, buf(message)));
 }
 
-/** False (never throws) for a bad signature, a malformed key or a wrong-length signature. */
-export async function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
-  if (publicKey.length !== 32 || signature.length !== 64) return false;
+/** Imports a 32-byte Ed25519 public key for repeated verification; undefined if malformed. */
+export async function ed25519ImportPublic(publicKey: Uint8Array): Promise<CryptoKey | undefined> {
+  if (publicKey.length !== 32) return undefined;
   try {
-    const key = await subtle().importKey('raw', buf(publicKey), 'Ed25519', false, ['verify']);
+    return await subtle().importKey('raw', buf(publicKey), 'Ed25519', false, ['verify']);
+  } catch {
+    return undefined;
+  }
+}
+
+/** False (never throws) for a bad signature, a malformed key or a wrong-length signature. */
+export async function ed25519Verify(publicKey: Uint8Array | CryptoKey, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  if (signature.length !== 64) return false;
+  const key = publicKey instanceof Uint8Array ? await ed25519ImportPublic(publicKey) : publicKey;
+  if (!key) return false;
+  try {
     return await subtle().verify('Ed25519', key, buf(signature), buf(message));
   } catch {
     return false;
