@@ -16,6 +16,7 @@ import { baseUrl } from '../config/urls.ts';
 import { printLanVariant } from './links.ts';
 import { certNames, isLoopbackHost } from '../tls/addresses.ts';
 import { ensureSelfSignedCert } from '../tls/selfsigned.ts';
+import { certFilePaths, readCertFiles } from '../tls/files.ts';
 import { openStore } from '../store/index.ts';
 import { ensureSetupLink } from '../server/invites.ts';
 import type { Config } from '../config/schema.ts';
@@ -74,12 +75,14 @@ export async function runInit(opts: InitOptions, ctx: CliContext): Promise<numbe
 
   // Made now rather than at the first start, so the fingerprint can be noted down already.
   const cert = config.tls.mode === 'self-signed' ? await ensureSelfSignedCert({ dir: join(resolved.dataPath, 'tls'), ...certNames(config) }) : null;
+  // files: the same checks start makes, now, while the person is still at the questions.
+  const files = config.tls.mode === 'files' ? readCertFiles(certFilePaths(resolved).certPath, certFilePaths(resolved).keyPath) : null;
 
   const store = await openStore(resolved);
   let setup: { url: string; expiresAt: number } | null;
   try {
     await store.migrate();
-    setup = await ensureSetupLink(store, baseUrl(config), config.inviteTtlHours);
+    setup = await ensureSetupLink(store, linkBase(config), config.inviteTtlHours, { fingerprint: cert?.fingerprint256 });
   } finally {
     await store.close();
   }
@@ -88,6 +91,14 @@ export async function runInit(opts: InitOptions, ctx: CliContext): Promise<numbe
   if (created) out(`${p.green('✓')} Wrote ${secretsPath(opts.dir)} (server keys, readable only by you)`);
   out(`${p.green('✓')} Database ready in ${resolved.dataPath}`);
   if (cert) out(`${p.green('✓')} Self-signed certificate, SHA-256 fingerprint ${cert.fingerprint256}`);
+  if (files) {
+    out(`${p.green('✓')} Certificate ${files.certPath} matches its key, valid until ${new Date(files.facts.validTo).toISOString().slice(0, 10)}`);
+    for (const w of files.warnings) out(`${p.yellow('!')} ${w}`);
+  }
+  if (config.tls.mode === 'acme') {
+    out(`${p.green('✓')} A certificate for ${config.tls.domain} is ordered when the server starts (HTTP-01 on port ${config.httpPort}).`);
+    out(p.dim(`  The certificate authority connects to http://${config.tls.domain}/ on port 80: forward port 80 to ${config.httpPort} on your router (chatroom asks it by UPnP when allowed).`));
+  }
   out();
   if (setup) {
     out(`Admin setup link: ${setup.url}`);
@@ -149,15 +160,22 @@ async function ask(partial: Record<string, unknown>, given: Map<string, Override
         choices: [
           { value: 'self-signed', name: 'self-signed', description: 'Made on this computer; guests confirm a browser warning once' },
           { value: 'off', name: 'off (plain HTTP)', description: 'Only for this computer', disabled: loopback ? false : '(only with bind address 127.0.0.1)' },
-          { value: 'acme', name: "acme (Let's Encrypt)", disabled: '(coming in a later version)' },
-          { value: 'files', name: 'files (your own certificate)', disabled: '(coming in a later version)' },
+          { value: 'acme', name: "acme (Let's Encrypt)", description: 'A trusted certificate for a domain name that points at this computer; port 80 must reach it' },
+          { value: 'files', name: 'files (your own certificate)', description: 'A certificate and key you already have (reloaded when the files change)' },
         ],
       },
       pc,
     );
     set('tls.mode', mode);
   }
-  if (get('tls.mode') === 'acme') await text('tls.domain', 'Domain name that points at this computer');
+  if (get('tls.mode') === 'acme') {
+    await text('tls.domain', 'Domain name that points at this computer (e.g. chat.example.org)');
+    await text('tls.acme.email', 'Email for expiry notices from the certificate authority (optional)');
+  }
+  if (get('tls.mode') === 'files') {
+    await text('tls.certFile', 'Certificate file (PEM, full chain)');
+    await text('tls.keyFile', 'Private key file (PEM, unencrypted)');
+  }
   if (!has('upnp')) {
     const upnp = await confirm({ message: `Ask your router to forward port ${String(get('port'))} automatically (UPnP / NAT-PMP)?`, default: true }, pc);
     set('upnp', upnp);
@@ -178,6 +196,12 @@ async function ask(partial: Record<string, unknown>, given: Map<string, Override
     set('registration', mode);
   }
   await text('retentionDays', 'Delete messages after how many days? (a number, or "forever")');
+}
+
+/** Links from init: with acme the certificate names only the domain, so links use it. */
+function linkBase(c: Config): string {
+  if (c.tls.mode !== 'acme' || c.publicUrl) return baseUrl(c);
+  return `https://${c.tls.domain.toLowerCase()}${c.port === 443 ? '' : `:${c.port}`}`;
 }
 
 function promptContext(ctx: CliContext) {
