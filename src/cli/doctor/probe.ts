@@ -32,17 +32,25 @@ interface HttpAnswer {
 export function get(url: string, timeoutMs: number): Promise<HttpAnswer | null> {
   return new Promise((resolve) => {
     const make = url.startsWith('https:') ? httpsRequest : httpRequest;
-    const req = make(url, { method: 'GET', rejectUnauthorized: false, timeout: timeoutMs, headers: { 'user-agent': 'chatroom-doctor' } }, (res) => {
+    // One deadline for connect, handshake and answer (a program that never speaks TLS would stall the handshake).
+    const timer = setTimeout(() => {
+      req.destroy();
+      resolve(null);
+    }, timeoutMs);
+    const finish = (answer: HttpAnswer | null) => {
+      clearTimeout(timer);
+      resolve(answer);
+    };
+    const req = make(url, { method: 'GET', rejectUnauthorized: false, headers: { 'user-agent': 'chatroom-doctor' } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         if (body.length < 4096) body += chunk;
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', () => resolve(null));
+      res.on('end', () => finish({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('error', () => finish(null));
     });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(null));
+    req.on('error', () => finish(null));
     req.end();
   });
 }

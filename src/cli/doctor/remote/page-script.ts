@@ -1,8 +1,7 @@
 /**
  * Runs on the user's phone, in the page `chatroom doctor --remote` serves (a module script: the
  * page's CSP allows no inline code). It measures what the phone saw and posts it back:
- * secure context, page load time (ms since navigation start), WebSocket connect time (ms), and,
- * when the server is running on its own port, whether that port answered too.
+ * secure context, page load time (ms since navigation start) and WebSocket connect time (ms).
  */
 export {};
 
@@ -11,10 +10,9 @@ interface RemoteReport {
   loadMs: number;
   wsMs: number | null;
   wsError: string | null;
-  chatroom: boolean | null;
 }
 
-/** Longest wait for the WebSocket or the chatroom probe, ms. */
+/** Longest wait for the WebSocket, ms. */
 const PROBE_TIMEOUT_MS = 10_000;
 
 const base = location.pathname.replace(/[^/]*$/, '');
@@ -49,28 +47,11 @@ function connectWebSocket(): Promise<{ ms: number | null; error: string | null }
   });
 }
 
-/** An opaque (no-cors) request: it resolves when the port answered at all, and rejects on a network error. */
-async function probeChatroom(url: string): Promise<boolean> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), PROBE_TIMEOUT_MS);
-  try {
-    await fetch(url, { mode: 'no-cors', cache: 'no-store', signal: abort.signal });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function main(): Promise<void> {
   const loadMs = Math.round(performance.now());
   show('Checking the connection…');
   const ws = await connectWebSocket();
-  // The same name the phone used for this page, on chatroom's own port.
-  const chatroomPort = document.body.dataset.chatroomPort;
-  const chatroom = chatroomPort ? await probeChatroom(`https://${location.hostname.includes(':') ? `[${location.hostname}]` : location.hostname}:${chatroomPort}/healthz`) : null;
-  const report: RemoteReport = { secure: window.isSecureContext, loadMs, wsMs: ws.ms, wsError: ws.error, chatroom };
+  const report: RemoteReport = { secure: window.isSecureContext, loadMs, wsMs: ws.ms, wsError: ws.error };
   try {
     const res = await fetch(`${base}report`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(report) });
     if (!res.ok) throw new Error(String(res.status));

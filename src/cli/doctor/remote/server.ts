@@ -18,8 +18,6 @@ export interface PhoneReport {
   /** ms for the WebSocket upgrade; null when it failed. */
   wsMs: number | null;
   wsError: string | null;
-  /** Whether the running chatroom's own port answered the phone; null when not probed. */
-  chatroom: boolean | null;
 }
 
 export interface RemoteServerOptions {
@@ -29,8 +27,6 @@ export interface RemoteServerOptions {
   key: string;
   /** token → step name; each token works until its report arrives. */
   tokens: Map<string, string>;
-  /** The running chatroom's port, which the phone probes too (on the host name it used for the page). */
-  chatroomPort?: number;
   onReport(step: string, report: PhoneReport): void;
 }
 
@@ -59,8 +55,7 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function page(step: string, chatroomPort: number | undefined): string {
-  const data = chatroomPort ? ` data-chatroom-port="${chatroomPort}"` : '';
+function page(step: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -69,7 +64,7 @@ function page(step: string, chatroomPort: number | undefined): string {
 <title>chatroom doctor: phone check</title>
 <script type="module" src="check.js"></script>
 </head>
-<body${data}>
+<body>
 <h1>chatroom doctor</h1>
 <p>Phone check: ${escapeHtml(step)}</p>
 <p id="status" role="status">Loading…</p>
@@ -79,14 +74,12 @@ function page(step: string, chatroomPort: number | undefined): string {
 `;
 }
 
-function headers(extraConnect: string | undefined): Record<string, string> {
-  return {
-    'Content-Security-Policy': `default-src 'none'; script-src 'self'; connect-src 'self'${extraConnect ? ` ${extraConnect}` : ''}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
-    'Cache-Control': 'no-store',
-  };
-}
+const HEADERS: Record<string, string> = {
+  'Content-Security-Policy': "default-src 'none'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+};
 
 function isReport(v: unknown): v is PhoneReport {
   if (!v || typeof v !== 'object') return false;
@@ -97,8 +90,7 @@ function isReport(v: unknown): v is PhoneReport {
     typeof r.loadMs === 'number' &&
     msOrNull(r.loadMs) &&
     msOrNull(r.wsMs) &&
-    (r.wsError === null || (typeof r.wsError === 'string' && r.wsError.length < 200)) &&
-    (r.chatroom === null || typeof r.chatroom === 'boolean')
+    (r.wsError === null || (typeof r.wsError === 'string' && r.wsError.length < 200))
   );
 }
 
@@ -109,25 +101,19 @@ export async function startRemoteServer(opts: RemoteServerOptions): Promise<Remo
     const m = /^\/r\/([A-Za-z0-9_-]{16,64})\/([a-z.]*)$/.exec((url ?? '').split('?')[0]!);
     return m ? { token: m[1]!, rest: m[2]! } : null;
   };
-  /** The origin the page's chatroom probe goes to, for connect-src: the Host the phone used, on chatroom's port. */
-  const probeOrigin = (req: IncomingMessage): string | undefined => {
-    if (!opts.chatroomPort) return undefined;
-    const host = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d+)?$/.exec(req.headers.host ?? '')?.[1];
-    return host ? `https://${host}:${opts.chatroomPort}` : undefined;
-  };
 
   const server: Server = createServer({ cert: opts.cert, key: opts.key }, (req: IncomingMessage, res: ServerResponse) => {
     const r = route(req.url);
     const step = r ? opts.tokens.get(r.token) : undefined;
     if (!r || step === undefined) {
-      res.writeHead(r ? 410 : 404, { 'Content-Type': 'text/plain; charset=utf-8', ...headers(undefined) });
+      res.writeHead(r ? 410 : 404, { 'Content-Type': 'text/plain; charset=utf-8', ...HEADERS });
       res.end(r ? 'This check link was used already or has expired: run chatroom doctor --remote again.\n' : 'Not found\n');
       return;
     }
-    const h = headers(probeOrigin(req));
+    const h = HEADERS;
     if (req.method === 'GET' && r.rest === '') {
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', ...h });
-      res.end(page(step, opts.chatroomPort));
+      res.end(page(step));
     } else if (req.method === 'GET' && r.rest === 'check.js') {
       res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', ...h });
       res.end(script);
