@@ -62,7 +62,8 @@ function chainEnd(certs: X509Certificate[], extraRoots: string[]): ChainEnd {
     if (!signedBy(certs[i], certs[i + 1])) return 'broken';
   }
   const last = certs[certs.length - 1];
-  if (signedBy(last, last)) return 'self-signed';
+  // Not checkIssued(last): OpenSSL also wants keyCertSign on an issuer, which a self-signed leaf lacks.
+  if (last.subject === last.issuer && verifies(last, last)) return 'self-signed';
   for (const pem of [...extraRoots, ...rootCertificates]) {
     let root: X509Certificate;
     try {
@@ -78,6 +79,14 @@ function chainEnd(certs: X509Certificate[], extraRoots: string[]): ChainEnd {
 function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
   try {
     return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+function verifies(cert: X509Certificate, issuer: X509Certificate): boolean {
+  try {
+    return cert.verify(issuer.publicKey);
   } catch {
     return false;
   }
