@@ -14,7 +14,7 @@ import {
 } from 'ts-mls';
 import { MlsGroup, conversationGroupId, generateKeyPackages } from '../../web-client/src/crypto/mls.ts';
 import { createAccountKey, createDevice, type DeviceIdentity } from '../../web-client/src/crypto/identity.ts';
-import { sealEnvelope } from '../../web-client/src/crypto/envelope.ts';
+import { openEnvelope, ReplayWindow, sealEnvelope } from '../../web-client/src/crypto/envelope.ts';
 import { acknowledgeKeyChange } from '../../web-client/src/crypto/pins.ts';
 import { mlsSuite } from '../../web-client/src/crypto/provider.ts';
 import { makeClient } from './mls-helpers.ts';
@@ -118,4 +118,28 @@ test('a new account key for a known user is reported and blocks sending until ac
   const seen = await dave.group.process(d2.commit);
   assert.equal(seen.keyChanges.length, 1);
   assert.equal(seen.keyChanges[0].userId, 'bob');
+});
+
+test('a Welcome delivered for the wrong conversation is refused; a duplicate device id cannot hijack attribution', async () => {
+  const alice = await makeClient('alice');
+  const bob = await makeClient('bob');
+  alice.group = await MlsGroup.create(alice.device, conversationGroupId('conv-real'), alice.pins);
+  const c = await alice.group.add([{ userId: 'bob', keyPackage: bob.keyPackages[0].keyPackage }]);
+  alice.group = c.accept();
+  await assert.rejects(MlsGroup.join(bob.device, c.welcome!, bob.keyPackages, bob.pins, { expectedGroupId: conversationGroupId('conv-other') }), { code: 'wrong_group' });
+  bob.group = (await MlsGroup.join(bob.device, c.welcome!, bob.keyPackages, bob.pins, { expectedGroupId: conversationGroupId('conv-real') })).group;
+  // Carol's own account certifies a device she names like bob's.
+  const carolAccount = await createAccountKey();
+  const carolDevice = await createDevice(carolAccount, 'carol', bob.device.deviceId);
+  const [carolKp] = await generateKeyPackages(carolDevice, 1);
+  const c2 = await alice.group.add([{ userId: 'carol', keyPackage: carolKp.keyPackage }]);
+  alice.group = c2.accept();
+  bob.group = (await bob.group.process(c2.commit)).group;
+  const keys = await alice.group.epochKeys();
+  assert.equal(keys.roster.filter((m) => m.deviceId === bob.device.deviceId).length, 2);
+  for (const [device, userId] of [[bob.device, 'bob'], [carolDevice, 'carol']] as const) {
+    const s = await sealEnvelope({ keys, sender: device, channel: '', content: { kind: 'text', text: 'who am I' }, pins: device === bob.device ? bob.pins : alice.pins });
+    const m = await openEnvelope({ envelope: s.envelope, groupId: keys.groupId, channel: '', keysFor: () => keys, replay: new ReplayWindow() });
+    assert.equal(m.sender.userId, userId);
+  }
 });

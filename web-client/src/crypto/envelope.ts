@@ -223,12 +223,20 @@ export async function openEnvelope(input: OpenInput): Promise<OpenedMessage> {
   if (!keys || keys.epoch !== h.epoch || !equalBytes(keys.groupId, h.groupId)) {
     throw new CryptoError('unknown_epoch', `no keys for epoch ${h.epoch}`, { epoch: h.epoch });
   }
-  const sender = keys.roster.find((m) => m.deviceId === h.senderDeviceId);
-  if (!sender) throw new CryptoError('unknown_sender', 'sender was not a member in that epoch', { deviceId: h.senderDeviceId });
-  const key = await verifier(sender.signatureKey);
-  if (!key || !(await ed25519Verify(key, concat(utf8(SIGNATURE_LABEL), p.signed), p.sig))) {
-    throw new CryptoError('bad_signature', 'envelope signature does not verify');
+  // Device ids are chosen by their owners, so two users could claim the same one: try each
+  // candidate and attribute the message to the member whose key verifies, never to the header text.
+  const candidates = keys.roster.filter((m) => m.deviceId === h.senderDeviceId);
+  if (!candidates.length) throw new CryptoError('unknown_sender', 'sender was not a member in that epoch', { deviceId: h.senderDeviceId });
+  const signed = concat(utf8(SIGNATURE_LABEL), p.signed);
+  let sender: Member | undefined;
+  for (const m of candidates) {
+    const key = await verifier(m.signatureKey);
+    if (key && (await ed25519Verify(key, signed, p.sig))) {
+      sender = m;
+      break;
+    }
   }
+  if (!sender) throw new CryptoError('bad_signature', 'envelope signature does not verify');
   if (input.replay.has(h.senderDeviceId, h.messageId)) throw new CryptoError('duplicate', 'message already received');
   const padded = await aesGcmDecrypt(await channelKey(keys, h.channel), p.iv, p.headerBytes, p.ct);
   const content = decodeContent(unpad(padded));

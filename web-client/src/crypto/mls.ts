@@ -250,9 +250,16 @@ export class MlsGroup {
 
   /**
    * Joins from a Welcome addressed to one of `keyPackages`. Returns the group and the ref of the
-   * KeyPackage used (delete its secret unless it is the last-resort one).
+   * KeyPackage used (delete its secret unless it is the last-resort one). Pass `expectedGroupId`
+   * (the conversation the Welcome was delivered for) to refuse a Welcome for another group.
    */
-  static async join(device: DeviceIdentity, welcome: Uint8Array, keyPackages: OwnKeyPackage[], pins: PinStore): Promise<{ group: MlsGroup; usedRef: Uint8Array; keyChanges: KeyChange[] }> {
+  static async join(
+    device: DeviceIdentity,
+    welcome: Uint8Array,
+    keyPackages: OwnKeyPackage[],
+    pins: PinStore,
+    opts: { expectedGroupId?: Uint8Array } = {},
+  ): Promise<{ group: MlsGroup; usedRef: Uint8Array; keyChanges: KeyChange[] }> {
     const cs = await mlsSuite();
     const msg = decodeMessage(welcome);
     if (msg.wireformat !== 'mls_welcome') throw new CryptoError('malformed', 'not an MLS Welcome');
@@ -262,6 +269,10 @@ export class MlsGroup {
     const auth = new DeviceCertAuthService(pins);
     try {
       const state = await joinGroup(msg.welcome, publicPackage, privatePackage, emptyPskIndex, cs, undefined, undefined, clientConfig(auth));
+      // The Welcome must be for the conversation the server says it is for.
+      if (opts.expectedGroupId && !equalBytes(state.groupContext.groupId, opts.expectedGroupId)) {
+        throw new CryptoError('wrong_group', 'this Welcome is for another conversation');
+      }
       const keyChanges = [...auth.keyChanges];
       auth.reset();
       return { group: new MlsGroup(state, device, pins, auth), usedRef: own.ref, keyChanges };
