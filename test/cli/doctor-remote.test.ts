@@ -36,7 +36,7 @@ async function browserPage(t: TestContext) {
   return page;
 }
 
-test('Wi-Fi then mobile data: both pages report a secure context and a WebSocket, doctor prints them; the exit code is the report'"'"'s, { skip }, async (t) => {
+test('Wi-Fi then mobile data: both pages report a secure context and a WebSocket, doctor prints them and exits as the report says', { skip }, async (t) => {
   const port = await freePort();
   // The "public" address is loopback too, so the mobile-data step also stays on this computer.
   const dir = await initDir(t, port, ['--public-url', `https://127.0.0.1:${port}`]);
