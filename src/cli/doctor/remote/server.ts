@@ -120,13 +120,14 @@ export async function startRemoteServer(opts: RemoteServerOptions): Promise<Remo
     } else if (req.method === 'POST' && r.rest === 'report') {
       let body = '';
       let tooBig = false;
+      let seen = 0;
       req.setEncoding('utf8');
       req.on('data', (chunk: string) => {
-        body += chunk;
-        if (body.length > MAX_BODY_BYTES) {
-          tooBig = true;
-          req.destroy();
-        }
+        // Past the limit the rest is read and dropped, so the 400 still reaches the sender; a flood is cut.
+        seen += chunk.length;
+        if (seen > 32 * MAX_BODY_BYTES) req.destroy();
+        else if (tooBig || body.length + chunk.length > MAX_BODY_BYTES) tooBig = true;
+        else body += chunk;
       });
       req.on('end', () => {
         let parsed: unknown;
