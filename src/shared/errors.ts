@@ -34,6 +34,7 @@ export const ErrorCodes = {
   MLS_NO_DEVICE: { status: 403, message: 'Register this browser as a device first (or rebind it after signing in).' },
   MLS_DEVICE_EXISTS: { status: 409, message: 'This session already has a registered device.' },
   MLS_DEVICE_LIMIT: { status: 409, message: 'Too many devices: revoke one first.' },
+  MLS_DEVICE_UNCERTIFIED: { status: 409, message: 'Upload this device’s certificate first (PUT /api/mls/devices/:id/certificate).' },
   MLS_KEY_PACKAGE_LIMIT: { status: 409, message: 'This device already stores as many KeyPackages as the server keeps.' },
   MLS_NO_GROUP: { status: 404, message: 'This conversation has no MLS group yet.' },
   MLS_GROUP_EXISTS: { status: 409, message: 'This conversation already has an MLS group: join it through a Welcome.' },

@@ -12,6 +12,9 @@
  * - A device is bound to the session that registered it (one device per session). Routes that act
  *   "as a device" use the device of the calling session; after a new sign-in the client rebinds
  *   its device with the secret it got at registration.
+ * - The server picks the device id. The device certificate signs that id, so registration is two
+ *   steps: POST /api/mls/devices gives the id, PUT …/certificate uploads the certificate. Until
+ *   then the device is listed to no one else, and it can neither upload KeyPackages nor commit.
  * - A conversation the caller may not see answers exactly like a missing one (404 NOT_FOUND).
  */
 import { Type, type Static, type TString } from '@sinclair/typebox';
@@ -65,19 +68,27 @@ export const KEY_PACKAGE_BODY_LIMIT = Math.ceil((MlsLimits.keyPackageBytes * (Ml
 // ---------------------------------------------------------------- devices
 
 /**
- * POST /api/mls/devices { certificate, label } → 201 RegisteredDevice.
+ * POST /api/mls/devices { label, certificate? } → 201 RegisteredDevice.
  * 409 MLS_DEVICE_EXISTS when this session already has a device; 409 MLS_DEVICE_LIMIT at
- * `devicesPerUser`.
+ * `devicesPerUser`. A certificate that must name the new device's id follows with
+ * PUT /api/mls/devices/:id/certificate.
  */
 export const RegisterDeviceRequest = Type.Object(
   {
-    /** The account-key-signed device certificate, opaque to the server. */
-    certificate: B64Url(MlsLimits.certificateBytes),
     label: Type.String({ minLength: 1, maxLength: MlsLimits.labelChars }),
+    /** The account-key-signed device certificate, opaque to the server. */
+    certificate: Type.Optional(B64Url(MlsLimits.certificateBytes)),
   },
   { additionalProperties: false },
 );
 export type RegisterDeviceRequest = Static<typeof RegisterDeviceRequest>;
+
+/**
+ * PUT /api/mls/devices/:id/certificate { certificate } → OwnDeviceView. Only the device itself
+ * (its bound session) sets or replaces its certificate; anything else is 404 NOT_FOUND.
+ */
+export const SetCertificateRequest = Type.Object({ certificate: B64Url(MlsLimits.certificateBytes) }, { additionalProperties: false });
+export type SetCertificateRequest = Static<typeof SetCertificateRequest>;
 
 /** A device as others see it (GET /api/mls/users/:id/devices): no label. */
 export const DeviceView = Type.Object({
@@ -89,7 +100,7 @@ export const DeviceView = Type.Object({
 });
 export type DeviceView = Static<typeof DeviceView>;
 
-/** One of the caller's own devices (GET /api/mls/devices). */
+/** One of the caller's own devices (GET /api/mls/devices); `certificate` is '' until uploaded. */
 export const OwnDeviceView = Type.Composite([
   DeviceView,
   Type.Object({

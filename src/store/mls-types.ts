@@ -12,8 +12,8 @@ export interface MlsDevice {
   id: string;
   userId: string;
   label: string;
-  /** The account-key-signed device certificate, as the client sent it. */
-  certificate: Uint8Array;
+  /** The account-key-signed device certificate, as the client sent it; null until it is uploaded. */
+  certificate: Uint8Array | null;
   createdAt: number;
   /** SHA-256 (hex) of the session the device is bound to; null after that session ended. */
   sessionHash: string | null;
@@ -99,7 +99,9 @@ export interface MlsStore {
    * Registers a device bound to `sessionHash`. Throws ChatroomError MLS_DEVICE_EXISTS when that
    * session has one, MLS_DEVICE_LIMIT when the user already has `maxDevices`.
    */
-  registerDevice(input: { userId: string; sessionHash: string; label: string; certificate: Uint8Array; rebindHash: string; maxDevices: number; now: number }): Promise<MlsDevice>;
+  registerDevice(input: { userId: string; sessionHash: string; label: string; certificate: Uint8Array | null; rebindHash: string; maxDevices: number; now: number }): Promise<MlsDevice>;
+  /** Sets (or replaces) the certificate of the user's device; false when it is not theirs. */
+  setCertificate(input: { deviceId: string; userId: string; certificate: Uint8Array }): Promise<boolean>;
   getDevice(deviceId: string): Promise<MlsDevice | null>;
   /** The device bound to this session, or null. */
   deviceOfSession(sessionHash: string): Promise<MlsDevice | null>;

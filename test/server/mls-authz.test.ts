@@ -33,6 +33,7 @@ test('MLS routes: signed out is 401 everywhere', async (t) => {
     ['GET', '/api/mls/devices'],
     ['DELETE', `/api/mls/devices/${id}`],
     ['POST', `/api/mls/devices/${id}/rebind`, { secret: 's' }],
+    ['PUT', `/api/mls/devices/${id}/certificate`, { certificate: b64u('c') }],
     ['GET', `/api/mls/users/${id}/devices`],
     ['POST', '/api/mls/key-packages', { keyPackages: [] }],
     ['GET', '/api/mls/key-packages'],
@@ -143,6 +144,7 @@ test('MLS device routes: acting as a device without one registered is 403 MLS_NO
     ['GET', '/api/mls/welcomes'],
     ['DELETE', `/api/mls/welcomes/${newId()}`],
     ['POST', `/api/mls/groups/${conv}`],
+    ['PUT', `/api/mls/devices/${conv}/certificate`, { certificate: b64u('c') }],
   ];
   for (const c of calls) {
     const res = await call(s, alice, c);

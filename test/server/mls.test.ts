@@ -34,6 +34,36 @@ test('devices: registration is bound to the session, listed for contacts without
   assert.deepEqual(claim.body, { packages: [], exhausted: [] }, 'a revoked device’s KeyPackages are gone');
 });
 
+test('devices: two-step registration — the certificate (which signs the server’s id) follows; until then the device is invisible and inert', async (t) => {
+  const s = await startMlsServer();
+  t.after(() => s.close());
+  const [alice, bob] = await people(s, 'bob');
+  const created = await api(s, alice.cookie, 'POST', '/api/mls/devices', { label: 'phone' });
+  assert.equal(created.status, 201);
+  const id: string = created.body.device.id;
+  assert.equal(created.body.device.certificate, '');
+  assert.deepEqual((await api(s, bob.cookie, 'GET', `/api/mls/users/${alice.user.id}/devices`)).body.devices, []);
+  assert.deepEqual((await api(s, bob.cookie, 'POST', `/api/mls/users/${alice.user.id}/key-packages/claim`, {})).body, { packages: [], exhausted: [] });
+  const early = await api(s, alice.cookie, 'POST', '/api/mls/key-packages', { keyPackages: [b64u('kp')] });
+  assert.equal(early.status, 409);
+  assert.equal(early.body.error.code, 'MLS_DEVICE_UNCERTIFIED');
+  const conv: string = (await api(s, alice.cookie, 'POST', '/api/dms', { username: 'bob' })).body.id;
+  assert.equal((await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}`)).body.error.code, 'MLS_DEVICE_UNCERTIFIED');
+
+  // Only the device's own session sets its certificate; another session of Alice's gets 404.
+  const { login } = await import('../helpers/client.ts');
+  const otherSession = await login(s, alice.user.username, alice.password);
+  await registerDevice(s, otherSession, 'tablet');
+  const foreign = await api(s, otherSession.cookie, 'PUT', `/api/mls/devices/${id}/certificate`, { certificate: b64u('forged') });
+  assert.equal(foreign.status, 404);
+  const set = await api(s, alice.cookie, 'PUT', `/api/mls/devices/${id}/certificate`, { certificate: b64u(`cert naming ${id}`) });
+  assert.equal(set.status, 200);
+  assert.equal(bytesOf(set.body.certificate), `cert naming ${id}`);
+  const listed = await api(s, bob.cookie, 'GET', `/api/mls/users/${alice.user.id}/devices`);
+  assert.deepEqual(listed.body.devices.map((d: any) => [d.id, bytesOf(d.certificate)]).find((d: string[]) => d[0] === id), [id, `cert naming ${id}`]);
+  assert.equal((await api(s, alice.cookie, 'POST', '/api/mls/key-packages', { keyPackages: [b64u('kp')] })).status, 200);
+});
+
 test('devices: a new session rebinds the device with its secret; a wrong secret is refused', async (t) => {
   const s = await startMlsServer();
   t.after(() => s.close());

@@ -57,7 +57,7 @@ export function runMlsStoreContract(name: string, open: () => Promise<OpenedStor
         withStore(async (s) => {
           const { user: u, device, sessionHash } = await withDevice(s);
           assert.equal(device.userId, u.id);
-          assert.equal(dec(device.certificate), `cert-${u.id}`);
+          assert.equal(dec(device.certificate!), `cert-${u.id}`);
           assert.deepEqual(await s.mls.getDevice(device.id), device);
           assert.deepEqual(await s.mls.deviceOfSession(sessionHash), device);
           assert.deepEqual(await s.mls.listDevices(u.id), [device]);
@@ -65,6 +65,22 @@ export function runMlsStoreContract(name: string, open: () => Promise<OpenedStor
             s.mls.registerDevice({ userId: u.id, sessionHash, label: 'x', certificate: enc('c'), rebindHash: 'h', maxDevices: 4, now: 1 }),
             'MLS_DEVICE_EXISTS',
           );
+        }));
+
+      it('registers a device without a certificate and sets (or replaces) it later, for its owner only', () =>
+        withStore(async (s) => {
+          const u = await user(s);
+          const other = await user(s);
+          const sessionHash = randomBytes(32).toString('hex');
+          await s.createSession({ tokenHash: sessionHash, userId: u.id, createdAt: Date.now(), expiresAt: Date.now() + 3_600_000 });
+          const d = await s.mls.registerDevice({ userId: u.id, sessionHash, label: 'l', certificate: null, rebindHash: 'h', maxDevices: 4, now: 1 });
+          assert.equal(d.certificate, null);
+          assert.equal((await s.mls.getDevice(d.id))?.certificate, null);
+          assert.equal(await s.mls.setCertificate({ deviceId: d.id, userId: other.id, certificate: enc('forged') }), false);
+          assert.equal(await s.mls.setCertificate({ deviceId: d.id, userId: u.id, certificate: enc('v1') }), true);
+          assert.equal(await s.mls.setCertificate({ deviceId: d.id, userId: u.id, certificate: enc('v2') }), true);
+          assert.equal(dec((await s.mls.getDevice(d.id))!.certificate!), 'v2');
+          assert.equal(await s.mls.setCertificate({ deviceId: 'no-such-device', userId: u.id, certificate: enc('x') }), false);
         }));
 
       it('caps devices per user (MLS_DEVICE_LIMIT)', () =>

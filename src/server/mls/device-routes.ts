@@ -1,14 +1,23 @@
 /** Devices: register (bound to the session), list one's own or a contact's, rebind after sign-in, revoke. */
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
-import { MlsLimits, RebindDeviceRequest, RegisterDeviceRequest, type DeviceList, type OwnDeviceList, type RegisteredDevice } from '../../shared/mls-api.ts';
+import {
+  MlsLimits,
+  RebindDeviceRequest,
+  RegisterDeviceRequest,
+  SetCertificateRequest,
+  type DeviceList,
+  type OwnDeviceList,
+  type OwnDeviceView,
+  type RegisteredDevice,
+} from '../../shared/mls-api.ts';
 import { ChatroomError } from '../../shared/errors.ts';
 import { requireAuth } from '../plugins/authenticate.ts';
 import { IdParams } from '../routes/params.ts';
 import type { MlsRouteOptions } from './options.ts';
 import { decodeB64Url } from './bytes.ts';
 import { announceRemovals } from './membership.ts';
-import { assertMayContact, visibleConversationIds } from './policy.ts';
+import { assertMayContact, requireDevice, visibleConversationIds } from './policy.ts';
 import { deviceView, ownDeviceView } from './views.ts';
 
 /** SHA-256 (hex) of a rebind secret: the only form the store keeps. */
@@ -27,7 +36,7 @@ export const deviceRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opt
       userId: auth.userId,
       sessionHash: auth.sessionHash,
       label: request.body.label,
-      certificate: decodeB64Url(request.body.certificate, 'body.certificate'),
+      certificate: request.body.certificate === undefined ? null : decodeB64Url(request.body.certificate, 'body.certificate'),
       rebindHash: secretHash(rebindSecret),
       maxDevices: MlsLimits.devicesPerUser,
       now: deps.now(),
@@ -35,6 +44,20 @@ export const deviceRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opt
     reply.code(201);
     return { device: ownDeviceView(device, auth.sessionHash), rebindSecret };
   });
+
+  app.put<{ Params: IdParams; Body: SetCertificateRequest }>(
+    '/api/mls/devices/:id/certificate',
+    { schema: { params: IdParams, body: SetCertificateRequest } },
+    async (request): Promise<OwnDeviceView> => {
+      const auth = requireAuth(request);
+      const device = await requireDevice(deps, auth);
+      // Only the device itself: another session of the same user must not re-key it.
+      if (device.id !== request.params.id) throw new ChatroomError('NOT_FOUND', 'No such device.');
+      const certificate = decodeB64Url(request.body.certificate, 'body.certificate');
+      if (!(await store.mls.setCertificate({ deviceId: device.id, userId: auth.userId, certificate }))) throw new ChatroomError('NOT_FOUND', 'No such device.');
+      return ownDeviceView({ ...device, certificate }, auth.sessionHash);
+    },
+  );
 
   app.get('/api/mls/devices', async (request): Promise<OwnDeviceList> => {
     const auth = requireAuth(request);
@@ -45,7 +68,8 @@ export const deviceRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opt
   app.get<{ Params: IdParams }>('/api/mls/users/:id/devices', { schema: { params: IdParams } }, async (request): Promise<DeviceList> => {
     const auth = requireAuth(request);
     await assertMayContact(deps, auth.userId, request.params.id);
-    let devices = (await store.mls.listDevices(request.params.id)).map(deviceView);
+    // A device without its certificate is not ready to be added to anything.
+    let devices = (await store.mls.listDevices(request.params.id)).filter((d) => d.certificate).map(deviceView);
     const tamper = opts.adversary?.devices;
     if (tamper) devices = tamper(request.params.id, devices);
     return { devices };

@@ -22,7 +22,7 @@ import { IdParams } from '../routes/params.ts';
 import { accessOrNotFound } from '../routes/views.ts';
 import type { MlsRouteOptions } from './options.ts';
 import { decodeB64Url } from './bytes.ts';
-import { requireDevice } from './policy.ts';
+import { requireCertifiedDevice } from './policy.ts';
 import { groupState, logEntry } from './views.ts';
 
 export const groupRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts) => {
@@ -45,7 +45,7 @@ export const groupRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts
   app.post<{ Params: IdParams }>('/api/mls/groups/:id', { schema: { params: IdParams } }, async (request, reply): Promise<GroupState> => {
     const auth = requireAuth(request);
     const { conversation } = await accessOrNotFound(deps, request.params.id, auth.userId);
-    await requireDevice(deps, auth);
+    await requireCertifiedDevice(deps, auth);
     const created = await store.mls.createGroup(conversation.id, deps.now());
     if (!created) throw new ChatroomError('MLS_GROUP_EXISTS', undefined, { group: await stateOf(conversation.id) });
     reply.code(201);
@@ -72,7 +72,7 @@ export const groupRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts
     async (request, reply): Promise<CommitAccepted> => {
       const auth = requireAuth(request);
       const { conversation } = await accessOrNotFound(deps, request.params.id, auth.userId);
-      const device = await requireDevice(deps, auth);
+      const device = await requireCertifiedDevice(deps, auth);
       const body = request.body;
       const memberIds = await store.listConversationMemberIds(conversation.id);
       let welcome: { data: Uint8Array; deviceIds: string[] } | undefined;
@@ -81,7 +81,7 @@ export const groupRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts
         const members = new Set(memberIds);
         for (const deviceId of new Set(body.welcome.devices)) {
           const target = await store.mls.getDevice(deviceId);
-          if (!target || !members.has(target.userId)) throw new ChatroomError('MLS_WELCOME_TARGET');
+          if (!target || !target.certificate || !members.has(target.userId)) throw new ChatroomError('MLS_WELCOME_TARGET');
           welcomeUsers.set(target.userId, [...(welcomeUsers.get(target.userId) ?? []), deviceId]);
         }
         welcome = { data: decodeB64Url(body.welcome.bytes, 'body.welcome.bytes'), deviceIds: [...new Set(body.welcome.devices)] };

@@ -14,7 +14,7 @@ import { RateLimiter } from '../ratelimit.ts';
 import { IdParams } from '../routes/params.ts';
 import type { MlsRouteOptions } from './options.ts';
 import { decodeB64Url, encodeB64Url } from './bytes.ts';
-import { assertMayContact, requireDevice } from './policy.ts';
+import { assertMayContact, requireCertifiedDevice, requireDevice } from './policy.ts';
 
 export const keyPackageRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts) => {
   const { deps } = app;
@@ -27,7 +27,7 @@ export const keyPackageRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app,
     '/api/mls/key-packages',
     { schema: { body: UploadKeyPackagesRequest }, bodyLimit: KEY_PACKAGE_BODY_LIMIT },
     async (request): Promise<KeyPackageCount> => {
-      const device = await requireDevice(deps, requireAuth(request));
+      const device = await requireCertifiedDevice(deps, requireAuth(request));
       const { keyPackages, lastResort } = request.body;
       return store.mls.addKeyPackages({
         deviceId: device.id,
@@ -53,7 +53,9 @@ export const keyPackageRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app,
       await assertMayContact(deps, auth.userId, targetId);
       const own = await store.mls.deviceOfSession(auth.sessionHash);
       const wanted = request.body.devices ? new Set(request.body.devices) : null;
-      const deviceIds = (await store.mls.listDevices(targetId)).map((d) => d.id).filter((id) => id !== own?.id && (!wanted || wanted.has(id)));
+      const deviceIds = (await store.mls.listDevices(targetId))
+        .filter((d) => d.certificate && d.id !== own?.id && (!wanted || wanted.has(d.id)))
+        .map((d) => d.id);
       const taken = claims.take(auth.userId, Math.max(1, deviceIds.length));
       if (!taken.ok) throw new ChatroomError('RATE_LIMITED', undefined, { retryAfterSeconds: taken.retryAfterSeconds });
       const claimed = await store.mls.claimKeyPackages(deviceIds);

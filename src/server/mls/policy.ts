@@ -32,6 +32,13 @@ export async function requireDevice(deps: Deps, auth: AuthContext): Promise<MlsD
   return device;
 }
 
+/** The caller's device, which must have uploaded its certificate (else MLS_DEVICE_UNCERTIFIED). */
+export async function requireCertifiedDevice(deps: Deps, auth: AuthContext): Promise<MlsDevice> {
+  const device = await requireDevice(deps, auth);
+  if (!device.certificate) throw new ChatroomError('MLS_DEVICE_UNCERTIFIED');
+  return device;
+}
+
 /** Every conversation the user can see: their servers' channels, their groups and DMs. */
 export async function visibleConversationIds(deps: Deps, userId: string): Promise<string[]> {
   const ids: string[] = [];

@@ -3,8 +3,9 @@ import type { DeviceView, GroupState, LogEntry, OwnDeviceView, WelcomeView } fro
 import type { CommitRecord, MlsDevice, MlsGroup, PendingRemovalRecord, WelcomeRecord } from '../../store/mls-types.ts';
 import { encodeB64Url } from './bytes.ts';
 
+/** Empty certificate for a device that has not uploaded one (only its owner ever sees it). */
 export function deviceView(d: MlsDevice): DeviceView {
-  return { id: d.id, userId: d.userId, certificate: encodeB64Url(d.certificate), createdAt: d.createdAt };
+  return { id: d.id, userId: d.userId, certificate: d.certificate ? encodeB64Url(d.certificate) : '', createdAt: d.createdAt };
 }
 
 export function ownDeviceView(d: MlsDevice, sessionHash: string): OwnDeviceView {

@@ -26,7 +26,7 @@ interface DeviceRow {
   id: string;
   user_id: string;
   label: string;
-  certificate: Buffer;
+  certificate: Buffer | null;
   created_at: number;
   session_hash: string | null;
 }
@@ -49,7 +49,7 @@ const deviceCols = 'id, user_id, label, certificate, created_at, session_hash';
 const commitCols = 'conv_id, seq, epoch, sender_device, data, ts';
 
 function toDevice(r: DeviceRow): MlsDevice {
-  return { id: r.id, userId: r.user_id, label: r.label, certificate: new Uint8Array(r.certificate), createdAt: r.created_at, sessionHash: r.session_hash };
+  return { id: r.id, userId: r.user_id, label: r.label, certificate: r.certificate ? new Uint8Array(r.certificate) : null, createdAt: r.created_at, sessionHash: r.session_hash };
 }
 function toGroup(r: GroupRow): MlsGroup {
   return { convId: r.conv_id, epoch: r.epoch, headSeq: r.head_seq, createdAt: r.created_at };
@@ -97,7 +97,7 @@ export class SqliteMlsStore implements MlsStore {
 
   // ---- devices
 
-  async registerDevice(input: { userId: string; sessionHash: string; label: string; certificate: Uint8Array; rebindHash: string; maxDevices: number; now: number }): Promise<MlsDevice> {
+  async registerDevice(input: { userId: string; sessionHash: string; label: string; certificate: Uint8Array | null; rebindHash: string; maxDevices: number; now: number }): Promise<MlsDevice> {
     return this.tx(() => {
       if (this.q('SELECT 1 FROM mls_devices WHERE session_hash = ?').get(input.sessionHash)) throw new ChatroomError('MLS_DEVICE_EXISTS');
       const n = this.q<{ n: number }>('SELECT count(*) AS n FROM mls_devices WHERE user_id = ?').get(input.userId)!.n;
@@ -109,11 +109,16 @@ export class SqliteMlsStore implements MlsStore {
         device.sessionHash,
         input.rebindHash,
         device.label,
-        asBuffer(device.certificate),
+        device.certificate ? asBuffer(device.certificate) : null,
         device.createdAt,
       );
       return device;
     });
+  }
+
+  async setCertificate(input: { deviceId: string; userId: string; certificate: Uint8Array }): Promise<boolean> {
+    const r = this.q('UPDATE mls_devices SET certificate = ? WHERE id = ? AND user_id = ?').run(asBuffer(input.certificate), input.deviceId, input.userId);
+    return r.changes === 1;
   }
 
   async getDevice(deviceId: string): Promise<MlsDevice | null> {

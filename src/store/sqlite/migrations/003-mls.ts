@@ -14,7 +14,8 @@ CREATE TABLE IF NOT EXISTS mls_devices (
   -- SHA-256 (hex) of the secret the device presents to rebind itself to a new session.
   rebind_hash TEXT NOT NULL,
   label TEXT NOT NULL,
-  certificate BLOB NOT NULL,
+  -- NULL until the client uploads it: the certificate signs the id the server assigned.
+  certificate BLOB,
   created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS mls_devices_by_user ON mls_devices(user_id, created_at);
