@@ -356,7 +356,7 @@ export class MlsGroup {
    * expected user (a swapped or forged package is refused with `member_refused`).
    */
   async add(requests: AddRequest[]): Promise<PendingCommit> {
-    const state = this.live();
+    this.live();
     this.auth.reset();
     const proposals: Proposal[] = [];
     for (const req of requests) {
