@@ -7,7 +7,7 @@ import type { CheckGroup, Check, DoctorFacts } from '../types.ts';
 import { readNetworkState } from '../../../net/state.ts';
 import { surveyRouter, type RouterSurvey } from '../../../net/survey.ts';
 import { MAPPING_DESCRIPTION } from '../../../net/session.ts';
-import type { MappingProtocol } from '../../../net/types.ts';
+import type { MappingProtocol, RouterTableEntry } from '../../../net/types.ts';
 
 const PROTOCOL_NAMES: Record<MappingProtocol, string> = {
   pcp: 'PCP',
@@ -83,7 +83,7 @@ export const routerChecks: CheckGroup = async (ctx) => {
       title: 'Low ports',
       value: `the router refused external port ${scheme === 'https' ? 443 : 80}, so the public address carries port ${port}`,
       fix: [
-        `Nothing has to change: ${scheme}://${survey.externalAddress ?? "<public address>"}:${port} works.`,
+        `Nothing has to change: ${scheme}://${survey.externalAddress ?? '<public address>'}:${port} works.`,
         'For an address without a port, allow ports below 1024 in the router’s UPnP settings (OpenWrt: in /etc/config/upnpd change the `allow 1024-65535 …` rule’s first range to 0-65535, then `/etc/init.d/miniupnpd restart`),',
         `or forward external TCP 443 to ${lan}:${config.port} by hand on the router’s port-forwarding page.`,
       ],
@@ -116,29 +116,36 @@ function mappingCheck(
   const base = { id, section: 'router' as const, title };
 
   if (survey.upnp) {
-    for (const port of externalPorts) {
-      const e = survey.entries.get(port);
-      if (!e) continue;
-      const ours = e.internalClient === survey.localAddress && e.internalPort === w.internalPort;
-      if (ours) {
-        facts.push({ protocol: 'tcp', externalPort: port, internalPort: e.internalPort, internalClient: e.internalClient, ours: true });
-        const lease = e.leaseSeconds ? `, lease ${e.leaseSeconds} s left` : ', permanent';
-        return { ...base, status: 'ok', value: `external ${port} → this computer:${e.internalPort}${lease}`, details: { externalPort: port, internalPort: e.internalPort, ours: true, leaseSeconds: e.leaseSeconds } };
-      }
-      if (port === w.preferred || port === state.lastExternalPorts?.[w.label]) {
-        facts.push({ protocol: 'tcp', externalPort: port, internalPort: e.internalPort, internalClient: e.internalClient, ours: false });
-        const elsewhere = e.internalClient === survey.localAddress ? `this computer’s port ${e.internalPort}` : `another device (${e.internalClient}:${e.internalPort})`;
-        return {
-          ...base,
-          status: 'fail',
-          value: `external port ${port} is already forwarded to ${elsewhere}${e.description && e.description !== MAPPING_DESCRIPTION ? `, “${e.description}”` : ''}`,
-          fix: [
-            `Remove that forward on the router’s port-forwarding / UPnP page (or stop the program on that device that asked for it), then restart \`chatroom start\`.`,
-            `Or leave it: \`chatroom start\` then falls back to external port ${w.internalPort}.`,
-          ],
-          details: { externalPort: port, ours: false },
-        };
-      }
+    const isOurs = (e: RouterTableEntry) => e.internalClient === survey.localAddress && e.internalPort === w.internalPort;
+    const oursAt = externalPorts.find((port) => { const e = survey.entries.get(port); return e && isOurs(e); });
+    const takenAt = [w.preferred, state.lastExternalPorts?.[w.label]].find((port) => { const e = port ? survey.entries.get(port) : null; return e && !isOurs(e); });
+    const taken = takenAt ? survey.entries.get(takenAt)! : null;
+    const holder = taken ? (taken.internalClient === survey.localAddress ? `this computer’s port ${taken.internalPort}` : `another device (${taken.internalClient}:${taken.internalPort})`) : '';
+    const freeIt = `Remove that forward on the router’s port-forwarding / UPnP page (or stop the program on that device that asked for it), then restart \`chatroom start\`.`;
+    if (taken) facts.push({ protocol: 'tcp', externalPort: takenAt!, internalPort: taken.internalPort, internalClient: taken.internalClient, ours: false });
+    if (oursAt !== undefined) {
+      const e = survey.entries.get(oursAt)!;
+      facts.push({ protocol: 'tcp', externalPort: oursAt, internalPort: e.internalPort, internalClient: e.internalClient, ours: true });
+      const lease = e.leaseSeconds ? `, lease ${e.leaseSeconds} s left` : ', permanent';
+      const value = `external ${oursAt} → this computer:${e.internalPort}${lease}`;
+      const details = { externalPort: oursAt, internalPort: e.internalPort, ours: true, leaseSeconds: e.leaseSeconds };
+      if (!taken || takenAt === oursAt) return { ...base, status: 'ok', value, details };
+      return {
+        ...base,
+        status: 'warn',
+        value: `${value}; external ${takenAt} is taken by ${holder}, so the address carries port ${oursAt}`,
+        fix: [freeIt, `Or leave it: ${oursAt} works.`],
+        details: { ...details, takenPort: takenAt },
+      };
+    }
+    if (taken) {
+      return {
+        ...base,
+        status: 'fail',
+        value: `external port ${takenAt} is already forwarded to ${holder}${taken.description && taken.description !== MAPPING_DESCRIPTION ? ` (“${taken.description}”)` : ''}`,
+        fix: [freeIt, `Or leave it: \`chatroom start\` then falls back to external port ${w.internalPort}.`],
+        details: { externalPort: takenAt, ours: false },
+      };
     }
   } else {
     // NAT-PMP and PCP have no way to list mappings: what the running server recorded is what we know.
