@@ -58,6 +58,9 @@ export const MlsLimits = {
   /** KeyPackages one requester may claim in a burst; the bucket refills over `claimRefillMs`. */
   claimBurst: 600,
   claimRefillMs: 10 * 60 * 1000,
+  /** Commits one user may post in a burst (accepted or not); the bucket refills over `commitRefillMs`. */
+  commitBurst: 120,
+  commitRefillMs: 10 * 60 * 1000,
 } as const;
 
 /** Largest JSON body of POST /api/mls/groups/:id/commits, bytes (commit + Welcome in base64url + slack). */
@@ -227,6 +230,7 @@ export type GroupState = Static<typeof GroupState>;
  * POST /api/mls/groups/:id/commits (as a device) → 201 CommitAccepted, or
  * 409 MLS_STALE_EPOCH with `CommitRejectedDetails` inside `error`: process `commits` (then the rest
  * of the log if `hasMore`) and retry on the new epoch. Exactly one commit per epoch is accepted.
+ * Rate limited per user (`commitBurst`): 429 RATE_LIMITED with Retry-After.
  */
 export const PostCommitRequest = Type.Object(
   {

@@ -1,4 +1,4 @@
-// MLS input limits: malformed and oversized input get stable error codes (never a crash), caps on devices and KeyPackages, log paging, and the per-requester claim rate limit.
+// MLS input limits: malformed and oversized input get stable error codes (never a crash), caps on devices and KeyPackages, log paging, and the claim and commit rate limits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, login } from '../helpers/client.ts';
@@ -121,6 +121,27 @@ test('claims are rate limited per requester, one token per device claimed (429 w
   assert.equal(limited.body.error.code, 'RATE_LIMITED');
   assert.ok(Number(limited.headers.get('retry-after')) >= 1);
   assert.equal((await claim(bob)).status, 200, 'another requester is not affected');
+});
+
+test('commits are rate limited per user (429 with Retry-After); other members still commit', async (t) => {
+  const s = await startMlsServer();
+  t.after(() => s.close());
+  const [alice, bob] = await people(s, 'bob');
+  await registerDevice(s, alice);
+  await registerDevice(s, bob);
+  const conv: string = (await api(s, alice.cookie, 'POST', '/api/dms', { username: 'bob' })).body.id;
+  await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}`);
+  // Lost races count too: they cost the server a transaction each.
+  for (let i = 0; i < MlsLimits.commitBurst; i++) {
+    const res = await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: i % 2 === 0 ? i / 2 : 0, commit: b64u(`c${i}`) });
+    assert.ok(res.status === 201 || res.status === 409, `commit ${i}: ${res.status}`);
+  }
+  const limited = await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: b64u('one more') });
+  assert.equal(limited.status, 429);
+  assert.equal(limited.body.error.code, 'RATE_LIMITED');
+  assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+  const epoch: number = (await api(s, bob.cookie, 'GET', `/api/mls/groups/${conv}`)).body.epoch;
+  assert.equal((await api(s, bob.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch, commit: b64u('bob') })).status, 201);
 });
 
 test('log paging: a far-behind client gets the first page of winners in the 409 and pages the rest with GET', async (t) => {

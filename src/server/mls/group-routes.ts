@@ -18,6 +18,7 @@ import {
 } from '../../shared/mls-api.ts';
 import { ChatroomError } from '../../shared/errors.ts';
 import { requireAuth } from '../plugins/authenticate.ts';
+import { RateLimiter } from '../ratelimit.ts';
 import { IdParams } from '../routes/params.ts';
 import { accessOrNotFound } from '../routes/views.ts';
 import type { MlsRouteOptions } from './options.ts';
@@ -28,6 +29,10 @@ import { groupState, logEntry } from './views.ts';
 export const groupRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts) => {
   const { deps } = app;
   const { store, hub } = deps;
+
+  // Every commit is stored for good (the log is what catching-up members replay), so a member
+  // posting commits in a loop would grow the database without bound.
+  const commits = new RateLimiter({ capacity: MlsLimits.commitBurst, refillMs: MlsLimits.commitRefillMs, now: deps.now });
 
   const tamperLog = (convId: string, entries: LogEntry[]): LogEntry[] => opts.adversary?.log?.(convId, entries) ?? entries;
 
@@ -73,6 +78,8 @@ export const groupRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts
       const auth = requireAuth(request);
       const { conversation } = await accessOrNotFound(deps, request.params.id, auth.userId);
       const device = await requireCertifiedDevice(deps, auth);
+      const taken = commits.take(auth.userId);
+      if (!taken.ok) throw new ChatroomError('RATE_LIMITED', undefined, { retryAfterSeconds: taken.retryAfterSeconds });
       const body = request.body;
       const memberIds = await store.listConversationMemberIds(conversation.id);
       let welcome: { data: Uint8Array; deviceIds: string[] } | undefined;
