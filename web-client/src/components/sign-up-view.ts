@@ -1,5 +1,5 @@
 /** <sign-up-view>: create an account from an admin setup link or an invite link. */
-import { LitElement, html } from 'lit';
+import { LitElement, css, html } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { InviteInfo } from '../../../src/shared/api.ts';
 import { api } from '../state/api.ts';
@@ -11,9 +11,31 @@ import { sharedStyles } from './shared-styles.ts';
 
 const usernameRe = new RegExp(USERNAME_PATTERN);
 
+/**
+ * The certificate fingerprint an invite link carries in its fragment (`#sha256=<64 hex>`, see
+ * src/tls/fingerprint.ts), as colon hex the way browsers show it; '' when there is none.
+ */
+export function fingerprintFromHash(hash: string): string {
+  const m = /(?:^#|&)sha256=([0-9A-Fa-f]{64})(?:&|$)/.exec(hash);
+  return m ? m[1].toUpperCase().replace(/(..)(?!$)/g, '$1:') : '';
+}
+
+const fingerprintStyles = css`
+  .fingerprint {
+    border: var(--chat-border-width) solid var(--chat-color-border);
+    border-radius: var(--chat-radius-medium);
+    padding: var(--chat-space-3);
+    margin: 0 0 var(--chat-space-4);
+    font-size: var(--chat-font-size-small);
+  }
+  .fingerprint h2 { font-size: var(--chat-font-size); margin: 0 0 var(--chat-space-2); }
+  .fingerprint p { margin: 0 0 var(--chat-space-2); color: var(--chat-color-text-muted); }
+  .fingerprint code { display: block; font-family: var(--chat-font-mono); word-break: break-all; color: var(--chat-color-text); margin: 0 0 var(--chat-space-2); }
+`;
+
 @customElement('sign-up-view')
 export class SignUpView extends LitElement {
-  static styles = [sharedStyles, authStyles];
+  static styles = [sharedStyles, authStyles, fingerprintStyles];
 
   /** Token from /setup/<token> or /invite/<token>. */
   @property() token = '';
@@ -21,6 +43,8 @@ export class SignUpView extends LitElement {
   @state() private info: InviteInfo | null = null;
   @state() private error = '';
   @state() private busy = false;
+  /** SHA-256 of the server's self-signed certificate from the link, for comparing with the browser's; '' when none. */
+  @state() private fingerprint = '';
   /** The password field's own message, shown under it; '' when the field is fine. */
   @state() private passwordError = '';
 
@@ -28,6 +52,7 @@ export class SignUpView extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
+    this.fingerprint = fingerprintFromHash(location.hash);
     api.inviteInfo(this.token).then(
       (info) => (this.info = info),
       (err) => (this.error = messageOf(err)),
@@ -47,6 +72,7 @@ export class SignUpView extends LitElement {
               ? `You were invited to ${where}.`
               : 'You were invited to this chatroom.'}
         </p>
+        ${this.fingerprint ? this.renderFingerprint() : ''}
         <form novalidate @submit=${this.submit}>
           <div class="field">
             <label for="username">Username</label>
@@ -68,6 +94,17 @@ export class SignUpView extends LitElement {
         </form>
         <p class="alt">Already have an account? <a href="/signin" @click=${this.toSignIn}>Sign in</a></p>
       </main>
+    `;
+  }
+
+  private renderFingerprint() {
+    return html`
+      <section class="fingerprint" aria-labelledby="fingerprint-title">
+        <h2 id="fingerprint-title">Check the certificate</h2>
+        <p>This chatroom uses a certificate made by its host. Your browser's certificate details (the "Not secure" or padlock sign next to the address) should show this SHA-256 fingerprint:</p>
+        <code aria-label="Expected SHA-256 fingerprint">${this.fingerprint}</code>
+        <p>If it is different, do not create an account here: ask the person who invited you.</p>
+      </section>
     `;
   }
 
