@@ -5,7 +5,7 @@ import { createDecipheriv, createPublicKey, hkdfSync, verify as nodeVerify } fro
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { concat, fromHex, toHex } from '../../web-client/src/crypto/bytes.ts';
-import { decodeContent, encodeContent } from '../../web-client/src/crypto/content.ts';
+import { decodeContent, encodeContent, type MessageContent } from '../../web-client/src/crypto/content.ts';
 import { encodeHeader, openEnvelope, readEnvelopeHeader, ReplayWindow, sealEnvelope, type EnvelopeHeader } from '../../web-client/src/crypto/envelope.ts';
 import type { EpochKeys } from '../../web-client/src/crypto/mls.ts';
 import { bucketFor, pad, PADDING_BUCKETS, unpad } from '../../web-client/src/crypto/padding.ts';
@@ -198,7 +198,7 @@ test('content: every kind round-trips; bad fields refused; unknown kinds are typ
     { kind: 'reaction', target: t, emoji: '🎉', remove: true },
     { kind: 'attachment', file: { blobId: 'b', key: 'AA==', noncePrefix: 'AA==', sha256: 'AA==', ciphertextBytes: 16, plaintextBytes: 0, mime: 'audio/webm', durationMs: 1200, waveform: [0, 255] } },
     { kind: 'call-signal', callId: 'c', signal: 'ice', candidate: 'candidate:1' },
-  ] as const) {
+  ] satisfies MessageContent[]) {
     assert.deepEqual(decodeContent(encodeContent(c)), c);
   }
   assert.throws(() => decodeContent(new TextEncoder().encode('{"kind":"edit","target":"zz","text":"x"}')), { code: 'malformed' });
