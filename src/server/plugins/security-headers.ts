@@ -67,4 +67,11 @@ export function installSecurityHeaders(app: FastifyInstance, tls: boolean): void
     // API answers carry private data: never stored by the browser or a proxy.
     if (request.url.startsWith('/api/')) reply.header('Cache-Control', 'no-store');
   });
+  // A route may send a stricter CSP of its own (blob downloads: default-src 'none'; sandbox), but
+  // frame-ancestors does not fall back to default-src: keep framing forbidden whatever it says.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    const csp = reply.getHeader('content-security-policy');
+    if (typeof csp === 'string' && !/(^|;)\s*frame-ancestors\b/.test(csp)) reply.header('Content-Security-Policy', `${csp}; frame-ancestors 'none'`);
+    return payload;
+  });
 }
