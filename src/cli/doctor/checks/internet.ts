@@ -8,6 +8,7 @@ import { promises as dns } from 'node:dns';
 import { isIP, connect } from 'node:net';
 import type { Check, CheckGroup, DoctorContext } from '../types.ts';
 import { publicUrlFor } from '../../../net/public-url.ts';
+import { isLoopbackHost } from '../../../tls/addresses.ts';
 
 /** The Internet section of `chatroom doctor`. */
 export const internetChecks: CheckGroup = async (ctx) => {
@@ -37,6 +38,10 @@ function addressCheck(ctx: DoctorContext, externalPort: number | null): Check {
   const router = ctx.facts.router;
   const base = { id: 'internet.address', section: 'internet' as const, title: 'Internet address' };
   const port = externalPort ?? ctx.config.port;
+  if ((!ctx.config.upnp || isLoopbackHost(ctx.config.host)) && !router?.protocol) {
+    const why = !ctx.config.upnp ? 'port mapping is off (upnp: false), so the router was not asked' : `the server listens on ${ctx.config.host} only`;
+    return { ...base, status: 'ok', value: `not checked: ${why}`, details: { class: 'unknown', asked: false } };
+  }
   if (!router || !router.protocol) {
     return {
       ...base,

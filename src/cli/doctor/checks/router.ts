@@ -4,6 +4,7 @@
  * did the router refuse ports below 1024. Looks only: never maps (see src/net/survey.ts).
  */
 import type { CheckGroup, Check, DoctorFacts } from '../types.ts';
+import { isLoopbackHost } from '../../../tls/addresses.ts';
 import { readNetworkState } from '../../../net/state.ts';
 import { surveyRouter, type RouterSurvey } from '../../../net/survey.ts';
 import { MAPPING_DESCRIPTION } from '../../../net/session.ts';
@@ -27,6 +28,23 @@ export const routerChecks: CheckGroup = async (ctx) => {
   if (config.port) wanted.push({ label: 'https', internalPort: config.port, preferred: scheme === 'https' ? 443 : 80 });
   if (config.httpPort && scheme === 'https') wanted.push({ label: 'http', internalPort: config.httpPort, preferred: 80 });
   const lookFor = (w: (typeof wanted)[number]) => [...new Set([state.lastExternalPorts?.[w.label] ?? w.preferred, w.preferred, w.internalPort])];
+
+  // Not asked at all when chatroom would never map: `upnp: false` means "leave my router alone",
+  // and a loopback-only server has nothing to forward.
+  if (!config.upnp || isLoopbackHost(config.host)) {
+    ctx.facts.router = { protocol: null, externalAddress: null, externalClass: 'none', mappings: [] };
+    const why = !config.upnp ? 'off in the config (upnp: false), so the router is not asked' : `not needed: the server listens on ${config.host} only`;
+    return [
+      {
+        id: 'router.portmapping',
+        section: 'router',
+        status: 'ok',
+        title: 'Port mapping',
+        value: why,
+        details: { protocols: null, asked: false },
+      },
+    ];
+  }
 
   const survey = await surveyRouter({ timeoutMs: ctx.timeoutMs, externalPorts: wanted.flatMap(lookFor) });
   const checks: Check[] = [];
