@@ -6,6 +6,8 @@ import { chromiumSkipReason, describeProblems, launchBrowser, newContext, newPag
 import { freePort, runCli, spawnCli, tempDir } from './helpers.ts';
 
 const skip = chromiumSkipReason();
+/** The Router and Internet sections talk to the real network's router: tests leave it alone. */
+const ONLY = ['--only', 'local,firewall'];
 
 async function initDir(t: TestContext, port: number, extra: string[] = []): Promise<string> {
   const dir = tempDir(t, 'chatroom-remote-');
@@ -29,6 +31,7 @@ function reportCode(stdout: string): number {
   return /✗/.test(stdout.split('Phone check')[0]!) ? 1 : 0;
 }
 
+
 async function browserPage(t: TestContext) {
   const browser = await launchBrowser();
   t.after(() => browser.close());
@@ -40,7 +43,7 @@ test('Wi-Fi then mobile data: both pages report a secure context and a WebSocket
   const port = await freePort();
   // The "public" address is loopback too, so the mobile-data step also stays on this computer.
   const dir = await initDir(t, port, ['--public-url', `https://127.0.0.1:${port}`]);
-  const doctor = spawnCli(t, ['doctor', '--remote', '--dir', dir, '--wait', '60', '--timeout', '1000']);
+  const doctor = spawnCli(t, ['doctor', '--remote', '--dir', dir, '--wait', '60', '--timeout', '1000', ...ONLY]);
   const wifi = (await doctor.stdout.waitFor(/Step 1 of 2: phone on Wi-Fi.*\n {2}(https:\/\/\S+)/))[1]!;
   const mobile = (await doctor.stdout.waitFor(/Step 2 of 2: phone on mobile data.*\n {2}(https:\/\/\S+)/))[1]!;
   assert.match(wifi, new RegExp(`^https://[^/]+:${port}/r/[A-Za-z0-9_-]+/$`));
@@ -63,7 +66,7 @@ test('Wi-Fi then mobile data: both pages report a secure context and a WebSocket
 test('a used link answers 410 while the other step still waits', { skip }, async (t) => {
   const port = await freePort();
   const dir = await initDir(t, port, ['--public-url', `https://127.0.0.1:${port}`]);
-  const doctor = spawnCli(t, ['doctor', '--remote', '--dir', dir, '--wait', '60', '--timeout', '1000']);
+  const doctor = spawnCli(t, ['doctor', '--remote', '--dir', dir, '--wait', '60', '--timeout', '1000', ...ONLY]);
   const wifi = (await doctor.stdout.waitFor(/Step 1 of 2: phone on Wi-Fi.*\n {2}(https:\/\/\S+)/))[1]!;
   const page = await browserPage(t);
   await page.goto(overLoopback(wifi));
@@ -80,7 +83,7 @@ test('with chatroom running: a spare port and the Wi-Fi step only', { skip }, as
   const dir = await initDir(t, port);
   const server = spawnCli(t, ['start', '--dir', dir]);
   await server.stdout.waitFor(/is running/);
-  const doctor = spawnCli(t, ['doctor', '--remote', '--dir', dir, '--wait', '60', '--timeout', '1000']);
+  const doctor = spawnCli(t, ['doctor', '--remote', '--dir', dir, '--wait', '60', '--timeout', '1000', ...ONLY]);
   await doctor.stdout.waitFor(new RegExp(`chatroom is running on ${port}, so this test uses the spare port \\d+`));
   const wifi = (await doctor.stdout.waitFor(/Step 1 of 1: phone on Wi-Fi.*\n {2}(https:\/\/\S+)/))[1]!;
   assert.doesNotMatch(wifi, new RegExp(`:${port}/`));
@@ -97,7 +100,7 @@ test('with chatroom running: a spare port and the Wi-Fi step only', { skip }, as
 test('no phone within --wait: each step says what probably blocks it, exit 1', async (t) => {
   const port = await freePort();
   const dir = await initDir(t, port);
-  const r = await runCli(t, ['doctor', '--remote', '--dir', dir, '--wait', '1', '--timeout', '1000']);
+  const r = await runCli(t, ['doctor', '--remote', '--dir', dir, '--wait', '1', '--timeout', '1000', ...ONLY]);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /✗ Wi-Fi: no answer from the phone\n.*firewall blocks TCP \d+/);
   assert.match(r.stdout, /No public address is known/);

@@ -1,4 +1,4 @@
-// chatroom doctor through the real bin: JSON shape and exit codes, and each Local and Firewall check failing for its real cause (a port held by another program, a loopback or foreign bind, an unprivileged low port, a VPN default route and no network in a namespace, a firewall that blocks or cannot be read); plus a throwing section that does not stop the others.
+// chatroom doctor through the real bin: JSON shape and exit codes (all sections, in a network namespace with a LAN and no router), and each Local and Firewall check failing for its real cause (a port held by another program, a loopback or foreign bind, an unprivileged low port, a VPN default route and no network in a namespace, a firewall that blocks or cannot be read); plus a throwing section that does not stop the others.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -26,8 +26,14 @@ async function freePorts(): Promise<{ https: number; http: number }> {
   return { https, http };
 }
 
+/**
+ * Only the Local and Firewall sections: the Router and Internet ones talk to the real network's
+ * router, which tests leave alone (the all-sections run below is in a namespace of its own).
+ */
+const ONLY = ['--only', 'local,firewall'];
+
 async function doctorJson(t: TestContext, dir: string, env: Record<string, string> = {}): Promise<{ code: number | null; report: DoctorReport; stderr: string }> {
-  const r = await runCli(t, ['doctor', '--dir', dir, '--json', '--timeout', '2000'], env);
+  const r = await runCli(t, ['doctor', '--dir', dir, '--json', '--timeout', '2000', ...ONLY], env);
   let report: DoctorReport;
   try {
     report = JSON.parse(r.stdout) as DoctorReport;
@@ -112,7 +118,7 @@ test('the text report: sections, ✗ line with its value, the fix indented under
   const { https, http } = await freePorts();
   await otherProgram(t, https);
   const dir = configDir(t, `port: ${https}\nhttpPort: ${http}\n`);
-  const r = await runCli(t, ['doctor', '--dir', dir]);
+  const r = await runCli(t, ['doctor', '--dir', dir, ...ONLY]);
   assert.equal(r.code, 1);
   assert.match(r.stdout, /^Local\n/);
   assert.match(r.stdout, /\nFirewall\n/);
@@ -232,6 +238,9 @@ test('a bad chatroom.yaml exits 2 naming the key; a bad --timeout exits 2', asyn
   const timeout = await runCli(t, ['doctor', '--dir', configDir(t, ''), '--timeout', 'soon']);
   assert.equal(timeout.code, 2);
   assert.match(timeout.stderr, /--timeout must be a whole number/);
+  const only = await runCli(t, ['doctor', '--dir', configDir(t, ''), '--only', 'local,dns']);
+  assert.equal(only.code, 2);
+  assert.match(only.stderr, /--only takes section names from: local, firewall/);
 });
 
 test('a section that throws becomes one failing <section>.error check and the next sections still run', async (t) => {
@@ -267,10 +276,10 @@ function namespace(t: TestContext, setup: string[][]): string {
   return name;
 }
 
-async function doctorInNamespace(t: TestContext, ns: string, dir: string): Promise<{ code: number; report: DoctorReport }> {
+async function doctorInNamespace(t: TestContext, ns: string, dir: string, args: string[] = ONLY): Promise<{ code: number; report: DoctorReport }> {
   requireBuild();
   try {
-    const out = execFileSync('ip', ['netns', 'exec', ns, process.execPath, BIN, 'doctor', '--dir', dir, '--json', '--timeout', '2000'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const out = execFileSync('ip', ['netns', 'exec', ns, process.execPath, BIN, 'doctor', '--dir', dir, '--json', '--timeout', '1000', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
     return { code: 0, report: JSON.parse(out) as DoctorReport };
   } catch (err) {
     const e = err as { status: number; stdout: string };
@@ -303,4 +312,27 @@ test('no network at all (only lo in a namespace): local.lan warns and the verdic
   assert.match(check(report, 'local.vpn').value, /no default route/);
   assert.equal(report.verdict.kind, 'local');
   assert.match(report.verdict.text, /^Only on this computer \(it has no network address\)/);
+});
+
+test('all sections in order, in a namespace with a LAN and no router: one JSON document, exit code from the fails', { skip: NETNS }, async (t) => {
+  const ns = namespace(t, [
+    ['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0peer'],
+    ['addr', 'add', '10.77.0.2/24', 'dev', 'eth0'],
+    ['link', 'set', 'eth0', 'up'],
+    ['link', 'set', 'eth0peer', 'up'],
+  ]);
+  const { code, report } = await doctorInNamespace(t, ns, configDir(t, 'port: 8443\nhttpPort: 8080\n'), []);
+  const order = ['local', 'firewall', 'router', 'internet', 'tls', 'calls'];
+  const sections = [...new Set(report.checks.map((c) => c.section))];
+  assert.deepEqual(sections, order.filter((s) => sections.includes(s as Check['section'])), 'sections in report order');
+  assert.ok(sections.includes('local') && sections.includes('firewall'));
+  for (const c of report.checks) {
+    assert.ok(['ok', 'warn', 'fail'].includes(c.status), `${c.id}: ${c.status}`);
+    if (c.status !== 'ok') assert.ok(c.fix === undefined || Array.isArray(c.fix), c.id);
+  }
+  assert.equal(new Set(report.checks.map((c) => c.id)).size, report.checks.length, 'ids are unique');
+  assert.equal(report.ok, !report.checks.some((c) => c.status === 'fail'));
+  assert.equal(code, report.ok ? 0 : 1);
+  assert.equal(report.verdict.kind, 'lan');
+  assert.equal(report.verdict.text, 'Only on your local network (from other devices: https://10.77.0.2:8443)');
 });

@@ -3,6 +3,7 @@
  * every section with one context, print it (or one JSON document) and the verdict, then, with
  * --remote, the phone test. Exit 1 when any check failed.
  */
+import { ChatroomError } from '../../shared/errors.ts';
 import { loadConfig } from '../../config/load.ts';
 import type { Override } from '../../config/flags.ts';
 import type { CliContext } from '../context.ts';
@@ -24,6 +25,17 @@ export interface DoctorOptions {
   overrides?: Override[];
   /** The sections to run; the real registry by default (tests pass their own). */
   groups?: ReadonlyArray<GroupEntry>;
+}
+
+/** The registered sections named in `--only local,firewall` (report order kept); USAGE for an unknown name. */
+export function selectGroups(only: string): ReadonlyArray<GroupEntry> {
+  const names = only.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const known = checkGroups.map((g) => g.section as string);
+  const unknown = names.filter((n) => !known.includes(n));
+  if (!names.length || unknown.length) {
+    throw new ChatroomError('USAGE', `--only takes section names from: ${known.join(', ')} (got ${JSON.stringify(only)}), e.g. --only local,firewall`);
+  }
+  return checkGroups.filter((g) => names.includes(g.section));
 }
 
 /** Runs the doctor; resolves with the exit code. */

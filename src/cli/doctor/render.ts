@@ -12,7 +12,7 @@ export const SECTION_TITLES: Record<DoctorSection, string> = {
 };
 
 /** Width of the title column, characters. */
-const TITLE_WIDTH = 18;
+const TITLE_WIDTH = 20;
 
 export function renderSection(section: DoctorSection, checks: Check[], p: Paint): string {
   const lines = [p.bold(SECTION_TITLES[section])];
