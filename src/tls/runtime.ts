@@ -107,7 +107,6 @@ export function createTlsRuntime(config: ResolvedConfig, opts: TlsRuntimeOptions
   const selfSigned = async (extraNames: string[] = []): Promise<{ pair: KeyPair; fingerprint: string; regenerated: boolean }> => {
     const n = names();
     const cert = await ensureSelfSignedCert({ dir: selfSignedDir, dnsNames: [...new Set([...n.dnsNames, ...extraNames])], ipAddresses: n.ipAddresses, now: now() });
-    log.event(cert.regenerated ? 'tls.self_signed_created' : 'tls.self_signed_reused');
     return { pair: { cert: cert.cert, key: cert.key }, fingerprint: cert.fingerprint256, regenerated: cert.regenerated };
   };
   let checking: Promise<boolean> | null = null;
@@ -234,6 +233,7 @@ export function createTlsRuntime(config: ResolvedConfig, opts: TlsRuntimeOptions
       );
     } else {
       const c = await selfSigned([settings.domain]);
+      log.event(c.regenerated ? 'tls.self_signed_created' : 'tls.self_signed_reused');
       install(c.pair, 'acme-fallback-self-signed', c.fingerprint);
       log.event('tls.acme_fallback', { kind: 'self_signed' });
       notices.push(
@@ -279,6 +279,7 @@ export function createTlsRuntime(config: ResolvedConfig, opts: TlsRuntimeOptions
     async load() {
       if (config.tls.mode === 'self-signed') {
         const c = await selfSigned();
+        log.event(c.regenerated ? 'tls.self_signed_created' : 'tls.self_signed_reused');
         install(c.pair, 'self-signed', c.fingerprint);
       } else if (config.tls.mode === 'files') {
         const files = readCertFiles(filePaths.certPath, filePaths.keyPath, now());
