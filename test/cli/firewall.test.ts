@@ -1,10 +1,10 @@
-// Firewall instructions: golden output per OS (ports substituted), `chatroom firewall` through the real bin, and read-only detection of the active Linux firewall with stand-in tools on PATH.
+// Firewall instructions: golden output per OS (ports substituted), `chatroom firewall` through the real bin, and read-only detection of the active firewall (Linux tools, Windows netsh/PowerShell, macOS socketfilterfw) with stand-in tools that print what the real ones print.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderFirewallInstructions, type FirewallPorts } from '../../src/cli/firewall/render.ts';
-import { detectLinux } from '../../src/cli/firewall/detect.ts';
+import { detectLinux, detectMacos, detectWindows } from '../../src/cli/firewall/detect.ts';
 import { runCli, tempDir } from './helpers.ts';
 
 const GOLDEN = join(import.meta.dirname, 'golden');
@@ -148,4 +148,47 @@ test('detection: no tool installed at all is "none", and a tool that needs root 
   assert.equal(denied.kind, 'unknown');
   assert.equal(denied.allowsPorts, null);
   assert.match(denied.note ?? '', /root/);
+});
+
+test('chatroom firewall on Linux shows only the firewall that is active (ufw here)', { skip: process.platform === 'linux' ? undefined : 'Linux only' }, async (t) => {
+  const env = fakeTools(t, { ufw: { out: 'Status: active\nDefault: deny (incoming)' } });
+  const r = await runCli(t, ['firewall', '--dir', tempDir(t)], { PATH: env.PATH! });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^Linux: ufw is active\.\nLet in TCP 8443,8080 with it:\n/);
+  assert.doesNotMatch(r.stdout, /firewall-cmd|nft |iptables/);
+});
+
+test('Windows detection: a node.exe block rule means blocked; our rule means allowed; all profiles off means nothing blocks', async (t) => {
+  const on = 'Domain Profile Settings:\n----------------------------------------------------------------------\nState                                 ON\n\nPrivate Profile Settings:\nState                                 ON\nOk.';
+  const blocked = await detectWindows([8443, 8080], { env: fakeTools(t, { netsh: { out: on }, powershell: { out: '1' } }) });
+  assert.equal(blocked.allowsPorts, false);
+  assert.match(blocked.note ?? '', /block rule for node\.exe/);
+  const rule = 'Rule Name:                            chatroom (TCP 8443,8080)\n----------------------------------------------------------------------\nEnabled:                              Yes\nDirection:                            In\nAction:                               Allow\nOk.';
+  // One stand-in netsh answers both calls: the state (ON) and the rule (Action: Allow).
+  const allowed = await detectWindows([8443, 8080], { env: fakeTools(t, { netsh: { out: `${on}\n${rule}` }, powershell: { out: '0' } }) });
+  assert.equal(allowed.allowsPorts, true);
+  const off = await detectWindows([8443], { env: fakeTools(t, { netsh: { out: 'Private Profile Settings:\nState                                 OFF\nOk.' } }) });
+  assert.deepEqual({ active: off.active, allows: off.allowsPorts }, { active: false, allows: true });
+  const unknown = await detectWindows([8443], { env: fakeTools(t, { netsh: { out: on }, powershell: { out: '0' } }) });
+  assert.equal(unknown.allowsPorts, null);
+});
+
+test('macOS detection: "block all incoming" blocks even an allowed node; a disabled firewall allows', async (t) => {
+  const dir = tempDir(t, 'chatroom-fakesfw-');
+  const tool = (name: string, script: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, `#!/bin/sh\n${script}\n`);
+    chmodSync(file, 0o755);
+    return file;
+  };
+  const blockAll = tool('blockall', 'case "$1" in --getglobalstate) echo "Firewall is enabled. (State = 1)";; --getblockall) echo "Firewall has block all state set to enabled.";; *) echo "The application is permitted";; esac');
+  const s = await detectMacos({ socketfilterfw: blockAll });
+  assert.equal(s.allowsPorts, false);
+  assert.match(s.note ?? '', /Block all incoming/);
+  const permitted = tool('permitted', 'case "$1" in --getglobalstate) echo "Firewall is enabled. (State = 1)";; --getblockall) echo "Firewall has block all state set to disabled.";; *) echo "The application /usr/local/bin/node is permitted";; esac');
+  assert.equal((await detectMacos({ socketfilterfw: permitted })).allowsPorts, true);
+  const appBlocked = tool('blocked', 'case "$1" in --getglobalstate) echo "Firewall is enabled. (State = 1)";; --getblockall) echo "Firewall has block all state set to disabled.";; *) echo "The application /usr/local/bin/node is blocked";; esac');
+  assert.equal((await detectMacos({ socketfilterfw: appBlocked })).allowsPorts, false);
+  const disabled = tool('disabled', 'echo "Firewall is disabled. (State = 0)"');
+  assert.equal((await detectMacos({ socketfilterfw: disabled })).allowsPorts, true);
 });

@@ -31,6 +31,8 @@ export interface DetectOptions {
   env?: Record<string, string | undefined>;
   /** The node binary whose macOS application-firewall rule matters. */
   nodePath?: string;
+  /** macOS: where socketfilterfw is (tests point it at a stand-in). */
+  socketfilterfw?: string;
 }
 
 function summarize(kind: string, verdicts: PortVerdicts, source: string, active: boolean | null = true): FirewallState {
@@ -95,7 +97,7 @@ export async function detectLinux(ports: number[], opts: DetectOptions = {}): Pr
 
 /** macOS application firewall: on/off, "block all incoming", and whether node is allowed. */
 export async function detectMacos(opts: DetectOptions = {}): Promise<FirewallState> {
-  const tool = '/usr/libexec/ApplicationFirewall/socketfilterfw';
+  const tool = opts.socketfilterfw ?? '/usr/libexec/ApplicationFirewall/socketfilterfw';
   const kind = 'macos-application-firewall';
   const run = (args: string[]) => runTool(tool, args, { timeoutMs: opts.timeoutMs, env: opts.env });
   const state = await run(['--getglobalstate']);
