@@ -13,6 +13,7 @@ import {
   decryptBytes,
   decryptChunkAt,
   decryptFile,
+  encryptBlob,
   encryptBytes,
   encryptFile,
   newFileKey,
@@ -123,6 +124,17 @@ test('streams: odd input pieces from a ReadableStream encrypt to the same bytes 
   const plainParts: Uint8Array[] = [];
   for await (const p of decryptFile(tiny, fixedKey)) plainParts.push(p);
   assert.deepEqual(join(plainParts), plain);
+});
+
+test('a File/Blob encrypts to a ciphertext Blob whose slices (upload pieces) decrypt as a stream', async () => {
+  const plain = pattern(3 * CHUNK_PLAIN_BYTES + 321);
+  const fk = newFileKey();
+  const { ciphertext, summary } = await encryptBlob(new Blob([plain as Uint8Array<ArrayBuffer>]), fk);
+  assert.equal(ciphertext.size, ciphertextSize(plain.length));
+  assert.equal(ciphertext.type, 'application/octet-stream');
+  const pieces = [ciphertext.slice(0, 100_000), ciphertext.slice(100_000)];
+  const back = await decryptBytes(new Uint8Array(await new Blob(pieces).arrayBuffer()), fk, { sha256: summary.sha256 });
+  assert.deepEqual(back, plain);
 });
 
 test('a single chunk fetched by range decrypts on its own (seeking in a voice message)', async () => {

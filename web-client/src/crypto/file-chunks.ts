@@ -263,6 +263,18 @@ export async function encryptBytes(plain: Uint8Array, fileKey: FileKey): Promise
   return { ciphertext: concatBytes(parts), summary: await enc.summary };
 }
 
+/**
+ * Encrypts a File or Blob into a ciphertext Blob (the browser keeps large Blobs on disk), so an
+ * upload can send it in pieces with `ciphertext.slice(start, end)` and retry a piece without
+ * encrypting again.
+ */
+export async function encryptBlob(file: Blob, fileKey: FileKey): Promise<{ ciphertext: Blob; summary: EncryptedSummary }> {
+  const enc = encryptFile(file.stream(), fileKey);
+  const parts: BlobPart[] = [];
+  for await (const c of enc.chunks) parts.push(c as Uint8Array<ArrayBuffer>);
+  return { ciphertext: new Blob(parts, { type: 'application/octet-stream' }), summary: await enc.summary };
+}
+
 /** What the message announced about the ciphertext; each given field is checked at the end. */
 export interface DecryptExpectations {
   sha256?: Uint8Array;
