@@ -93,7 +93,7 @@ test('a blob round-trips byte for byte, as a sandboxed attachment, with Range re
   assert.deepEqual(Buffer.from(got.bytes), bytes);
   assert.equal(got.headers.get('content-type'), 'application/octet-stream');
   assert.equal(got.headers.get('content-disposition'), 'attachment');
-  assert.equal(got.headers.get('content-security-policy'), "default-src 'none'; sandbox");
+  assert.equal(got.headers.get('content-security-policy'), "default-src 'none'; sandbox; frame-ancestors 'none'");
   assert.equal(got.headers.get('x-content-type-options'), 'nosniff');
   assert.equal(got.headers.get('accept-ranges'), 'bytes');
   assert.equal(got.headers.get('cache-control'), 'no-store');
@@ -103,7 +103,7 @@ test('a blob round-trips byte for byte, as a sandboxed attachment, with Range re
   assert.equal(part.status, 206);
   assert.equal(part.headers.get('content-range'), `bytes 65552-131103/${bytes.length}`);
   assert.deepEqual(Buffer.from(part.bytes), bytes.subarray(65552, 131104));
-  assert.equal(part.headers.get('content-security-policy'), "default-src 'none'; sandbox");
+  assert.equal(part.headers.get('content-security-policy'), "default-src 'none'; sandbox; frame-ancestors 'none'");
   const open = await call(server, w.bob.cookie, 'GET', `/api/blobs/${id}`, { headers: { range: 'bytes=299990-' } });
   assert.deepEqual(Buffer.from(open.bytes), bytes.subarray(299_990));
   const suffix = await call(server, w.bob.cookie, 'GET', `/api/blobs/${id}`, { headers: { range: 'bytes=-7' } });
@@ -261,13 +261,14 @@ async function untilTempHolds(server: TestServer, id: string, bytes: number): Pr
   }
 }
 
-test('a piece cut off mid-way keeps what arrived; a second writer or a cancel meanwhile is 409 UPLOAD_BUSY', async (t) => {
+test('a piece is written as it arrives (streamed, not buffered), a cut keeps what arrived; a second writer or a cancel meanwhile is 409 UPLOAD_BUSY', async (t) => {
   const server = await startTestServer();
   t.after(() => server.close());
   const w = await createWorld(server);
   const bytes = randomBytes(500_000);
   const up = (await create(server, w.alice.cookie, w.general, bytes.length)).json as Upload;
   const piece = openPiece(server, w.alice.cookie, up.id, 0, bytes.length, bytes.subarray(0, 200_000));
+  // The request is still open (300,000 bytes to go): a server that buffered the body would have written nothing.
   await untilTempHolds(server, up.id, 200_000);
   const second = await put(server, w.alice.cookie, up.id, bytes.subarray(0, 10), 0);
   assert.equal(second.status, 409);

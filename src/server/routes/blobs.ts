@@ -19,7 +19,7 @@ import { accessOrNotFound } from './views.ts';
 const BLOB_HEADERS = {
   'Content-Type': 'application/octet-stream',
   'Content-Disposition': 'attachment',
-  'Content-Security-Policy': "default-src 'none'; sandbox",
+  'Content-Security-Policy': "default-src 'none'; sandbox; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Accept-Ranges': 'bytes',
   'Cache-Control': 'no-store',
