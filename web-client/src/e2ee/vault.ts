@@ -1,0 +1,128 @@
+/**
+ * At-rest storage of one user's secret key material in this browser. Every record is AES-256-GCM
+ * encrypted under a wrapping key that Web Crypto generated as non-extractable: script can use it
+ * but never read it, so the raw private keys never sit in plain storage. The record's slot
+ * ("<userId>/<name>") is the AAD, so a record copied into another slot or user does not open.
+ * The backing store is an interface: IndexedDB in the browser (idb-store.ts), memory in tests.
+ */
+
+/** What the vault needs from a key-value store; values are structured-cloneable. */
+export interface KeyValueStore {
+  get(key: string): Promise<unknown>;
+  put(key: string, value: unknown): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+/** A store in memory (tests, and browsers where IndexedDB is unavailable). */
+export class MemoryKeyValueStore implements KeyValueStore {
+  readonly map = new Map<string, unknown>();
+  async get(key: string): Promise<unknown> {
+    return this.map.get(key);
+  }
+  async put(key: string, value: unknown): Promise<void> {
+    this.map.set(key, value);
+  }
+  async delete(key: string): Promise<void> {
+    this.map.delete(key);
+  }
+}
+
+/** Names of the records one user has. */
+export type RecordName = 'device' | 'backup-key' | 'key-packages';
+
+interface SealedRecord {
+  iv: Uint8Array;
+  ct: Uint8Array;
+}
+
+const AAD_PREFIX = 'chatroom v1 vault ';
+const IV_BYTES = 12;
+
+function slot(userId: string, name: string): string {
+  return `${userId}/${name}`;
+}
+
+function aad(userId: string, name: string): Uint8Array<ArrayBuffer> {
+  return new TextEncoder().encode(AAD_PREFIX + slot(userId, name));
+}
+
+function isSealed(v: unknown): v is SealedRecord {
+  return typeof v === 'object' && v !== null && (v as SealedRecord).iv instanceof Uint8Array && (v as SealedRecord).ct instanceof Uint8Array;
+}
+
+/** Thrown when a record exists but does not open (wrong wrapping key, moved or altered). */
+export class VaultError extends Error {
+  override readonly name = 'VaultError';
+}
+
+/** One user's encrypted records, plus non-extractable CryptoKeys stored as they are. */
+export class Vault {
+  private constructor(
+    private readonly kv: KeyValueStore,
+    readonly userId: string,
+    private readonly wrappingKey: CryptoKey,
+  ) {}
+
+  /** Opens (or, on first use, creates) the vault of `userId` in `kv`. */
+  static async open(kv: KeyValueStore, userId: string): Promise<Vault> {
+    const keySlot = slot(userId, 'wrapping-key');
+    let key = await kv.get(keySlot);
+    if (!(key instanceof CryptoKey)) {
+      key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+      await kv.put(keySlot, key);
+    }
+    return new Vault(kv, userId, key as CryptoKey);
+  }
+
+  /** True when this browser holds a vault for `userId` (without creating one). */
+  static async exists(kv: KeyValueStore, userId: string): Promise<boolean> {
+    return (await kv.get(slot(userId, 'wrapping-key'))) instanceof CryptoKey;
+  }
+
+  async write(name: RecordName, plaintext: Uint8Array): Promise<void> {
+    const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
+    const ct = new Uint8Array(
+      await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: aad(this.userId, name) }, this.wrappingKey, plaintext as Uint8Array<ArrayBuffer>),
+    );
+    await this.kv.put(slot(this.userId, name), { iv, ct } satisfies SealedRecord);
+  }
+
+  /** The record's plaintext, or null when there is none. */
+  async read(name: RecordName): Promise<Uint8Array | null> {
+    const sealed = await this.kv.get(slot(this.userId, name));
+    if (sealed === undefined) return null;
+    if (!isSealed(sealed)) throw new VaultError(`the stored ${name} record is not a sealed record`);
+    try {
+      return new Uint8Array(
+        await crypto.subtle.decrypt(
+          { name: 'AES-GCM', iv: sealed.iv as Uint8Array<ArrayBuffer>, additionalData: aad(this.userId, name) },
+          this.wrappingKey,
+          sealed.ct as Uint8Array<ArrayBuffer>,
+        ),
+      );
+    } catch {
+      throw new VaultError(`the stored ${name} record does not open`);
+    }
+  }
+
+  /** Keeps a non-extractable CryptoKey (e.g. the account key's signer) as the key object itself. */
+  async putKey(name: 'account-key', key: CryptoKey, publicKey: Uint8Array): Promise<void> {
+    if (key.extractable) throw new VaultError('only non-extractable keys are kept as CryptoKeys');
+    await this.kv.put(slot(this.userId, name), { key, publicKey });
+  }
+
+  async getKey(name: 'account-key'): Promise<{ key: CryptoKey; publicKey: Uint8Array } | null> {
+    const v = (await this.kv.get(slot(this.userId, name))) as { key?: unknown; publicKey?: unknown } | undefined;
+    if (!v || !(v.key instanceof CryptoKey) || !(v.publicKey instanceof Uint8Array)) return null;
+    return { key: v.key, publicKey: v.publicKey };
+  }
+
+  async delete(name: RecordName): Promise<void> {
+    await this.kv.delete(slot(this.userId, name));
+  }
+
+  /** Forgets everything this browser holds for the user. */
+  async destroy(): Promise<void> {
+    for (const name of ['device', 'backup-key', 'key-packages', 'account-key', 'wrapping-key']) await this.kv.delete(slot(this.userId, name));
+  }
+}
