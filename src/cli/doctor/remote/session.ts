@@ -23,6 +23,7 @@ export interface RemoteOptions {
 type Step = 'wifi' | 'mobile';
 
 const STEP_WORDS: Record<Step, string> = { wifi: 'phone on Wi-Fi', mobile: 'phone on mobile data' };
+const STEP_LABELS: Record<Step, string> = { wifi: 'Wi-Fi', mobile: 'Mobile data' };
 
 function hostPart(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -45,7 +46,7 @@ async function qr(url: string, cli: CliContext): Promise<string> {
 
 /** One result line and whether it counts as a pass. */
 export function describeReport(step: Step, r: PhoneReport, p: Paint): { ok: boolean; lines: string[] } {
-  const label = step === 'wifi' ? 'Wi-Fi' : 'Mobile data';
+  const label = STEP_LABELS[step];
   const problems: string[] = [];
   if (!r.secure) problems.push('not a secure context: the browser will refuse encryption, camera and microphone (open it over https)');
   if (r.wsMs === null) problems.push(`WebSocket did not connect (${r.wsError ?? 'no reason given'}): a proxy, filter or antivirus on that network blocks it`);
@@ -55,7 +56,7 @@ export function describeReport(step: Step, r: PhoneReport, p: Paint): { ok: bool
 }
 
 function noAnswerLines(step: Step, ctx: DoctorContext, port: number, p: Paint): string[] {
-  const label = step === 'wifi' ? 'Wi-Fi' : 'Mobile data';
+  const label = STEP_LABELS[step];
   const dir = shellQuote(ctx.dir);
   const causes =
     step === 'wifi'
@@ -90,7 +91,10 @@ export async function runRemoteCheck(ctx: DoctorContext, cli: CliContext, opts: 
 
   // The real port tests the real firewall rule and router mapping; when chatroom holds it, a spare port
   // still shows whether the phone gets a secure context and a WebSocket through.
-  const lanHosts = (facts.lanAddresses ?? []).filter((a) => isIP(a) === 4).concat((facts.lanAddresses ?? []).filter((a) => isIP(a) === 6 && config.host === '::'));
+  // A wildcard bind: the first LAN IPv4 (phones prefer it on a LAN), IPv6 only with host ::; else the bound address.
+  const lan = facts.lanAddresses ?? [];
+  const wildcard = config.host === '0.0.0.0' || config.host === '::';
+  const lanHost = wildcard ? [...lan.filter((a) => isIP(a) === 4), ...(config.host === '::' ? lan.filter((a) => isIP(a) === 6) : [])][0] : config.host;
   const wantPort = facts.serverRunning ? 0 : config.port;
   const tokens = new Map<string, string>();
   const reports: Array<{ step: Step; report: PhoneReport }> = [];
@@ -105,9 +109,9 @@ export async function runRemoteCheck(ctx: DoctorContext, cli: CliContext, opts: 
     server = await listen(0);
   }
   const onOwnPort = server.port === config.port;
+  const spare = !onOwnPort && config.port !== 0;
 
   const steps: Array<{ step: Step; url: string }> = [];
-  const lanHost = lanHosts[0] ?? (config.host !== '0.0.0.0' && config.host !== '::' ? config.host : undefined);
   if (lanHost) {
     const tok = token();
     tokens.set(tok, 'wifi');
@@ -121,15 +125,15 @@ export async function runRemoteCheck(ctx: DoctorContext, cli: CliContext, opts: 
   }
 
   try {
-    if (!onOwnPort) {
-      out(p.dim(`chatroom is running on ${config.port}, so this test uses the spare port ${server.port}: your firewall may block that one even when it lets ${config.port} in.`));
-      out(p.dim('For the full test (firewall and router for the real port, and the phone on mobile data), stop chatroom and run this again.'));
+    if (spare) {
+      out(p.dim(`${facts.serverRunning ? 'chatroom is running on' : 'another program holds port'} ${config.port}, so this test uses the spare port ${server.port}: your firewall may block that one even when it lets ${config.port} in.`));
+      out(p.dim(`For the full test (firewall and router for the real port, and the phone on mobile data), free port ${config.port} and run this again.`));
     }
     if (!steps.length) {
       out(`${p.red('✗')} No address a phone could use: this computer has no LAN address.`);
       return false;
     }
-    if (!steps.some((s) => s.step === 'mobile') && onOwnPort) out(p.dim('No public address is known (see Router and Internet above), so only the Wi-Fi step runs.'));
+    if (!steps.some((s) => s.step === 'mobile') && !spare) out(p.dim('No public address is known (see Router and Internet above), so only the Wi-Fi step runs.'));
     for (const [i, s] of steps.entries()) {
       out();
       out(`Step ${i + 1} of ${steps.length}: ${STEP_WORDS[s.step]}${s.step === 'mobile' ? ' (Wi-Fi off)' : ' (the same network as this computer)'}, open:`);
@@ -155,7 +159,11 @@ export async function runRemoteCheck(ctx: DoctorContext, cli: CliContext, opts: 
       if (printed >= steps.length) break;
       const why = await Promise.race([next.then(() => 'report' as const), timedOut.then(() => 'timeout' as const), ...(opts.stop ? [opts.stop.first.then(() => 'stop' as const)] : [])]);
       if (why === 'report') continue;
-      for (const s of steps) if (!reports.some((r) => r.step === s.step)) for (const l of why === 'timeout' ? noAnswerLines(s.step, ctx, server.port, p) : [`${p.yellow('!')} ${s.step === 'wifi' ? 'Wi-Fi' : 'Mobile data'}: not tested (stopped)`]) out(l);
+      const missing = steps.filter((s) => !reports.some((r) => r.step === s.step));
+      for (const s of missing) {
+        const lines = why === 'timeout' ? noAnswerLines(s.step, ctx, server.port, p) : [`${p.yellow('!')} ${STEP_LABELS[s.step]}: not tested (stopped)`];
+        for (const l of lines) out(l);
+      }
       ok = false;
       break;
     }
