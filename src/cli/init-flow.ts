@@ -68,6 +68,10 @@ export async function runInit(opts: InitOptions, ctx: CliContext): Promise<numbe
   if (interactive) await ask(partial, given, ctx);
   const config = validate(structuredClone(partial), flagSource);
 
+  // files: the same checks start makes, before anything is written.
+  const filePaths = certFilePaths(resolveConfig(config, opts.dir));
+  const files = config.tls.mode === 'files' ? readCertFiles(filePaths.certPath, filePaths.keyPath) : null;
+
   mkdirSync(opts.dir, { recursive: true });
   writeConfig(opts.dir, partial as PartialConfig);
   const { created } = loadOrCreateSecrets(opts.dir);
@@ -75,8 +79,6 @@ export async function runInit(opts: InitOptions, ctx: CliContext): Promise<numbe
 
   // Made now rather than at the first start, so the fingerprint can be noted down already.
   const cert = config.tls.mode === 'self-signed' ? await ensureSelfSignedCert({ dir: join(resolved.dataPath, 'tls'), ...certNames(config) }) : null;
-  // files: the same checks start makes, now, while the person is still at the questions.
-  const files = config.tls.mode === 'files' ? readCertFiles(certFilePaths(resolved).certPath, certFilePaths(resolved).keyPath) : null;
 
   const store = await openStore(resolved);
   let setup: { url: string; expiresAt: number } | null;
