@@ -158,7 +158,7 @@ test('chatroom firewall on Linux shows only the firewall that is active (ufw her
   assert.doesNotMatch(r.stdout, /firewall-cmd|nft |iptables/);
 });
 
-test('Windows detection: a node.exe block rule means blocked; our rule means allowed; all profiles off means nothing blocks', async (t) => {
+test('Windows detection: a node.exe block rule means blocked; our rule means allowed, unless the network is Public; all profiles off means nothing blocks', async (t) => {
   const on = 'Domain Profile Settings:\n----------------------------------------------------------------------\nState                                 ON\n\nPrivate Profile Settings:\nState                                 ON\nOk.';
   const blocked = await detectWindows([8443, 8080], { env: fakeTools(t, { netsh: { out: on }, powershell: { out: '1' } }) });
   assert.equal(blocked.allowsPorts, false);
@@ -167,6 +167,10 @@ test('Windows detection: a node.exe block rule means blocked; our rule means all
   // One stand-in netsh answers both calls: the state (ON) and the rule (Action: Allow).
   const allowed = await detectWindows([8443, 8080], { env: fakeTools(t, { netsh: { out: `${on}\n${rule}` }, powershell: { out: '0' } }) });
   assert.equal(allowed.allowsPorts, true);
+  // The same rule on a network filed as Public: PowerShell's one stand-in answers "Public" to both questions (no block rule counted).
+  const publicNet = await detectWindows([8443, 8080], { env: fakeTools(t, { netsh: { out: `${on}\n${rule}` }, powershell: { out: 'Public' } }) });
+  assert.equal(publicNet.allowsPorts, false);
+  assert.match(publicNet.note ?? '', /marked Public/);
   const off = await detectWindows([8443], { env: fakeTools(t, { netsh: { out: 'Private Profile Settings:\nState                                 OFF\nOk.' } }) });
   assert.deepEqual({ active: off.active, allows: off.allowsPorts }, { active: false, allows: true });
   const unknown = await detectWindows([8443], { env: fakeTools(t, { netsh: { out: on }, powershell: { out: '0' } }) });

@@ -129,6 +129,13 @@ export async function detectWindows(ports: number[], opts: DetectOptions = {}): 
     return { kind, active: true, allowsPorts: false, blockedPorts: [], source: 'Get-NetFirewallRule', note: 'a block rule for node.exe (left by a cancelled security prompt) is on' };
   }
   const ours = await run('netsh', ['advfirewall', 'firewall', 'show', 'rule', `name=chatroom (TCP ${ports.join(',')})`]);
-  if (ours.ok && /Action:\s+Allow/i.test(ours.stdout)) return { kind, active: true, allowsPorts: true, blockedPorts: [], source: 'netsh advfirewall firewall show rule' };
+  if (ours.ok && /Action:\s+Allow/i.test(ours.stdout)) {
+    // Our rule is for the Private profile: on a network Windows files as Public it does not apply.
+    const profile = await run('powershell', ['-NoProfile', '-Command', '(Get-NetConnectionProfile | Select-Object -First 1).NetworkCategory']);
+    if (profile.ok && /^\s*Public\s*$/i.test(profile.stdout)) {
+      return { kind, active: true, allowsPorts: false, blockedPorts: [], source: 'Get-NetConnectionProfile', note: 'this network is marked Public, so the Private-profile rule does not apply' };
+    }
+    return { kind, active: true, allowsPorts: true, blockedPorts: [], source: 'netsh advfirewall firewall show rule' };
+  }
   return unknown(kind, 'netsh advfirewall firewall show rule', 'no chatroom rule found (an allow rule for node.exe may still exist)', true);
 }
