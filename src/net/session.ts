@@ -26,7 +26,7 @@ export interface WantedPort {
 }
 
 export type PortResult =
-  | { label: 'https' | 'http'; ok: true; internalPort: number; externalPort: number; lifetimeSeconds: number; lowPortRefused: boolean }
+  | { label: 'https' | 'http'; ok: true; internalPort: number; externalPort: number; lifetimeSeconds: number; lowPortRefused: boolean; preferredTaken: boolean }
   | { label: 'https' | 'http'; ok: false; internalPort: number; error: MappingError };
 
 export interface SessionEvents {
@@ -141,10 +141,11 @@ export class MappingSession {
   private async mapWith(client: MappingClient, want: WantedPort): Promise<PortResult> {
     const candidates = [...new Set([want.preferredExternalPort, want.internalPort])];
     let lowPortRefused = false;
+    let preferredTaken = false;
     let lastError: MappingError | null = null;
     for (const externalPort of candidates) {
       try {
-        const result = await this.request(client, want, externalPort, lowPortRefused);
+        const result = await this.request(client, want, externalPort, lowPortRefused, preferredTaken);
         // NAT-PMP/PCP routers do not refuse a low port, they hand out another (miniupnpd: the
         // lowest its ACL allows). Prefer external = internal then, like after a UPnP 606: the
         // same port number inside and outside.
@@ -157,12 +158,13 @@ export class MappingSession {
         if (!(err instanceof MappingError)) throw err;
         lastError = err;
         if (err.reason === 'refused' && externalPort < 1024) lowPortRefused = true;
+        if (err.reason === 'conflict' && externalPort === want.preferredExternalPort) preferredTaken = true;
         if (err.reason !== 'refused' && err.reason !== 'conflict') break;
       }
     }
     if (client instanceof UpnpClient && client.service.version === 2 && lastError && (lastError.reason === 'refused' || lastError.reason === 'conflict')) {
       try {
-        return await this.request(client, want, want.internalPort, lowPortRefused, true);
+        return await this.request(client, want, want.internalPort, lowPortRefused, preferredTaken, true);
       } catch (err) {
         if (err instanceof MappingError) lastError = err;
         else throw err;
@@ -171,7 +173,8 @@ export class MappingSession {
     return { label: want.label, ok: false, internalPort: want.internalPort, error: lastError! };
   }
 
-  private async request(client: MappingClient, want: WantedPort, externalPort: number, lowPortRefused: boolean, any = false): Promise<PortResult> {
+  private async request(client: MappingClient, want: WantedPort, externalPort: number, lowPortRefused: boolean, preferredTaken: boolean, any = false): Promise<PortResult> {
+    if (this.closed) throw new MappingError(client.protocol, 'other', 'stopping: no new mappings');
     const req: MapRequest = { internalPort: want.internalPort, externalPort, leaseSeconds: this.leaseSeconds, description: MAPPING_DESCRIPTION };
     // Recorded before asking: if we are killed right after the router says yes, the next start still knows.
     this.record(client.protocol, { label: want.label, internalPort: want.internalPort, externalPort });
@@ -190,7 +193,7 @@ export class MappingSession {
     this.active.set(want.label, a);
     this.record(client.protocol, { label: want.label, internalPort: want.internalPort, externalPort: granted.externalPort }, lowPortRefused);
     this.scheduleRenewal(a);
-    return { label: want.label, ok: true, internalPort: granted.internalPort, externalPort: granted.externalPort, lifetimeSeconds: granted.lifetimeSeconds, lowPortRefused };
+    return { label: want.label, ok: true, internalPort: granted.internalPort, externalPort: granted.externalPort, lifetimeSeconds: granted.lifetimeSeconds, lowPortRefused, preferredTaken };
   }
 
   private scheduleRenewal(a: Active, delaySeconds = a.lifetimeSeconds / 2): void {

@@ -102,7 +102,9 @@ async function run(session: MappingSession, opts: StartMappingOptions): Promise<
         : behindAnotherNat(externalClass, address),
     );
   }
-  if (https.lowPortRefused) opts.note(`  (the router refused external port ${opts.scheme === 'https' ? 443 : 80}, so the public URL carries port ${https.externalPort})`);
+  const preferred = opts.scheme === 'https' ? 443 : 80;
+  if (https.lowPortRefused) opts.note(`  (the router refused external port ${preferred}, so the public URL carries port ${https.externalPort})`);
+  else if (https.preferredTaken) opts.note(`  (the router already forwards external port ${preferred} to another device, so the public URL carries port ${https.externalPort}; \`chatroom doctor\` names it)`);
   const http = results.find((r) => r.label === 'http');
   if (http?.ok) opts.note(`  (HTTP: external port ${http.externalPort} → ${http.internalPort}, for redirects and certificate checks)`);
   else if (http && !http.ok) opts.warn(`HTTP port mapping (${protocol}): ${http.error.message}.`);

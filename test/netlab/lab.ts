@@ -147,6 +147,7 @@ export class NetLab {
   readonly wanPeer: string;
   readonly dir: string;
   routerLog: Output | null = null;
+  private router: ChildProcess | null = null;
   private readonly processes: ChildProcess[] = [];
 
   private constructor(readonly kind: RouterKind) {
@@ -248,8 +249,18 @@ ${kind.blockPcp ? PCP_BLOCK : ''}
     // -d: foreground, log to stderr. `ip netns exec` execs, so the child's PID is miniupnpd's.
     const child = spawn('ip', ['netns', 'exec', this.rtr, 'miniupnpd', '-d', '-f', conf, '-P', join(this.dir, 'miniupnpd.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.processes.push(child);
+    this.router = child;
     this.routerLog = new Output(child.stdout, child.stderr);
     await this.routerLog.waitFor(k.natpmp ? /Listening for NAT-PMP\/PCP traffic/ : /HTTP listening on port/, 5000);
+  }
+
+  /** Stops miniupnpd (by its PID): the router's mapping service goes away mid-run. */
+  async stopRouter(): Promise<void> {
+    const r = this.router;
+    if (!r || r.exitCode !== null || r.signalCode !== null) return;
+    const exited = once(r, 'exit');
+    r.kill('SIGTERM');
+    await exited;
   }
 
   /** Starts a process inside namespace `ns` and keeps it for destroy(). */

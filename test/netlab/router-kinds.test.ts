@@ -130,6 +130,7 @@ describe('router kinds (netlab)', { skip, concurrency: 1 }, () => {
       assert.equal(run.url, `https://${lab.wanIp}:8443`, run.output.text);
       assert.equal((await healthFromInternet(lab, run.url!)).stdout, '{"ok":true}');
       assert.match(run.output.text, /upnp\.mapped protocol=upnp-igd1 kind=https port=8443/);
+      await run.output.waitFor(/already forwards external port 443 to another device/, 5000);
       const d = await doctor(lab, dir);
       assert.deepEqual(d.check('router.portmapping').details?.protocols, ['upnp-igd1']);
       const https = d.check('router.mapping.https');
@@ -156,9 +157,27 @@ describe('router kinds (netlab)', { skip, concurrency: 1 }, () => {
       assert.match(pmp.stdout, new RegExp(`Public IP address : ${lab.wanIp.replace(/\./g, '\\.')}`));
       assert.ok(lab.natRules().some((r) => r.includes(`dnat ip to ${LAN_HOST}:8443`)), lab.natRules().join('\n'));
       await lab.routerLog!.waitFor(/NAT-PMP port mapping request : 443->192\.168\.77\.10:8443 tcp lifetime=6s/, 10_000, 3);
+      assert.doesNotMatch(run.output.text, /renewal failed/, 'renewals are quiet');
+
+      // The router's mapping service goes away: one warning line, the server keeps serving, and stop still exits.
+      await lab.stopRouter();
+      await run.output.waitFor(/^! Port mapping renewal failed for HTTPS: .*; retrying\.$/m, 10_000);
       const [code] = await stopWith(run, 'SIGTERM');
       assert.equal(code, 0);
-      assert.deepEqual(lab.natRules(), []);
+      assert.equal(run.output.count(/renewal failed for HTTPS/), 1);
+    }, t);
+  });
+
+  test('a stop signal while the router is still answering a mapping request: nothing is left on the router', async (t) => {
+    // NAT-PMP with the low-port ACL: miniupnpd walks its ACL for a free port, so the request for 443 takes seconds.
+    await withLab({ name: 'inflight', daemon: true, upnp: false, natpmp: true, blockPcp: true, lowPortAcl: true, wanNet: PUBLIC }, async (lab) => {
+      const dir = appDir(lab);
+      const run = lab.spawnIn(lab.lan, process.execPath, [BIN, 'start', '--dir', dir], { NO_COLOR: '1' });
+      await lab.routerLog!.waitFor(/NAT-PMP port mapping request : 443->192\.168\.77\.10:8443/, 30_000);
+      const [code] = await stopWith(run, 'SIGTERM');
+      assert.equal(code, 0, run.output.text);
+      assert.doesNotMatch(run.output.text, /^Public:/m);
+      assert.deepEqual(lab.natRules(), [], 'the mapping granted after the signal was removed before exit');
     }, t);
   });
 
