@@ -14,7 +14,9 @@ export const SECTION_TITLES: Record<DoctorSection, string> = {
 /** Width of the title column, characters. */
 const TITLE_WIDTH = 20;
 
+/** A section's heading and lines; nothing for a section with no checks. */
 export function renderSection(section: DoctorSection, checks: Check[], p: Paint): string {
+  if (!checks.length) return '';
   const lines = [p.bold(SECTION_TITLES[section])];
   for (const c of checks) {
     const mark = c.status === 'ok' ? p.green('✓') : c.status === 'warn' ? p.yellow('!') : p.red('✗');

@@ -22,7 +22,7 @@ export function runTool(cmd: string, args: string[], opts: { timeoutMs?: number;
   return new Promise((resolve) => {
     let child;
     try {
-      child = execFile(cmd, args, { timeout: opts.timeoutMs ?? 3000, env, maxBuffer: 4 * 1024 * 1024, windowsHide: true }, (err, stdout, stderr) => {
+      child = execFile(cmd, args, { timeout: opts.timeoutMs ?? 3000, killSignal: 'SIGKILL', env, maxBuffer: 4 * 1024 * 1024, windowsHide: true }, (err, stdout, stderr) => {
         const e = err as (NodeJS.ErrnoException & { killed?: boolean; code?: number | string }) | null;
         const missing = e?.code === 'ENOENT' || e?.code === 'EACCES';
         const code = e ? (typeof e.code === 'number' ? e.code : null) : 0;
