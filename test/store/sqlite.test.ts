@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { openSqliteStore, openStore } from '../../src/store/index.ts';
-import { latestVersion } from '../../src/store/sqlite/migrations/index.ts';
+import { latestVersion, migrations } from '../../src/store/sqlite/migrations/index.ts';
 import { runStoreContract } from './contract.ts';
 
 const writerScript = fileURLToPath(new URL('./fixtures/append-writer.ts', import.meta.url));
@@ -115,6 +115,16 @@ describe('SQLite store specifics', () => {
     // Back to schema 1, as a database written before migration 2 existed.
     const raw = new Database(f.file);
     raw.exec('DROP INDEX messages_by_client_ref; ALTER TABLE messages DROP COLUMN client_ref;');
+    // Tables of later migrations (3 and up) go too: schema 1's tables are those its SQL creates.
+    const v1 = new Database(':memory:');
+    v1.exec(migrations[0].sql);
+    const namesOf = (db: Database.Database, type: 'table' | 'trigger') =>
+      db.prepare("SELECT name FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%' ORDER BY rowid DESC").pluck().all(type) as string[];
+    const schema1 = new Set([...namesOf(v1, 'table'), ...namesOf(v1, 'trigger')]);
+    v1.close();
+    // Newest first, triggers before tables: a later object may name an earlier one.
+    for (const name of namesOf(raw, 'trigger')) if (!schema1.has(name)) raw.exec(`DROP TRIGGER "${name}"`);
+    for (const name of namesOf(raw, 'table')) if (!schema1.has(name)) raw.exec(`DROP TABLE "${name}"`);
     raw.pragma('user_version = 1');
     raw.close();
     const second = await openStore({ dataPath: f.dataPath });
