@@ -42,6 +42,8 @@ export interface SessionOptions {
   /** Budget per router request, ms. */
   timeoutMs?: number;
   events?: SessionEvents;
+  /** Finds the routers to use, best first; default: discoverRouter() on this computer's network. */
+  discover?: (pcpNonce: Buffer, timeoutMs: number) => Promise<MappingClient[]>;
 }
 
 interface Active {
@@ -83,8 +85,8 @@ export class MappingSession {
   discover(internalPorts: number[]): Promise<boolean> {
     return this.serial(async () => {
       if (this.closed) return false;
-      const found = await discoverRouter({ pcpNonce: this.nonce, timeoutMs: this.timeoutMs });
-      [this.client = null, ...this.fallbacks] = found.clients;
+      const clients = this.opts.discover ? await this.opts.discover(this.nonce, this.timeoutMs) : (await discoverRouter({ pcpNonce: this.nonce, timeoutMs: this.timeoutMs })).clients;
+      [this.client = null, ...this.fallbacks] = clients;
       if (this.client) await this.removeStale(internalPorts);
       return this.client !== null;
     });
