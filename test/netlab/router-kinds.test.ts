@@ -104,6 +104,8 @@ describe('router kinds (netlab)', { skip, concurrency: 1 }, () => {
       assert.match(list, new RegExp(`TCP +443->${LAN_HOST}:8443 +'chatroom'`));
       assert.match(list, new RegExp(`TCP +80->${LAN_HOST}:8080 +'chatroom'`));
       assert.match(run.output.text, /upnp\.mapped protocol=upnp-igd2 kind=https port=443/);
+      // First start of this data directory: the host firewall's commands, once.
+      await run.output.waitFor(/let the ports in through this computer’s firewall \(shown once/, 10_000);
       assert.doesNotMatch(run.output.text.split('\n').filter((l) => /^\d{4}-\d\d-\d\dT/.test(l)).join('\n'), /\d+\.\d+\.\d+\.\d+/, 'no address in the event log');
       // Renewal: the router sees AddPortMapping for 443 again, with the short lease, without anything printed.
       await lab.routerLog!.waitFor(/AddPortMapping: ext port 443 to 192\.168\.77\.10:8443 protocol TCP for: chatroom leaseduration=6/, 10_000, 2);
@@ -209,6 +211,15 @@ describe('router kinds (netlab)', { skip, concurrency: 1 }, () => {
       const [code] = await stopWith(next, 'SIGTERM');
       assert.equal(code, 0);
       assert.deepEqual(lab.natRules(), []);
+
+      // --no-upnp: the router is not asked at all.
+      const requestsBefore = lab.routerLog!.count(/PCP request received|NAT-PMP request received/);
+      const quiet = lab.spawnIn(lab.lan, process.execPath, [BIN, 'start', '--dir', dir, '--no-upnp'], { NO_COLOR: '1' });
+      await quiet.output.waitFor(/Press Ctrl\+C to stop\./, 30_000);
+      const [quietCode] = await stopWith(quiet, 'SIGTERM');
+      assert.equal(quietCode, 0);
+      assert.equal(lab.routerLog!.count(/PCP request received|NAT-PMP request received/), requestsBefore);
+      assert.doesNotMatch(quiet.output.text, /Public:|port mapping/i);
     }, t);
   });
 
