@@ -1,5 +1,7 @@
-// Builds the web client into dist/web: one ESM bundle, the stylesheets, and an index.html whose
-// every script and stylesheet carries a Subresource Integrity hash (the CSP allows no inline code).
+// Builds the web client into dist/web: one ESM bundle, the passphrase-KDF Worker, the stylesheets,
+// and an index.html whose every script and stylesheet carries a Subresource Integrity hash (the CSP
+// allows no inline code). A Worker cannot carry an integrity attribute, so the app bundle embeds
+// the Worker's hash and fetches it with `integrity` before starting it (e2ee/kdf-worker.ts).
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,18 +46,15 @@ async function main() {
   const started = performance.now();
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
+  const common = { bundle: true, format: 'esm', minify: true, target: 'es2022', legalComments: 'none', sourcemap: false, tsconfig: join(root, 'tsconfig.json'), logLevel: 'warning' };
+  const worker = await build({ ...common, entryPoints: [join(here, 'src', 'crypto', 'recovery-worker.ts')], outfile: join(out, 'recovery-worker.js') });
+  if (worker.warnings.length) throw new Error(`esbuild (worker): ${worker.warnings.length} warning(s), see above`);
   const result = await build({
+    ...common,
     entryPoints: [join(here, 'src', 'main.ts')],
     outfile: join(out, 'app.js'),
-    bundle: true,
-    format: 'esm',
-    minify: true,
-    target: 'es2022',
-    legalComments: 'none',
-    sourcemap: false,
-    tsconfig: join(root, 'tsconfig.json'),
-    logLevel: 'warning',
     plugins: [pureSchemas],
+    define: { RECOVERY_WORKER_INTEGRITY: JSON.stringify(sri(join(out, 'recovery-worker.js'))) },
   });
   // Warnings here are bugs (duplicate members, bad imports): fail rather than ship them.
   if (result.warnings.length) throw new Error(`esbuild: ${result.warnings.length} warning(s), see above`);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { request } from 'node:https';
 import type { Page } from 'playwright-core';
-import { chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage } from '../helpers/browser.ts';
+import { acceptRecoveryKey, chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage } from '../helpers/browser.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const cli = join(root, 'bin', 'chatroom.js');
@@ -129,6 +129,7 @@ async function signUp(page: Page, link: string, username: string, password: stri
   await page.getByRole('textbox', { name: 'Username' }).fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();
+  await acceptRecoveryKey(page);
   await page.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: 20_000 });
 }
 

@@ -8,7 +8,7 @@ import { inviteToken, registerInvited } from '../helpers/client.ts';
 import { SESSION_COOKIE } from '../../src/server/auth/tokens.ts';
 import { encodeText } from '../../web-client/src/content.ts';
 import { fromBase64 } from '../../src/shared/base64.ts';
-import { chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage } from '../helpers/browser.ts';
+import { acceptRecoveryKey, chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage } from '../helpers/browser.ts';
 
 const skip = chromiumSkipReason();
 
@@ -284,6 +284,7 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
     await password.fill('12345678');
     await page.getByRole('alert').filter({ hasText: 'at least 8 characters' }).waitFor({ state: 'hidden' });
     await page.getByRole('button', { name: 'Create account' }).click();
+    await acceptRecoveryKey(page);
     await page.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: 20_000 });
     assert.deepEqual(describeProblems([page]), []);
   });

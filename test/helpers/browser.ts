@@ -94,11 +94,28 @@ export async function newPage(context: BrowserContext): Promise<Page> {
 }
 
 /**
- * Chromium logs every non-2xx fetch as a console error. The client's "am I signed in?" request
- * (GET /api/me) answers 401 by design when signed out; that one line is not a problem.
+ * Chromium logs every non-2xx fetch as a console error. Two probes answer that way by design: the
+ * client's "am I signed in?" request (GET /api/me, 401 when signed out) and "does this account
+ * have a key backup?" (GET /api/mls/backup/account-key, 404 for an account without end-to-end
+ * keys); those lines are not problems.
  */
 function isSignedOutProbe(text: string, url: string): boolean {
-  return /status of 401\b/.test(text) && new URL(url, 'http://x').pathname === '/api/me';
+  const path = new URL(url, 'http://x').pathname;
+  return (/status of 401\b/.test(text) && path === '/api/me') || (/status of 404\b/.test(text) && path === '/api/mls/backup/account-key');
+}
+
+/**
+ * After "Create account": waits for the recovery key screen, returns the key it shows and leaves
+ * the screen with Continue (after filling the optional backup passphrase, when given).
+ */
+export async function acceptRecoveryKey(page: Page, opts: { passphrase?: string; timeout?: number } = {}): Promise<string> {
+  const key = page.getByLabel('Recovery key', { exact: true });
+  await key.waitFor({ timeout: opts.timeout ?? 20_000 });
+  const text = await key.getAttribute('data-recovery-key');
+  if (!text) throw new Error('the recovery key screen shows no key');
+  if (opts.passphrase) await page.getByLabel('Backup passphrase (optional)').fill(opts.passphrase);
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  return text;
 }
 
 export function problemsOf(page: Page): PageProblems {

@@ -49,7 +49,8 @@ test('identity layer against a real server', async (t) => {
   let firstDeviceId = '';
 
   await t.test('sign-up: device registered and certified, KeyPackages and both backups uploaded', async () => {
-    recoveryKey = await first.keys.create(alice.user.id);
+    const made = await first.keys.create(alice.user.id);
+    recoveryKey = made.recoveryKey;
     assert.match(recoveryKey, /^([0-9A-HJKMNP-TV-Z]{4}-){13}[0-9A-HJKMNP-TV-Z]{4}$/);
     const devices = (await api(server, alice.cookie, 'GET', '/api/mls/devices')).body.devices;
     assert.equal(devices.length, 1);
@@ -67,6 +68,7 @@ test('identity layer against a real server', async (t) => {
     const archive = await fetch(`${server.url}/api/mls/backup/archive`, { headers: { cookie: alice.cookie } });
     assert.deepEqual(decodeArchive(new Uint8Array(await archive.arrayBuffer())), []);
     firstDeviceId = devices[0].id;
+    assert.equal(made.deviceId, firstDeviceId);
     assert.deepEqual(await first.keys.check(alice.user.id), { state: 'ready', deviceId: firstDeviceId });
   });
 

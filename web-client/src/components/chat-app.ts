@@ -21,6 +21,9 @@ import { ConfirmEvent, ConversationPickedEvent, OpenDialogEvent } from './events
 import './invite-dialog.ts';
 import './new-dm-dialog.ts';
 import './new-group-dialog.ts';
+import './devices-dialog.ts';
+import './recovery-key-view.ts';
+import './restore-keys-view.ts';
 import { sharedStyles } from './shared-styles.ts';
 import { THEME_CHANGE_EVENT, parseThemeChoice, setThemeChoice, themeChoice } from '../theme.ts';
 import './sign-in-view.ts';
@@ -118,6 +121,12 @@ export class ChatApp extends LitElement {
       }
       return html`<sign-in-view></sign-in-view>`;
     }
+    // The end-to-end keys come first: the recovery key screen right after sign-up, the restore
+    // screen on a browser without the account's keys.
+    const keys = s.keys;
+    if (keys.name === 'checking') return html`<p class="loading" role="status">Checking your keys…</p>`;
+    if (keys.name === 'new-key') return html`<recovery-key-view .recoveryKey=${keys.recoveryKey}></recovery-key-view>`;
+    if (keys.name === 'restore') return html`<restore-keys-view ?hasPassphrase=${keys.hasPassphrase}></restore-keys-view>`;
     return html`
       <button class="skip" type="button" @click=${() => this.pane?.focusComposer()}>Skip to message composer</button>
       <div class=${this.sidebarOpen ? 'shell open' : 'shell'}>
@@ -137,6 +146,7 @@ export class ChatApp extends LitElement {
           <conversation-list></conversation-list>
           <div class="account">
             <button type="button" @click=${() => void s.signOut()}>Sign out</button>
+            <button type="button" @click=${() => this.dispatchEvent(new OpenDialogEvent('devices'))}>Your devices</button>
             <button type="button" title="Signs out every other browser and device signed in as you" @click=${this.signOutOthers}>End other sessions</button>
             <div class="theme">
               <label for="theme">Theme</label>
@@ -157,6 +167,7 @@ export class ChatApp extends LitElement {
       <add-channel-dialog></add-channel-dialog>
       <add-member-dialog></add-member-dialog>
       <confirm-dialog></confirm-dialog>
+      <devices-dialog></devices-dialog>
     `;
   }
 

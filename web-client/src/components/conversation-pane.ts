@@ -26,6 +26,8 @@ export class ConversationPane extends LitElement {
       h1 { font-size: var(--chat-font-size-large); margin: 0; flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
       .sigil { color: var(--chat-color-text-muted); }
       header button { font-size: var(--chat-font-size-small); padding: var(--chat-space-1) var(--chat-space-2); white-space: nowrap; }
+      .keys::before { content: '🔑 '; }
+      .keys.missing::before { content: ''; }
       message-view { flex: 1; }
       .typing { min-height: 1.4em; margin: 0; padding: 0 var(--chat-space-4); color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); font-style: italic; }
       member-list { width: var(--chat-members-width); border-left: var(--chat-border-width) solid var(--chat-color-border); background: var(--chat-color-sidebar); overflow-y: auto; }
@@ -57,6 +59,7 @@ export class ConversationPane extends LitElement {
       <section class="main" aria-label=${c.name}>
         <header>
           <h1><span class="sigil" aria-hidden="true">${sigil}</span> ${c.name}</h1>
+          ${this.keyIndicator(store)}
           ${this.membershipActions(store, c)}
           <button type="button" class="quiet members-toggle" aria-expanded=${this.membersOpen ? 'true' : 'false'}
             @click=${() => (this.membersOpen = !this.membersOpen)}>Members</button>
@@ -68,6 +71,30 @@ export class ConversationPane extends LitElement {
       </section>
       <member-list .conv=${c.id}></member-list>
     `;
+  }
+
+  /**
+   * Says whether this browser holds the account's end-to-end keys, and no more: message bodies are
+   * not end-to-end encrypted yet, so the note says so rather than implying it.
+   */
+  private keyIndicator(store: ChatStore) {
+    const keys = store.keys;
+    const note = html`<span id="keys-note" class="visually-hidden">Messages are not end-to-end encrypted yet.</span>`;
+    if (keys.name === 'ready') {
+      return html`<button type="button" class="quiet keys" aria-describedby="keys-note"
+        title="This browser holds your end-to-end keys. Messages are not end-to-end encrypted yet."
+        @click=${() => this.dispatchEvent(new OpenDialogEvent('devices'))}>Keys on this device</button>${note}`;
+    }
+    if (keys.name === 'none') {
+      return html`<button type="button" class="quiet keys missing" aria-describedby="keys-note"
+        title="Your account has no end-to-end keys yet. Setting them up shows a recovery key to save."
+        @click=${() => void store.createKeys()}>Set up keys</button>${note}`;
+    }
+    if (keys.name === 'unavailable') {
+      return html`<button type="button" class="quiet keys missing" title=${keys.reason}
+        @click=${() => this.dispatchEvent(new OpenDialogEvent('devices'))}>No keys here</button>`;
+    }
+    return nothing;
   }
 
   /** Add people / Leave group for a group; Leave server for a channel of a server this user does not own. */

@@ -1,6 +1,6 @@
 /** Typed events components raise; they bubble and cross shadow roots so <chat-app> can react. */
 
-export type DialogKind = 'new-dm' | 'new-group' | 'create-server' | 'invite' | 'add-channel' | 'add-member';
+export type DialogKind = 'new-dm' | 'new-group' | 'create-server' | 'invite' | 'add-channel' | 'add-member' | 'devices';
 
 /** Asks <chat-app> to open one of its dialogs (`serverId` for add-channel, `groupId` for add-member). */
 export class OpenDialogEvent extends Event {

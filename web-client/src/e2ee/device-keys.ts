@@ -94,9 +94,10 @@ export class DeviceKeys {
 
   /**
    * Keys for a brand-new account: account key, backup key, the backup blobs on the server, then
-   * this device. Returns the recovery key text; the caller shows it once and forgets it.
+   * this device. Returns the recovery key text (the caller shows it once and forgets it) and the
+   * new device's id.
    */
-  async create(userId: string): Promise<string> {
+  async create(userId: string): Promise<{ recoveryKey: string; deviceId: string }> {
     if (await this.client.getBackup('account-key')) {
       throw new CryptoError('malformed', 'This account already has end-to-end keys: sign in with its recovery key instead.');
     }
@@ -109,8 +110,8 @@ export class DeviceKeys {
       const wrappedAccountKey = await wrapAccountKey(bk, account.privateKeyPkcs8);
       await this.client.putBackup('account-key', encodeAccountKeyBackup({ wrappedAccountKey }), 0);
       await this.putInitialArchive();
-      await this.registerDevice(vault, account);
-      return await encodeRecoveryKey(bk);
+      const device = await this.registerDevice(vault, account);
+      return { recoveryKey: await encodeRecoveryKey(bk), deviceId: device.deviceId };
     } finally {
       wipe(account.privateKeyPkcs8);
       wipe(bk);

@@ -18,6 +18,7 @@ import { encodeText } from '../content.ts';
 import { ApiError, api } from './api.ts';
 import { register, signIn } from './auth.ts';
 import { Connection, type ConnectionStatus } from './connection.ts';
+import { deviceKeys, keyErrorMessage, type KeyState } from './key-gate.ts';
 import { parseRoute, routePath, type Route } from './router.ts';
 import { Timelines } from './timelines.ts';
 import { TYPING_SHOW_MS, TypingState, type Typist } from './typing.ts';
@@ -45,6 +46,10 @@ export class ChatStore extends EventTarget {
   connection: ConnectionStatus = 'closed';
   /** A problem to show app-wide (e.g. a failed invite accept). */
   notice: string | null = null;
+  /** This user's end-to-end keys in this browser (key-gate.ts); the chat waits while it is checking, new-key or restore. */
+  keys: KeyState = { name: 'checking' };
+  /** The chat (socket, conversation list) has started for this session. */
+  private chatStarted = false;
 
   private readonly byId = new Map<string, ConversationSummary>();
   private readonly timelines = new Timelines();
@@ -73,17 +78,18 @@ export class ChatStore extends EventTarget {
       this.session = null;
     }
     this.booting = false;
-    if (this.session) await this.afterSignIn();
+    if (this.session) await this.enter();
     else this.changed();
   }
 
   // ------------------------------------------------------------------ session
 
+  /** Creates the account, then its end-to-end keys; the recovery key screen follows. */
   async register(username: string, password: string, invite?: string): Promise<void> {
     this.session = await register(username, password, invite);
     this.route = { name: 'home' };
     history.replaceState(null, '', '/');
-    await this.afterSignIn();
+    await this.createKeys();
   }
 
   async signIn(username: string, password: string): Promise<void> {
@@ -92,6 +98,86 @@ export class ChatStore extends EventTarget {
       this.route = { name: 'home' };
       history.replaceState(null, '', '/');
     }
+    await this.enter();
+  }
+
+  /** After a sign-in or a reload: the chat, unless this browser first needs the account's keys. */
+  private async enter(): Promise<void> {
+    const userId = this.session!.user.id;
+    this.keys = { name: 'checking' };
+    this.changed();
+    try {
+      const check = await (await deviceKeys()).check(userId);
+      if (this.session?.user.id !== userId) return;
+      this.keys = check.state === 'ready' ? { name: 'ready', deviceId: check.deviceId } : check.state === 'restore' ? { name: 'restore', hasPassphrase: check.hasPassphrase } : { name: 'none' };
+    } catch (err) {
+      if (this.session?.user.id !== userId) return;
+      this.keys = { name: 'unavailable', reason: keyErrorMessage(err) };
+    }
+    if (this.keys.name === 'restore') this.changed();
+    else await this.startChat();
+  }
+
+  /** Makes this account's end-to-end keys (at sign-up, or later for an account that has none). */
+  async createKeys(): Promise<void> {
+    const userId = this.session!.user.id;
+    this.keys = { name: 'checking' };
+    this.changed();
+    try {
+      const made = await (await deviceKeys()).create(userId);
+      if (this.session?.user.id !== userId) return;
+      this.keys = { name: 'new-key', ...made };
+      this.changed();
+    } catch (err) {
+      if (this.session?.user.id !== userId) return;
+      this.keys = { name: 'unavailable', reason: keyErrorMessage(err) };
+      await this.startChat();
+    }
+  }
+
+  /**
+   * Leaves the recovery key screen; with a passphrase, first wraps the backup under it too
+   * (Argon2id in a Worker: seconds). Throws (staying on the screen) when that fails.
+   */
+  async finishKeySetup(passphrase: string): Promise<void> {
+    if (this.keys.name !== 'new-key') return;
+    const { deviceId } = this.keys;
+    if (passphrase) {
+      try {
+        await (await deviceKeys()).setPassphrase(this.session!.user.id, passphrase);
+      } catch (err) {
+        throw new Error(keyErrorMessage(err));
+      }
+    }
+    this.keys = { name: 'ready', deviceId };
+    await this.startChat();
+  }
+
+  /** Unlocks the account's keys on this browser from the server backup; throws a sentence on failure. */
+  async restoreKeys(secret: { recoveryKey: string } | { passphrase: string }): Promise<void> {
+    const userId = this.session!.user.id;
+    const keys = await deviceKeys();
+    let deviceId: string;
+    try {
+      deviceId = 'recoveryKey' in secret ? await keys.restoreWithRecoveryKey(userId, secret.recoveryKey) : await keys.restoreWithPassphrase(userId, secret.passphrase);
+    } catch (err) {
+      throw new Error(keyErrorMessage(err));
+    }
+    this.keys = { name: 'ready', deviceId };
+    await this.startChat();
+  }
+
+  /** This user's devices (GET /api/mls/devices). */
+  async ownDevices() {
+    return (await deviceKeys()).devices();
+  }
+
+  private async startChat(): Promise<void> {
+    if (this.chatStarted) {
+      this.changed();
+      return;
+    }
+    this.chatStarted = true;
     await this.afterSignIn();
   }
 
@@ -130,6 +216,8 @@ export class ChatStore extends EventTarget {
   private reset(notice: string | null): void {
     this.socket.stop();
     this.session = null;
+    this.keys = { name: 'checking' };
+    this.chatStarted = false;
     this.list = { servers: [], groups: [], dms: [] };
     this.byId.clear();
     this.timelines.clear();
