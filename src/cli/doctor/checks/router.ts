@@ -89,7 +89,7 @@ export const routerChecks: CheckGroup = async (ctx) => {
 
   const mappings: NonNullable<DoctorFacts['router']>['mappings'] = [];
   if (survey.protocols.length) {
-    for (const w of wanted) checks.push(mappingCheck(w, lookFor(w), survey, state, config.upnp, ctx.facts.serverRunning, lan, mappings));
+    for (const w of wanted) checks.push(mappingCheck(w, lookFor(w), survey, state, ctx.facts.serverRunning, lan, mappings));
   }
 
   if (state.lowPortsRefused) {
@@ -124,7 +124,6 @@ function mappingCheck(
   externalPorts: number[],
   survey: RouterSurvey,
   state: ReturnType<typeof readNetworkState>,
-  upnpEnabled: boolean,
   serverRunning: boolean | undefined,
   lan: string,
   facts: NonNullable<DoctorFacts['router']>['mappings'],
@@ -135,9 +134,17 @@ function mappingCheck(
 
   if (survey.upnp) {
     const isOurs = (e: RouterTableEntry) => e.internalClient === survey.localAddress && e.internalPort === w.internalPort;
-    const oursAt = externalPorts.find((port) => { const e = survey.entries.get(port); return e && isOurs(e); });
-    const takenAt = [w.preferred, state.lastExternalPorts?.[w.label]].find((port) => { const e = port ? survey.entries.get(port) : null; return e && !isOurs(e); });
-    const taken = takenAt ? survey.entries.get(takenAt)! : null;
+    const entryAt = (port: number | undefined) => (port ? survey.entries.get(port) : undefined) ?? null;
+    const oursAt = externalPorts.find((port) => {
+      const e = entryAt(port);
+      return e !== null && isOurs(e);
+    });
+    // The port we would rather have (443/80) or had last time, held by someone else.
+    const takenAt = [w.preferred, state.lastExternalPorts?.[w.label]].find((port) => {
+      const e = entryAt(port);
+      return e !== null && !isOurs(e);
+    });
+    const taken = entryAt(takenAt);
     const holder = taken ? (taken.internalClient === survey.localAddress ? `this computer’s port ${taken.internalPort}` : `another device (${taken.internalClient}:${taken.internalPort})`) : '';
     const freeIt = `Remove that forward on the router’s port-forwarding / UPnP page (or stop the program on that device that asked for it), then restart \`chatroom start\`.`;
     if (taken) facts.push({ protocol: 'tcp', externalPort: takenAt!, internalPort: taken.internalPort, internalClient: taken.internalClient, ours: false });
@@ -174,9 +181,6 @@ function mappingCheck(
     }
   }
 
-  if (!upnpEnabled) {
-    return { ...base, status: 'ok', value: 'not mapped: port mapping is off in the config (upnp: false)', details: { mapped: false } };
-  }
   if (!serverRunning) {
     return { ...base, status: 'ok', value: 'not mapped now: `chatroom start` maps it while the server runs', details: { mapped: false } };
   }
