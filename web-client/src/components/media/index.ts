@@ -1,0 +1,6 @@
+/** Registers every media element: import this once (side effect) where media is shown. */
+import './attachment-chip.ts';
+import './photo-lightbox.ts';
+import './voice-player.ts';
+import './voice-recorder.ts';
+export * from './media-events.ts';
