@@ -47,6 +47,8 @@ export interface SessionOptions {
 }
 
 interface Active {
+  /** The protocol client that made it: renewal and removal go through the same one. */
+  client: MappingClient;
   want: WantedPort;
   externalPort: number;
   lifetimeSeconds: number;
@@ -154,7 +156,7 @@ export class MappingSession {
         const moved = result.ok && result.externalPort !== externalPort && externalPort < 1024 && want.internalPort >= 1024;
         if (!moved || externalPort === want.internalPort) return result;
         lowPortRefused = true;
-        await this.removeActive(this.active.get(want.label)!, client);
+        await this.removeActive(this.active.get(want.label)!);
         continue;
       } catch (err) {
         if (!(err instanceof MappingError)) throw err;
@@ -191,7 +193,7 @@ export class MappingSession {
         throw err;
       }
     }
-    const a: Active = { want, externalPort: granted.externalPort, lifetimeSeconds: granted.lifetimeSeconds, failing: false };
+    const a: Active = { client, want, externalPort: granted.externalPort, lifetimeSeconds: granted.lifetimeSeconds, failing: false };
     this.active.set(want.label, a);
     this.record(client.protocol, { label: want.label, internalPort: want.internalPort, externalPort: granted.externalPort }, lowPortRefused);
     this.scheduleRenewal(a);
@@ -206,8 +208,8 @@ export class MappingSession {
   }
 
   private async renew(a: Active): Promise<void> {
-    const client = this.client;
-    if (this.closed || !client || this.active.get(a.want.label) !== a) return;
+    const client = a.client;
+    if (this.closed || this.active.get(a.want.label) !== a) return;
     try {
       const g = await client.add({ internalPort: a.want.internalPort, externalPort: a.externalPort, leaseSeconds: this.leaseSeconds, description: MAPPING_DESCRIPTION });
       const moved = g.externalPort !== a.externalPort;
@@ -227,16 +229,14 @@ export class MappingSession {
     }
   }
 
-  private async removeActive(a: Active, client = this.client): Promise<void> {
+  private async removeActive(a: Active): Promise<void> {
     clearTimeout(a.timer);
     this.active.delete(a.want.label);
-    if (client) {
-      try {
-        await client.remove({ internalPort: a.want.internalPort, externalPort: a.externalPort });
-      } catch {
-        // Router gone or silent: the short lease removes it; the record lets the next start try again.
-        return;
-      }
+    try {
+      await a.client.remove({ internalPort: a.want.internalPort, externalPort: a.externalPort });
+    } catch {
+      // Router gone or silent: the short lease removes it; the record lets the next start try again.
+      return;
     }
     this.unrecord(a.want.label);
   }
