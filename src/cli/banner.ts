@@ -27,6 +27,10 @@ export async function printBanner(server: RunningServer, config: Config, ctx: Cl
   out(`${p.green('✓')} ${p.bold(config.name)} is running.`);
   out(`Local:   ${server.localUrl}`);
   for (const url of server.lanUrls) out(`Network: ${url}`);
+  // The ACME certificate names only the domain: that is the address to give people.
+  if (config.tls.mode === 'acme' && !config.publicUrl && server.tls?.source !== 'acme-fallback-self-signed') {
+    out(`Domain:  https://${config.tls.domain.toLowerCase()}${server.port === 443 ? '' : `:${server.port}`}`);
+  }
   if (server.httpPort) out(p.dim(`(HTTP port ${server.httpPort} redirects to HTTPS)`));
   // The QR code is for a phone's camera: only worth drawing on a terminal.
   if (ctx.isTTY && server.lanUrls[0]) {

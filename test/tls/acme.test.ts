@@ -57,6 +57,8 @@ test('init --tls acme + start: a certificate from pebble, served and verified ag
   const [, port] = await child.stdout.waitFor(/^Local: +https:\/\/[^:]+:(\d+)$/m);
   await child.stdout.waitFor(/Press Ctrl\+C to stop/);
   assert.match(child.stdout.text, /^Certificate: chat\.home\.test from Pebble Intermediate CA \S+ \(ACME\), valid until/m);
+  assert.match(child.stdout.text, new RegExp(`^Domain: +https://chat\\.home\\.test:${port}$`, 'm'));
+  assert.match(child.stdout.text, new RegExp(`^Admin setup link: https://chat\\.home\\.test:${port}/setup/[A-Za-z0-9_-]+$`, 'm'), 'links use the domain; no fingerprint fragment');
   assert.doesNotMatch(child.stdout.text, /fingerprint/, 'a CA certificate needs no fingerprint comparing');
 
   const root = await pebble.root();
