@@ -6,6 +6,7 @@
  * outside, would succeed. The CA's validation is the real check.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { Agent, get as httpsGet } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type * as AcmeClient from 'acme-client';
@@ -214,7 +215,7 @@ export function describeFailure(err: unknown): string {
 function redactAddresses(text: string): string {
   return text
     .replace(/\b(?:\d{1,3}\.){3}\d{1,3}\b/g, '<address>')
-    .replace(/\[?\b(?:[0-9a-f]{1,4}:){4,7}[0-9a-f]{1,4}\b\]?|\[?[0-9a-f]*::[0-9a-f:]*[0-9a-f]\]?/gi, '<address>');
+    .replace(/\[?[0-9A-Fa-f:]*:[0-9A-Fa-f:]*\]?/g, (m) => (isIP(m.replace(/^\[|\]$/g, '')) === 6 ? '<address>' : m));
 }
 
 function hostOf(url: string): string {
