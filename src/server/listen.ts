@@ -85,7 +85,7 @@ export async function startServer(config: ResolvedConfig, secrets: Secrets, opts
           server.off('error', reject);
           resolve();
         });
-      }), config.host, config.httpPort, 'httpPort');
+      }), config.host, config.httpPort, 'httpPort', config.tls.mode === 'acme');
       return server;
     };
 
@@ -174,7 +174,8 @@ function boundPort(server: Server | FastifyInstance['server']): number {
   return addr.port;
 }
 
-async function listenOrExplain(listen: () => Promise<unknown>, host: string, port: number, key: 'port' | 'httpPort'): Promise<void> {
+/** `acmeNeedsIt`: the HTTP port carries ACME challenges, so turning it off is no way out. */
+async function listenOrExplain(listen: () => Promise<unknown>, host: string, port: number, key: 'port' | 'httpPort', acmeNeedsIt = false): Promise<void> {
   try {
     await listen();
   } catch (err) {
@@ -185,7 +186,7 @@ async function listenOrExplain(listen: () => Promise<unknown>, host: string, por
         'PORT_IN_USE',
         `Port ${port} is already in use by another program. Find it with: ss -ltnp 'sport = :${port}' (Linux), ` +
           `lsof -nP -iTCP:${port} -sTCP:LISTEN (macOS), netstat -ano | findstr :${port} (Windows); or choose another port with ${flag}` +
-          `${key === 'httpPort' ? ' (0 turns the HTTP redirect off)' : ''}.`,
+          `${key !== 'httpPort' ? '' : acmeNeedsIt ? ' (tls.mode acme needs it: the certificate authority connects to it through port 80)' : ' (0 turns the HTTP redirect off)'}.`,
         { key, port },
       );
     }

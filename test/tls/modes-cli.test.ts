@@ -69,7 +69,14 @@ test('acme mode: a busy HTTP port stops the start (the CA validates through it)'
   t.after(() => blocker.close());
   const { port: busy } = blocker.address() as { port: number };
   const config = resolveConfig(withDefaults({ host: '127.0.0.1', port: 0, httpPort: busy, upnp: false, tls: { mode: 'acme', domain: 'chat.example.org' } }), tempDir(t));
-  await assert.rejects(startServer(config, secrets()), (e: ChatroomError) => e.code === 'PORT_IN_USE' && e.details.key === 'httpPort' && new RegExp(`Port ${busy} is already in use`).test(e.message));
+  await assert.rejects(startServer(config, secrets()), (e: ChatroomError) => {
+    assert.equal(e.code, 'PORT_IN_USE');
+    assert.equal(e.details.key, 'httpPort');
+    assert.match(e.message, new RegExp(`Port ${busy} is already in use`));
+    assert.match(e.message, /tls\.mode acme needs it/);
+    assert.doesNotMatch(e.message, /0 turns the HTTP redirect off/);
+    return true;
+  });
 });
 
 test('files mode serves the configured pair, with no fingerprint in links', async (t) => {
