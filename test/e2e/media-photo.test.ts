@@ -1,0 +1,301 @@
+// Photos in Chromium under the app's CSP: preparePhoto strips EXIF/GPS/serial/comments, applies the EXIF rotation, downscales and makes a thumbnail and placeholder; huge declared sizes and non-images are refused before any decode; safeImageFromBytes shows only real images of the declared type.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { chromiumSkipReason, describeProblems, newContext } from '../helpers/browser.ts';
+import { launchMediaBrowser, openMediaPage, serveMediaPage } from '../fixtures/media/harness.ts';
+
+const skip = chromiumSkipReason();
+const CANARY = 'SERIAL-CANARY-123';
+/** 48° 51' 23.99" N as three RATIONALs: a byte run that exists only inside the GPS IFD. */
+const GPS_LATITUDE = [48, 1, 51, 1, 2399, 100];
+
+const u16 = (n: number) => [(n >> 8) & 0xff, n & 0xff];
+const u32 = (n: number) => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
+
+/**
+ * An APP1 Exif segment (big-endian TIFF): IFD0 with Make, Orientation 6 (stored image turned 90°
+ * clockwise for display), a GPS IFD pointer and BodySerialNumber; the GPS IFD holds latitude and
+ * longitude.
+ */
+function exifSegment(): number[] {
+  const serial = [...ascii(CANARY), 0];
+  const make = [...ascii('CanaryCam'), 0];
+  const ifd0At = 8;
+  const ifd0Size = 2 + 4 * 12 + 4;
+  const gpsAt = ifd0At + ifd0Size;
+  const gpsSize = 2 + 4 * 12 + 4;
+  const latAt = gpsAt + gpsSize;
+  const lonAt = latAt + 24;
+  const serialAt = lonAt + 24;
+  const makeAt = serialAt + serial.length;
+  const entry = (tag: number, type: number, count: number, value: number[]) => [...u16(tag), ...u16(type), ...u32(count), ...value];
+  const tiff = [
+    ...ascii('MM'), ...u16(42), ...u32(ifd0At),
+    ...u16(4),
+    ...entry(0x010f, 2, make.length, u32(makeAt)),
+    ...entry(0x0112, 3, 1, [...u16(6), 0, 0]),
+    ...entry(0x8825, 4, 1, u32(gpsAt)),
+    ...entry(0xa431, 2, serial.length, u32(serialAt)),
+    ...u32(0),
+    ...u16(4),
+    ...entry(0x0001, 2, 2, [...ascii('N'), 0, 0, 0]),
+    ...entry(0x0002, 5, 3, u32(latAt)),
+    ...entry(0x0003, 2, 2, [...ascii('E'), 0, 0, 0]),
+    ...entry(0x0004, 5, 3, u32(lonAt)),
+    ...u32(0),
+    ...GPS_LATITUDE.flatMap(u32),
+    ...[2, 1, 17, 1, 4000, 100].flatMap(u32),
+    ...serial,
+    ...make,
+  ];
+  const payload = [...ascii('Exif'), 0, 0, ...tiff];
+  return [0xff, 0xe1, ...u16(payload.length + 2), ...payload];
+}
+
+/** A COM (comment) segment, another place cameras and editors leave text. */
+function commentSegment(text: string): number[] {
+  const body = ascii(text);
+  return [0xff, 0xfe, ...u16(body.length + 2), ...body];
+}
+
+/** `jpeg` with the Exif and comment segments inserted right after SOI. */
+function withMetadata(jpeg: Buffer): Buffer {
+  assert.equal(jpeg.readUInt16BE(0), 0xffd8);
+  return Buffer.concat([jpeg.subarray(0, 2), Buffer.from(exifSegment()), Buffer.from(commentSegment(`camera ${CANARY}`)), jpeg.subarray(2)]);
+}
+
+/** Marker bytes of every segment before the scan data (SOS). */
+function jpegMarkers(jpeg: Buffer): number[] {
+  const markers: number[] = [];
+  let at = 2;
+  while (at + 4 <= jpeg.length) {
+    assert.equal(jpeg[at], 0xff, `marker expected at ${at}`);
+    const marker = jpeg[at + 1];
+    markers.push(marker);
+    if (marker === 0xda) break;
+    at += 2 + jpeg.readUInt16BE(at + 2);
+  }
+  return markers;
+}
+
+/** Payloads of the APP2 segments before the scan data. */
+function app2Segments(jpeg: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let at = 2;
+  while (at + 4 <= jpeg.length && jpeg[at + 1] !== 0xda) {
+    const length = jpeg.readUInt16BE(at + 2);
+    if (jpeg[at + 1] === 0xe2) out.push(jpeg.subarray(at + 4, at + 2 + length));
+    at += 2 + length;
+  }
+  return out;
+}
+
+/**
+ * In the page: a w×h JPEG, blue with a red block in its top-left corner (so rotation shows),
+ * optionally with per-pixel noise (a camera-like file size). Base64.
+ */
+async function makeJpeg(page: Page, width: number, height: number, noise = false): Promise<Buffer> {
+  const b64 = await page.evaluate(async ({ width, height, noise }) => {
+    const c = new OffscreenCanvas(width, height);
+    const ctx = c.getContext('2d')!;
+    ctx.fillStyle = '#0000ff';
+    ctx.fillRect(0, 0, width, height);
+    ctx.fillStyle = '#ff0000';
+    ctx.fillRect(0, 0, width / 4, height / 4);
+    if (noise) {
+      const img = ctx.getImageData(0, 0, width, height);
+      let seed = 1;
+      for (let i = 0; i < img.data.length; i += 4) {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        img.data[i + 1] = seed >>> 24;
+      }
+      ctx.putImageData(img, 0, 0);
+    }
+    const blob = await c.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  }, { width, height, noise });
+  return Buffer.from(b64, 'base64');
+}
+
+interface PreparedInPage {
+  full: string;
+  thumb: string;
+  width: number;
+  height: number;
+  thumbWidth: number;
+  thumbHeight: number;
+  placeholder: string;
+  mime: string;
+  ms: number;
+  /** RGBA of the decoded output at its top-left and top-right corners. */
+  topLeft: number[];
+  topRight: number[];
+}
+
+/** Runs preparePhoto in the page on `bytes` and returns the result (blobs as base64). */
+async function prepareInPage(page: Page, bytes: Buffer, opts: { maxDimension?: number } = {}): Promise<PreparedInPage> {
+  return page.evaluate(async ({ b64, opts }) => {
+    const raw = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const started = performance.now();
+    const p = await window.mediaTest.preparePhoto(new Blob([raw], { type: 'image/jpeg' }), opts);
+    const ms = performance.now() - started;
+    const toB64 = async (blob: Blob) => {
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      let s = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(s);
+    };
+    const bitmap = await createImageBitmap(p.full);
+    const c = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = c.getContext('2d')!;
+    ctx.drawImage(bitmap, 0, 0);
+    const px = (x: number, y: number) => [...ctx.getImageData(x, y, 1, 1).data];
+    return {
+      full: await toB64(p.full), thumb: await toB64(p.thumb), width: p.width, height: p.height, thumbWidth: p.thumbWidth, thumbHeight: p.thumbHeight,
+      placeholder: p.placeholder, mime: p.mime, ms, topLeft: px(5, 5), topRight: px(bitmap.width - 6, 5),
+    };
+  }, { b64: bytes.toString('base64'), opts });
+}
+
+const isRed = (px: number[]) => px[0] > 200 && px[1] < 60 && px[2] < 60;
+const isBlue = (px: number[]) => px[2] > 200 && px[0] < 60 && px[1] < 60;
+
+test('photos in Chromium', { skip, timeout: 120_000 }, async (t) => {
+  const site = await serveMediaPage();
+  t.after(() => site.close());
+  const browser = await launchMediaBrowser();
+  t.after(() => browser.close());
+  const context = await newContext(browser);
+  const page = await openMediaPage(context, site.origin);
+
+  await t.test('a JPEG with EXIF GPS, a camera serial and a comment comes out with none of them, rotated upright and downscaled', async () => {
+    const source = withMetadata(await makeJpeg(page, 1200, 800));
+    assert.ok(source.includes(CANARY) && source.includes(Buffer.from('Exif\0\0')) && source.includes(Buffer.from(GPS_LATITUDE.flatMap(u32))), 'the input carries the metadata');
+    const out = await prepareInPage(page, source, { maxDimension: 600 });
+    const full = Buffer.from(out.full, 'base64');
+    const thumb = Buffer.from(out.thumb, 'base64');
+    for (const [name, bytes] of [['full', full], ['thumb', thumb]] as const) {
+      assert.equal(bytes.readUInt16BE(0), 0xffd8, `${name} is a JPEG`);
+      assert.ok(!bytes.includes(CANARY), `${name}: no serial`);
+      assert.ok(!bytes.includes(Buffer.from('Exif')), `${name}: no Exif`);
+      assert.ok(!bytes.includes(Buffer.from('CanaryCam')), `${name}: no camera make`);
+      assert.ok(!bytes.includes(Buffer.from(GPS_LATITUDE.flatMap(u32))), `${name}: no GPS latitude`);
+      const metadata = jpegMarkers(bytes).filter((m) => (m >= 0xe1 && m <= 0xef && m !== 0xe2) || m === 0xfe);
+      assert.deepEqual(metadata, [], `${name}: no APP1, APP3–APP15 or COM segment`);
+      // Chromium's encoder writes the canvas's sRGB ICC profile in APP2: the same bytes for every photo.
+      for (const icc of app2Segments(bytes)) assert.ok(icc.subarray(0, 12).equals(Buffer.from('ICC_PROFILE\0')), `${name}: APP2 is an ICC profile`);
+    }
+    // Orientation 6: the stored 1200×800 is shown 800×1200, capped at 600 on the long side.
+    assert.deepEqual([out.width, out.height], [400, 600]);
+    assert.deepEqual([out.thumbWidth, out.thumbHeight], [213, 320]);
+    assert.equal(out.mime, 'image/jpeg');
+    const profiles = [...app2Segments(full), ...app2Segments(thumb), ...app2Segments(await makeJpeg(page, 10, 10))];
+    assert.ok(profiles.every((p) => p.equals(profiles[0])), 'every output carries the same colour profile, nothing per photo');
+    // The red block was top-left when stored; turned clockwise it is top-right.
+    assert.ok(isRed(out.topRight), `top-right is red: ${out.topRight}`);
+    assert.ok(isBlue(out.topLeft), `top-left is blue: ${out.topLeft}`);
+    assert.match(out.placeholder, /^#[0-9a-f]{6}$/);
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(out.placeholder.slice(i, i + 2), 16));
+    assert.ok(b > r && b > 150 && g < 40, `placeholder is mostly blue with some red: ${out.placeholder}`);
+  });
+
+  await t.test('huge declared dimensions are refused before anything is decoded; an SVG or HTML file is not a photo', async () => {
+    const results = await page.evaluate(async () => {
+      let decodes = 0;
+      const original = window.createImageBitmap;
+      window.createImageBitmap = ((...args: Parameters<typeof createImageBitmap>) => {
+        decodes++;
+        return original(...args);
+      }) as typeof createImageBitmap;
+      const sof = (w: number, h: number) => [0xff, 0xd8, 0xff, 0xc0, 0, 17, 8, h >> 8, h & 0xff, w >> 8, w & 0xff, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1];
+      const be32 = (n: number) => [n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+      const png = (w: number, h: number) => [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, ...be32(w), ...be32(h), 8, 6, 0, 0, 0];
+      const files: Record<string, BlobPart[]> = {
+        'jpeg 30000x30000': [new Uint8Array([...sof(30000, 30000), ...new Array(5000).fill(7)])],
+        'png 10000x9000 (90 MP)': [new Uint8Array([...png(10000, 9000), ...new Array(5000).fill(7)])],
+        'png 65535x1': [new Uint8Array(png(65535, 1))],
+        svg: ['<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>parent.pwned=1</script></svg>'],
+        html: ['<!doctype html><img src=x onerror="parent.pwned=1">'],
+      };
+      const codes: Record<string, string> = {};
+      for (const [name, parts] of Object.entries(files)) {
+        try {
+          await window.mediaTest.preparePhoto(new Blob(parts, { type: 'image/jpeg' }));
+          codes[name] = 'accepted';
+        } catch (e) {
+          codes[name] = (e as { code?: string }).code ?? String(e);
+        }
+      }
+      window.createImageBitmap = original;
+      return { codes, decodes, pwned: 'pwned' in window };
+    });
+    assert.deepEqual(results.codes, { 'jpeg 30000x30000': 'too_large', 'png 10000x9000 (90 MP)': 'too_large', 'png 65535x1': 'too_large', svg: 'unsupported_type', html: 'unsupported_type' });
+    assert.equal(results.decodes, 0, 'createImageBitmap was never called');
+    assert.equal(results.pwned, false);
+  });
+
+  await t.test('safeImageFromBytes: a real JPEG of the declared type becomes a blob: URL an img shows; SVG, HTML, a type mismatch and a huge header are refused', async () => {
+    const jpeg = await makeJpeg(page, 64, 48);
+    const result = await page.evaluate(async (b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const shown = window.mediaTest.safeImageFromBytes(bytes, 'image/jpeg');
+      const img = document.createElement('img');
+      img.alt = 'Photo';
+      img.src = shown.url;
+      document.body.append(img);
+      await img.decode();
+      const refused: Record<string, string> = {};
+      const enc = new TextEncoder();
+      const attempts: Record<string, [Uint8Array, string | undefined]> = {
+        'svg declared svg': [enc.encode('<svg xmlns="http://www.w3.org/2000/svg"/>'), 'image/svg+xml'],
+        'svg declared png': [enc.encode('<svg xmlns="http://www.w3.org/2000/svg"/>'), 'image/png'],
+        'html declared jpeg': [enc.encode('<html><script>1</script></html>'), 'image/jpeg'],
+        'jpeg declared png': [bytes, 'image/png'],
+        'jpeg declared svg': [bytes, 'image/svg+xml'],
+        'huge jpeg': [new Uint8Array([0xff, 0xd8, 0xff, 0xc0, 0, 17, 8, 0x4e, 0x20, 0x4e, 0x20, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]), 'image/jpeg'],
+      };
+      for (const [name, [b, declared]] of Object.entries(attempts)) {
+        try {
+          window.mediaTest.safeImageFromBytes(b, declared);
+          refused[name] = 'accepted';
+        } catch (e) {
+          refused[name] = (e as { code?: string }).code ?? String(e);
+        }
+      }
+      const out = { url: shown.url, mime: shown.mime, width: shown.width, height: shown.height, natural: [img.naturalWidth, img.naturalHeight], refused };
+      img.remove();
+      shown.revoke();
+      return out;
+    }, jpeg.toString('base64'));
+    assert.match(result.url, /^blob:http:\/\/127\.0\.0\.1:\d+\//);
+    assert.equal(result.mime, 'image/jpeg');
+    assert.deepEqual([result.width, result.height], [64, 48]);
+    assert.deepEqual(result.natural, [64, 48]);
+    assert.deepEqual(result.refused, {
+      'svg declared svg': 'unsupported_type',
+      'svg declared png': 'unsupported_type',
+      'html declared jpeg': 'unsupported_type',
+      'jpeg declared png': 'type_mismatch',
+      'jpeg declared svg': 'unsupported_type',
+      'huge jpeg': 'too_large',
+    });
+  });
+
+  await t.test('a 12-megapixel camera-sized JPEG is prepared to 2560 px with a small thumbnail (timing reported)', async () => {
+    const source = await makeJpeg(page, 4000, 3000, true);
+    const out = await prepareInPage(page, source);
+    assert.deepEqual([out.width, out.height], [2560, 1920]);
+    assert.deepEqual([out.thumbWidth, out.thumbHeight], [320, 240]);
+    const thumbBytes = Buffer.from(out.thumb, 'base64').length;
+    const fullBytes = Buffer.from(out.full, 'base64').length;
+    assert.ok(thumbBytes < 64 * 1024, `thumbnail ${thumbBytes} bytes`);
+    t.diagnostic(`12 MP (${(source.length / 1024 / 1024).toFixed(1)} MiB JPEG) → 2560×1920 ${(fullBytes / 1024).toFixed(0)} KiB + thumb 320×240 ${(thumbBytes / 1024).toFixed(1)} KiB in ${out.ms.toFixed(0)} ms`);
+  });
+
+  assert.deepEqual(describeProblems([page]), []);
+});
