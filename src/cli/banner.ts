@@ -43,7 +43,7 @@ export async function printBanner(server: RunningServer, config: Config, ctx: Cl
   if (server.fingerprint) {
     out(`Certificate SHA-256 fingerprint: ${server.fingerprint}`);
     out(p.dim('  Browsers warn about this self-signed certificate: before accepting, check that they show this fingerprint.'));
-    out(p.dim('  Invite links carry it, and the sign-up page shows it for comparing. How to trust it on each device: docs/TLS.md'));
+    out(p.dim('  Invite links carry it, and the sign-up page shows it for comparing. How to trust it on each device: README, "HTTPS"'));
   }
   if (server.setupLink) {
     out();

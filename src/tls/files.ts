@@ -60,7 +60,7 @@ export function readCertFiles(certPath: string, keyPath: string, now = Date.now(
   }
   const warnings: string[] = [];
   if (facts.chainEnd === 'self-signed' && facts.chainLength === 1) {
-    warnings.push(`${certPath}: the certificate signed itself, so browsers warn unless each device trusts it (docs/TLS.md); tls.mode: self-signed does this for you and prints a fingerprint to compare.`);
+    warnings.push(`${certPath}: the certificate signed itself, so browsers warn unless each device trusts it (README, "HTTPS"); tls.mode: self-signed does this for you and prints a fingerprint to compare.`);
   }
   if (facts.chainEnd === 'unknown-issuer') {
     warnings.push(

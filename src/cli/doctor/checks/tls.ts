@@ -118,7 +118,7 @@ function certificateChecks(ctx: DoctorContext, mode: Mode, facts: CertificateFac
 
   const chainWords: Record<CertificateFacts['chainEnd'], [CheckStatus, string]> = {
     'trusted-root': ['ok', `complete: ${facts.chainLength} certificate${facts.chainLength > 1 ? 's' : ''} up to a root this computer trusts`],
-    'self-signed': [mode === 'self-signed' ? 'ok' : 'warn', selfSigned ? 'self-signed: browsers warn until the device trusts it (docs/TLS.md)' : 'ends at an included root'],
+    'self-signed': [mode === 'self-signed' ? 'ok' : 'warn', selfSigned ? 'self-signed: browsers warn until the device trusts it (README, "HTTPS")' : 'ends at an included root'],
     'unknown-issuer': ['warn', `ends at ${cn(lastIssuer(facts))}, which this computer does not trust (a missing intermediate, or a private or test CA)`],
     broken: ['fail', 'the certificates are not a chain (wrong order or mixed files)'],
   };
@@ -157,7 +157,7 @@ function httpPortCheck(ctx: DoctorContext): Check {
   if (reachable === false) {
     return check('tls.acme.httpPort', 'fail', 'Port 80 for ACME', `external port 80 does not reach port ${port}: the CA cannot validate ${ctx.config.tls.domain}`, [
       `On the router, forward TCP port 80 to this computer's port ${port} (or allow UPnP: upnp: true in chatroom.yaml)`,
-      'If your provider blocks port 80, use a reverse proxy with DNS validation or tls.mode: files (docs/TLS.md)',
+      'If your provider blocks port 80, use a reverse proxy with DNS validation or tls.mode: files (README, "HTTPS")',
     ]);
   }
   return check('tls.acme.httpPort', 'warn', 'Port 80 for ACME', 'not known: the router did not tell', [`chatroom doctor --dir ${shellQuote(ctx.dir)} --remote checks it from your phone on mobile data`]);
