@@ -15,7 +15,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -66,15 +66,19 @@ export function shAny(cmd: string, args: string[]): string {
   }
 }
 
-/** Removes namespaces left by runs whose process is gone (and stops the processes in them, by PID). */
+/** Removes namespaces (and their /etc/netns files) left by runs whose process is gone, stopping the processes in them by PID. */
 export function removeLeftovers(): void {
+  const dead = (name: string) => {
+    const m = new RegExp(`^${PREFIX}(\\d+)k\\d+-`).exec(name);
+    return m !== null && !isAlive(Number(m[1]));
+  };
   for (const line of shAny('ip', ['netns', 'list']).split('\n')) {
     const name = line.split(' ')[0] ?? '';
-    const m = new RegExp(`^${PREFIX}(\\d+)k\\d+-`).exec(name);
-    if (!m || isAlive(Number(m[1]))) continue;
+    if (!dead(name)) continue;
     for (const pid of shAny('ip', ['netns', 'pids', name]).split('\n').filter(Boolean)) killPid(Number(pid), 'SIGKILL');
     shAny('ip', ['netns', 'del', name]);
   }
+  if (existsSync('/etc/netns')) for (const name of readdirSync('/etc/netns')) if (dead(name)) rmSync(join('/etc/netns', name), { recursive: true, force: true });
 }
 
 function isAlive(pid: number): boolean {
