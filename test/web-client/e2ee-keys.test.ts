@@ -69,7 +69,11 @@ test('identity layer against a real server', async (t) => {
     assert.deepEqual(decodeArchive(new Uint8Array(await archive.arrayBuffer())), []);
     firstDeviceId = devices[0].id;
     assert.equal(made.deviceId, firstDeviceId);
+    // Until the user has left the recovery key screen, a reload shows the same key again.
+    assert.deepEqual(await first.keys.check(alice.user.id), { state: 'setup', recoveryKey, deviceId: firstDeviceId });
+    await first.keys.finishSetup(alice.user.id);
     assert.deepEqual(await first.keys.check(alice.user.id), { state: 'ready', deviceId: firstDeviceId });
+    assert.equal((await api(server, alice.cookie, 'GET', '/api/mls/devices')).body.devices.length, 1, 'checking twice adds no device');
   });
 
   await t.test('the vault holds only ciphertext and non-extractable keys, bound to its slot', async () => {
@@ -155,6 +159,41 @@ test('identity layer against a real server', async (t) => {
   await t.test('an account without a backup (made before end-to-end keys) reports none', async () => {
     const carol = await registerInvited(server, 'carol');
     assert.deepEqual(await keysFor(server, carol).keys.check(carol.user.id), { state: 'none' });
+  });
+
+  await t.test('a setup cut off before the device was registered resumes on the next check', async () => {
+    const dave = await registerInvited(server, 'dave');
+    const kv = new MemoryKeyValueStore();
+    let failNext = true;
+    const flaky = new MlsClient((path, init) => {
+      if (failNext && path === '/api/mls/devices' && init.method === 'POST') {
+        failNext = false;
+        return Promise.reject(new TypeError('network down'));
+      }
+      return fetch(server.url + path, { ...init, headers: { ...(init.headers as Record<string, string>), cookie: dave.cookie } });
+    });
+    const keys = new DeviceKeys({ kv, client: flaky });
+    await assert.rejects(keys.create(dave.user.id), /Cannot reach the server/);
+    assert.equal((await api(server, dave.cookie, 'GET', '/api/mls/devices')).body.devices.length, 0);
+    const resumed = await keys.check(dave.user.id);
+    assert.equal(resumed.state, 'setup', 'the recovery key is shown after all');
+    const devices = (await api(server, dave.cookie, 'GET', '/api/mls/devices')).body.devices;
+    assert.equal(devices.length, 1);
+    assert.equal(resumed.state === 'setup' && resumed.deviceId, devices[0].id);
+    // The key shown on resume opens the backup the first attempt uploaded.
+    const other = await login(server, 'dave', dave.password);
+    await keysFor(server, other).keys.restoreWithRecoveryKey(dave.user.id, resumed.state === 'setup' ? resumed.recoveryKey : '');
+  });
+
+  await t.test('unreadable local records are dropped and the browser unlocks from the backup', async () => {
+    const session = await login(server, 'alice', password);
+    const kv = new MemoryKeyValueStore();
+    const { keys } = keysFor(server, session, kv);
+    await keys.restoreWithRecoveryKey(alice.user.id, recoveryKey);
+    // Another wrapping key: as if the browser lost it while the records stayed.
+    kv.map.set(`${alice.user.id}/wrapping-key`, await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']));
+    assert.deepEqual(await keys.check(alice.user.id), { state: 'restore', hasPassphrase: true });
+    assert.equal([...kv.map.keys()].filter((k) => k.startsWith(alice.user.id)).length, 0, 'nothing unreadable is kept');
   });
 
   await t.test('neither the recovery key nor the backup key is anywhere in the data dir', async () => {

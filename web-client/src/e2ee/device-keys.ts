@@ -38,13 +38,15 @@ import { decodeAccountKeyBackup, encodeAccountKeyBackup, encodeArchive } from '.
 import { fromUtf8, packFields, unpackFields, utf8 } from './codec.ts';
 import { decodeOwnKeyPackages, encodeOwnKeyPackages, KEY_PACKAGE_TARGET, topUpPlan } from './key-packages.ts';
 import type { MlsClient } from './mls-client.ts';
-import { Vault, type KeyValueStore } from './vault.ts';
+import { Vault, VaultError, type KeyValueStore } from './vault.ts';
 
 /** Argon2id in some worker (the browser's runs in recovery-worker.js); resolves with 32 bytes. */
 export type PassphraseKdf = (passphrase: string, salt: Uint8Array, params: Argon2Params) => Promise<Uint8Array>;
 
 export type KeyCheck =
   | { state: 'ready'; deviceId: string }
+  /** Sign-up's key setup was interrupted before the user left the recovery key screen: show it again. */
+  | { state: 'setup'; recoveryKey: string; deviceId: string }
   | { state: 'restore'; hasPassphrase: boolean }
   | { state: 'none' };
 
@@ -93,9 +95,9 @@ export class DeviceKeys {
   }
 
   /**
-   * Keys for a brand-new account: account key, backup key, the backup blobs on the server, then
-   * this device. Returns the recovery key text (the caller shows it once and forgets it) and the
-   * new device's id.
+   * Keys for a brand-new account: account key and backup key into the vault, the backup blobs to
+   * the server, then this device. Returns the recovery key text (the caller shows it, then calls
+   * `finishSetup`) and the new device's id. Interrupted anywhere, `check` resumes it.
    */
   async create(userId: string): Promise<{ recoveryKey: string; deviceId: string }> {
     if (await this.client.getBackup('account-key')) {
@@ -105,17 +107,35 @@ export class DeviceKeys {
     const bk = newBackupKey();
     const vault = await Vault.open(this.opts.kv, userId);
     try {
+      const wrappedAccountKey = await wrapAccountKey(bk, account.privateKeyPkcs8);
       await vault.putKey('account-key', account.privateKey, account.publicKey);
       await vault.write('backup-key', bk);
-      const wrappedAccountKey = await wrapAccountKey(bk, account.privateKeyPkcs8);
-      await this.client.putBackup('account-key', encodeAccountKeyBackup({ wrappedAccountKey }), 0);
-      await this.putInitialArchive();
-      const device = await this.registerDevice(vault, account);
-      return { recoveryKey: await encodeRecoveryKey(bk), deviceId: device.deviceId };
+      await vault.write('setup-pending', encodeAccountKeyBackup({ wrappedAccountKey }));
+      return await this.resumeSetup(vault, { privateKey: account.privateKey, publicKey: account.publicKey });
     } finally {
       wipe(account.privateKeyPkcs8);
       wipe(bk);
     }
+  }
+
+  /** Uploads what sign-up has not uploaded yet, and gives the recovery key to show again. */
+  private async resumeSetup(vault: Vault, account: AccountKey): Promise<{ recoveryKey: string; deviceId: string }> {
+    const pending = await vault.read('setup-pending');
+    const bk = await vault.read('backup-key');
+    if (!pending || !bk) throw new CryptoError('malformed', 'No key setup is pending in this browser.');
+    try {
+      if (!(await this.client.getBackup('account-key'))) await this.client.putBackup('account-key', pending, 0);
+      await this.putInitialArchive();
+      const device = await this.boundDevice(vault, account);
+      return { recoveryKey: await encodeRecoveryKey(bk), deviceId: device.deviceId };
+    } finally {
+      wipe(bk);
+    }
+  }
+
+  /** The user has seen the recovery key: the setup is complete. */
+  async finishSetup(userId: string): Promise<void> {
+    await (await Vault.open(this.opts.kv, userId)).delete('setup-pending');
   }
 
   /** An empty archive, unless one is there already (another device wrote first). */
@@ -130,18 +150,31 @@ export class DeviceKeys {
   /** Where this browser stands for `userId`; when it holds the keys, also rebinds and tops up. */
   async check(userId: string): Promise<KeyCheck> {
     if (await Vault.exists(this.opts.kv, userId)) {
-      const vault = await Vault.open(this.opts.kv, userId);
-      const stored = await vault.getKey('account-key');
-      if (stored) {
-        const account: AccountKey = { privateKey: stored.key, publicKey: stored.publicKey };
-        const device = await this.boundDevice(vault, account);
-        await this.topUp(vault, device);
-        return { state: 'ready', deviceId: device.deviceId };
+      try {
+        const local = await this.checkLocal(userId);
+        if (local) return local;
+      } catch (err) {
+        if (!(err instanceof VaultError)) throw err;
+        // Unreadable here (the wrapping key was lost or the records damaged): what remains is
+        // useless, so forget it and unlock from the server backup like a new browser.
+        await (await Vault.open(this.opts.kv, userId)).destroy();
       }
     }
     const backup = await this.client.getBackup('account-key');
     if (!backup) return { state: 'none' };
     return { state: 'restore', hasPassphrase: decodeAccountKeyBackup(backup.data).passphraseWrappedBackupKey !== undefined };
+  }
+
+  /** `check` for a browser that has a vault for `userId`; null when it holds no account key. */
+  private async checkLocal(userId: string): Promise<KeyCheck | null> {
+    const vault = await Vault.open(this.opts.kv, userId);
+    const stored = await vault.getKey('account-key');
+    if (!stored) return null;
+    const account: AccountKey = { privateKey: stored.key, publicKey: stored.publicKey };
+    if (await vault.read('setup-pending')) return { state: 'setup', ...(await this.resumeSetup(vault, account)) };
+    const device = await this.boundDevice(vault, account);
+    await this.topUp(vault, device);
+    return { state: 'ready', deviceId: device.deviceId };
   }
 
   /** This browser's device, bound to the calling session (rebinding or re-registering as needed). */
@@ -229,8 +262,7 @@ export class DeviceKeys {
       const account = await importAccountKey(pkcs8);
       wipe(pkcs8);
       const vault = await Vault.open(this.opts.kv, userId);
-      await vault.delete('device');
-      await vault.delete('key-packages');
+      for (const stale of ['device', 'key-packages', 'setup-pending'] as const) await vault.delete(stale);
       await vault.putKey('account-key', account.privateKey, account.publicKey);
       await vault.write('backup-key', bk);
       return (await this.registerDevice(vault, account)).deviceId;

@@ -27,8 +27,11 @@ export class MemoryKeyValueStore implements KeyValueStore {
   }
 }
 
-/** Names of the records one user has. */
-export type RecordName = 'device' | 'backup-key' | 'key-packages';
+/**
+ * Names of the records one user has. `setup-pending` holds the wrapped account-key backup from
+ * sign-up until the user left the recovery key screen, so an interrupted setup resumes.
+ */
+export type RecordName = 'device' | 'backup-key' | 'key-packages' | 'setup-pending';
 
 interface SealedRecord {
   iv: Uint8Array;
@@ -123,6 +126,6 @@ export class Vault {
 
   /** Forgets everything this browser holds for the user. */
   async destroy(): Promise<void> {
-    for (const name of ['device', 'backup-key', 'key-packages', 'account-key', 'wrapping-key']) await this.kv.delete(slot(this.userId, name));
+    for (const name of ['device', 'backup-key', 'key-packages', 'setup-pending', 'account-key', 'wrapping-key']) await this.kv.delete(slot(this.userId, name));
   }
 }

@@ -5,7 +5,7 @@
  * Worker, same-origin fetch) and turns errors into sentences.
  */
 import { assertCryptoSupport, isCryptoError } from '../crypto/index.ts';
-import { DeviceKeys } from '../e2ee/device-keys.ts';
+import { DeviceKeys, type KeyCheck } from '../e2ee/device-keys.ts';
 import { openIdbStore } from '../e2ee/idb-store.ts';
 import { workerKdf } from '../e2ee/kdf-worker.ts';
 import { MlsClient } from '../e2ee/mls-client.ts';
@@ -24,6 +24,20 @@ export type KeyState =
   | { name: 'none' }
   /** Keys cannot be used here; `reason` says why. The chat still works. */
   | { name: 'unavailable'; reason: string };
+
+/** The screen state for what DeviceKeys.check found. */
+export function keyStateOf(check: KeyCheck): KeyState {
+  switch (check.state) {
+    case 'ready':
+      return { name: 'ready', deviceId: check.deviceId };
+    case 'setup':
+      return { name: 'new-key', recoveryKey: check.recoveryKey, deviceId: check.deviceId };
+    case 'restore':
+      return { name: 'restore', hasPassphrase: check.hasPassphrase };
+    case 'none':
+      return { name: 'none' };
+  }
+}
 
 /** The sentence to show for an error from the key layer. */
 export function keyErrorMessage(err: unknown): string {

@@ -18,7 +18,7 @@ import { encodeText } from '../content.ts';
 import { ApiError, api } from './api.ts';
 import { register, signIn } from './auth.ts';
 import { Connection, type ConnectionStatus } from './connection.ts';
-import { deviceKeys, keyErrorMessage, type KeyState } from './key-gate.ts';
+import { deviceKeys, keyErrorMessage, keyStateOf, type KeyState } from './key-gate.ts';
 import { parseRoute, routePath, type Route } from './router.ts';
 import { Timelines } from './timelines.ts';
 import { TYPING_SHOW_MS, TypingState, type Typist } from './typing.ts';
@@ -109,12 +109,12 @@ export class ChatStore extends EventTarget {
     try {
       const check = await (await deviceKeys()).check(userId);
       if (this.session?.user.id !== userId) return;
-      this.keys = check.state === 'ready' ? { name: 'ready', deviceId: check.deviceId } : check.state === 'restore' ? { name: 'restore', hasPassphrase: check.hasPassphrase } : { name: 'none' };
+      this.keys = keyStateOf(check);
     } catch (err) {
       if (this.session?.user.id !== userId) return;
       this.keys = { name: 'unavailable', reason: keyErrorMessage(err) };
     }
-    if (this.keys.name === 'restore') this.changed();
+    if (this.keys.name === 'restore' || this.keys.name === 'new-key') this.changed();
     else await this.startChat();
   }
 
@@ -142,12 +142,12 @@ export class ChatStore extends EventTarget {
   async finishKeySetup(passphrase: string): Promise<void> {
     if (this.keys.name !== 'new-key') return;
     const { deviceId } = this.keys;
-    if (passphrase) {
-      try {
-        await (await deviceKeys()).setPassphrase(this.session!.user.id, passphrase);
-      } catch (err) {
-        throw new Error(keyErrorMessage(err));
-      }
+    try {
+      const keys = await deviceKeys();
+      if (passphrase) await keys.setPassphrase(this.session!.user.id, passphrase);
+      await keys.finishSetup(this.session!.user.id);
+    } catch (err) {
+      throw new Error(keyErrorMessage(err));
     }
     this.keys = { name: 'ready', deviceId };
     await this.startChat();
