@@ -223,7 +223,7 @@ describe('router kinds (netlab)', { skip, concurrency: 1 }, () => {
     }, t);
   });
 
-  test('router refusing external ports < 1024 (UPnP 606): falls back to 8443 and 8080; doctor reports the refusal', async (t) => {
+  test('router refusing external ports < 1024 (UPnP 606): falls back to 8443 and 8080; doctor reports the refusal; after SIGKILL the next start removes the stale UPnP mapping', async (t) => {
     await withLab({ name: 'lowports', daemon: true, upnp: true, igdV1: true, natpmp: false, lowPortAcl: true, wanNet: PUBLIC }, async (lab) => {
       const dir = appDir(lab);
       const run = await start(lab, dir);
@@ -238,7 +238,16 @@ describe('router kinds (netlab)', { skip, concurrency: 1 }, () => {
       assert.equal(d.check('router.mapping.https').status, 'ok');
       assert.equal(d.report.verdict.kind, 'internet');
       assert.match(d.report.verdict.text, /https:\/\/11\.11\.11\.1:8443/);
-      const [code] = await stopWith(run, 'SIGTERM');
+
+      // SIGKILL, then a start with another HTTP port: the UPnP cleanup removes the old 8080 → 8080.
+      await stopWith(run, 'SIGKILL');
+      assert.match((await lab.run(lab.lan, 'upnpc', ['-l'])).stdout, /8080->192\.168\.77\.10:8080 +'chatroom'/);
+      const next = await start(lab, dir, { args: ['--http-port', '8081'] });
+      assert.equal(next.url, `https://${lab.wanIp}:8443`, next.output.text);
+      const list = (await lab.run(lab.lan, 'upnpc', ['-l'])).stdout;
+      assert.doesNotMatch(list, /->192\.168\.77\.10:8080 /, list);
+      assert.match(list, /8081->192\.168\.77\.10:8081 +'chatroom'/);
+      const [code] = await stopWith(next, 'SIGTERM');
       assert.equal(code, 0);
       assert.deepEqual(lab.natRules(), []);
     }, t);
