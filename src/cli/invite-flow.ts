@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load.ts';
 import { baseUrl } from '../config/urls.ts';
 import { openStore } from '../store/index.ts';
 import { createInviteLink } from '../server/invites.ts';
+import { storedSelfSignedFingerprint } from '../tls/fingerprint.ts';
 import { printLanVariant } from './links.ts';
 import type { CliContext } from './context.ts';
 import type { Override } from '../config/flags.ts';
@@ -25,7 +26,7 @@ export async function runInvite(dir: string, serverId: string | null, ctx: CliCo
     if (serverId && !(await store.getServer(serverId))) {
       throw new ChatroomError('USAGE', `No server with id ${JSON.stringify(serverId)} in ${dir}. Leave out --server to invite to the default server.`);
     }
-    const created = await createInviteLink(store, baseUrl(config), { kind: 'invite', serverId, ttlHours: config.inviteTtlHours });
+    const created = await createInviteLink(store, baseUrl(config), { kind: 'invite', serverId, ttlHours: config.inviteTtlHours, fingerprint: storedSelfSignedFingerprint(config) });
     out(`Invite link: ${created.url}`);
     printLanVariant(config, created.url, out);
     out(p.dim(`It works once and expires in ${durationInWords(created.expiresAt - Date.now())} (${new Date(created.expiresAt).toUTCString()}).`));

@@ -1,7 +1,8 @@
 /**
  * Command-line flags that set config keys. A flag shares its key's name (`--data-dir` ↔
  * `dataDir`); the few short forms (`--tls` ↔ `tls.mode`, `--domain` ↔ `tls.domain`,
- * `--retention` ↔ `retentionDays`) are listed here and in docs/CLI.md.
+ * `--retention` ↔ `retentionDays`, `--cert-file`/`--key-file` ↔ `tls.certFile`/`tls.keyFile`,
+ * `--acme-*` ↔ `tls.acme.*`) are listed here and in docs/CLI.md.
  */
 
 export interface ConfigFlag {
@@ -25,6 +26,11 @@ export const CONFIG_FLAGS: ConfigFlag[] = [
   { spec: '--public-url <url>', attr: 'publicUrl', key: 'publicUrl', help: 'address people use from outside, e.g. https://chat.example.org' },
   { spec: '--tls <mode>', attr: 'tls', key: 'tls.mode', help: 'self-signed | acme | files | off (off only with a loopback --host)' },
   { spec: '--domain <name>', attr: 'domain', key: 'tls.domain', help: 'DNS name of this server (for acme)' },
+  { spec: '--cert-file <path>', attr: 'certFile', key: 'tls.certFile', help: 'PEM certificate chain, for --tls files' },
+  { spec: '--key-file <path>', attr: 'keyFile', key: 'tls.keyFile', help: 'PEM private key, for --tls files' },
+  { spec: '--acme-directory <url>', attr: 'acmeDirectory', key: 'tls.acme.directoryUrl', help: "ACME server directory (default Let's Encrypt)" },
+  { spec: '--acme-email <address>', attr: 'acmeEmail', key: 'tls.acme.email', help: 'where the ACME server sends expiry warnings (optional)' },
+  { spec: '--acme-ca-file <path>', attr: 'acmeCaFile', key: 'tls.acme.caFile', help: 'extra CA certificate (PEM) trusted for the ACME server, e.g. a test CA' },
   { spec: '--upnp', attr: 'upnp', key: 'upnp', help: 'ask the router to forward the ports (default)', negatable: true },
   { spec: '--behind-proxy', attr: 'behindProxy', key: 'behindProxy', help: 'a reverse proxy in front of chatroom terminates TLS', negatable: true },
   { spec: '--registration <mode>', attr: 'registration', key: 'registration', help: 'invite | open | closed (default invite)' },

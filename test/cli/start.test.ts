@@ -73,13 +73,17 @@ test('start on a port that is in use exits 2 with PORT_IN_USE naming the port', 
   assert.match(r.stderr, new RegExp(`lsof -nP -iTCP:${port}`));
 });
 
-test('acme and files modes are refused for now with a clear CONFIG_INVALID', async (t) => {
+test('acme without a domain, or with httpPort 0, exits 2 naming the key', async (t) => {
   const dir = tempDir(t);
-  writeYaml(dir, 'host: 127.0.0.1\nport: 0\nhttpPort: 0\ntls:\n  mode: acme\n  domain: chat.example.org\n');
+  writeYaml(dir, 'host: 127.0.0.1\nport: 0\nhttpPort: 0\ntls:\n  mode: acme\n');
   const r = await runCli(t, ['start', '--dir', dir]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /CONFIG_INVALID/);
-  assert.match(r.stderr, /tls\.mode: acme` is not supported yet/);
+  assert.match(r.stderr, /tls\.domain/);
+  writeYaml(dir, 'host: 127.0.0.1\nport: 0\nhttpPort: 0\ntls:\n  mode: acme\n  domain: chat.example.org\n');
+  const r2 = await runCli(t, ['start', '--dir', dir]);
+  assert.equal(r2.code, 2);
+  assert.match(r2.stderr, /httpPort/);
 });
 
 test('a good config serves HTTPS with the printed certificate, redirects HTTP, exits 0 on SIGTERM and keeps its fingerprint', async (t) => {
