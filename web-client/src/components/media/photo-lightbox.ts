@@ -116,6 +116,14 @@ export class PhotoLightbox extends LitElement {
     if (next === this.index) return;
     this.index = next;
     this.resetZoom();
+    // At the first or last photo the pressed button turns disabled and the browser drops its
+    // focus to the inert page: keep it on the other arrow.
+    void this.updateComplete.then(() => {
+      const active = this.shadowRoot?.activeElement;
+      if (active && !(active instanceof HTMLButtonElement && active.disabled)) return;
+      const other = this.shadowRoot?.querySelector<HTMLButtonElement>(`button.nav.${step > 0 ? 'prev' : 'next'}:not([disabled])`);
+      (other ?? this.shadowRoot?.querySelector<HTMLButtonElement>('button.close'))?.focus();
+    });
   }
 
   private zoomBy(factor: number): void {
@@ -130,7 +138,8 @@ export class PhotoLightbox extends LitElement {
   };
 
   private onKey = (e: KeyboardEvent) => {
-    if (e.key === 'ArrowLeft') this.go(-1);
+    if (e.key === 'Tab') this.keepFocusInside(e);
+    else if (e.key === 'ArrowLeft') this.go(-1);
     else if (e.key === 'ArrowRight') this.go(1);
     else if (e.key === '+' || e.key === '=') this.zoomBy(ZOOM_STEP);
     else if (e.key === '-') this.zoomBy(1 / ZOOM_STEP);
@@ -138,6 +147,20 @@ export class PhotoLightbox extends LitElement {
     else return;
     e.preventDefault();
   };
+
+  /**
+   * A modal dialog makes the page inert, but Tab from its last control still leaves for the
+   * browser's own UI (or nowhere, headless): wrap around instead.
+   */
+  private keepFocusInside(e: KeyboardEvent): void {
+    const focusable = [...this.dialog.querySelectorAll<HTMLElement>('button:not([disabled]), a[href]')];
+    if (focusable.length === 0) return;
+    const current = this.shadowRoot?.activeElement as HTMLElement | null;
+    const at = current ? focusable.indexOf(current) : -1;
+    const next = e.shiftKey ? (at <= 0 ? focusable.length - 1 : at - 1) : at === -1 || at === focusable.length - 1 ? 0 : at + 1;
+    e.preventDefault();
+    focusable[next].focus();
+  }
 
   private onWheel = (e: WheelEvent) => {
     e.preventDefault();
