@@ -25,10 +25,13 @@ export class LightboxClosedEvent extends Event {
   }
 }
 
+interface MediaEventMap {
+  'voice-recorded': VoiceRecordedEvent;
+  'attachment-action': AttachmentActionEvent;
+  'lightbox-closed': LightboxClosedEvent;
+}
+
 declare global {
-  interface HTMLElementEventMap {
-    'voice-recorded': VoiceRecordedEvent;
-    'attachment-action': AttachmentActionEvent;
-    'lightbox-closed': LightboxClosedEvent;
-  }
+  interface HTMLElementEventMap extends MediaEventMap {}
+  interface DocumentEventMap extends MediaEventMap {}
 }
