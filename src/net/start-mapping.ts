@@ -7,7 +7,7 @@
 import type { EventLog } from '../server/context.ts';
 import type { ExternalClass } from './address-class.ts';
 import { publicUrlFor } from './public-url.ts';
-import { MappingSession, type PortResult, type WantedPort } from './session.ts';
+import { MappingSession, type PortResult, type SessionOptions, type WantedPort } from './session.ts';
 
 export interface StartMappingOptions {
   dataPath: string;
@@ -25,6 +25,8 @@ export interface StartMappingOptions {
   warn: (line: string) => void;
   /** A de-emphasised line (stdout). */
   note: (line: string) => void;
+  /** Finds the routers to use (default: this computer's network); see SessionOptions. */
+  discover?: SessionOptions['discover'];
 }
 
 export interface StartMappingOutcome {
@@ -48,6 +50,7 @@ export function startPortMapping(opts: StartMappingOptions): RunningMapping {
     dataPath: opts.dataPath,
     leaseSeconds: opts.leaseSeconds,
     timeoutMs: opts.timeoutMs,
+    discover: opts.discover,
     events: {
       renewFailed: (label, err) => {
         opts.warn(`Port mapping renewal failed for ${label.toUpperCase()}: ${err.message}; retrying.`);

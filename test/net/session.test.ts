@@ -1,96 +1,12 @@
 // MappingSession logic against a small IGD control endpoint on 127.0.0.1: fallbacks for 606/718, lease 0 after 725, AddAnyPortMapping, renewal, removal of an in-flight mapping on close, stale cleanup.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { tagText } from '../../src/net/igd-description.ts';
 import { MappingSession, type SessionOptions } from '../../src/net/session.ts';
 import { readNetworkState, updateNetworkState } from '../../src/net/state.ts';
-import { UpnpClient } from '../../src/net/upnp-client.ts';
-
-interface Entry {
-  internalPort: number;
-  internalClient: string;
-  description: string;
-  lease: number;
-}
-
-/** A WANIPConnection control URL that keeps a table and answers like a router with the given rules. */
-async function fakeIgd(t: TestContext, rules: { refuseBelow1024?: boolean; permanentOnly?: boolean; taken?: number[]; hold?: () => Promise<void> } = {}) {
-  const table = new Map<number, Entry>();
-  const calls: Array<{ action: string; body: string }> = [];
-  const listeners: Array<() => void> = [];
-  const fault = (res: ServerResponse, code: number) => {
-    res.writeHead(500, { 'Content-Type': 'text/xml' });
-    res.end(`<s:Envelope><s:Body><s:Fault><detail><UPnPError><errorCode>${code}</errorCode><errorDescription>x</errorDescription></UPnPError></detail></s:Fault></s:Body></s:Envelope>`);
-  };
-  const ok = (res: ServerResponse, action: string, inner = '') => {
-    res.writeHead(200, { 'Content-Type': 'text/xml' });
-    res.end(`<s:Envelope><s:Body><u:${action}Response>${inner}</u:${action}Response></s:Body></s:Envelope>`);
-  };
-  const server = createServer(async (req: IncomingMessage, res) => {
-    let body = '';
-    for await (const c of req) body += c;
-    const action = /#(\w+)"/.exec(String(req.headers.soapaction))![1]!;
-    calls.push({ action, body });
-    for (const l of listeners) l();
-    const num = (n: string) => Number(tagText(body, n));
-    if (action === 'AddPortMapping' || action === 'AddAnyPortMapping') {
-      if (action === 'AddAnyPortMapping' && rules.hold) await rules.hold();
-      if (action === 'AddPortMapping' && rules.hold) await rules.hold();
-      let ext = num('NewExternalPort');
-      const entry = { internalPort: num('NewInternalPort'), internalClient: tagText(body, 'NewInternalClient'), description: tagText(body, 'NewPortMappingDescription'), lease: num('NewLeaseDuration') };
-      if (action === 'AddAnyPortMapping') {
-        while (table.has(ext) || rules.taken?.includes(ext) || (rules.refuseBelow1024 && ext < 1024)) ext++;
-        table.set(ext, entry);
-        return ok(res, action, `<NewReservedPort>${ext}</NewReservedPort>`);
-      }
-      if (rules.refuseBelow1024 && ext < 1024) return fault(res, 606);
-      if (rules.taken?.includes(ext)) return fault(res, 718);
-      if (rules.permanentOnly && entry.lease !== 0) return fault(res, 725);
-      table.set(ext, entry);
-      return ok(res, action);
-    }
-    if (action === 'DeletePortMapping') {
-      if (!table.delete(num('NewExternalPort'))) return fault(res, 714);
-      return ok(res, action);
-    }
-    if (action === 'GetSpecificPortMappingEntry') {
-      const e = table.get(num('NewExternalPort'));
-      if (!e) return fault(res, 714);
-      return ok(res, action, `<NewInternalPort>${e.internalPort}</NewInternalPort><NewInternalClient>${e.internalClient}</NewInternalClient><NewEnabled>1</NewEnabled><NewPortMappingDescription>${e.description}</NewPortMappingDescription><NewLeaseDuration>${e.lease}</NewLeaseDuration>`);
-    }
-    if (action === 'GetGenericPortMappingEntry') {
-      const list = [...table.entries()];
-      const hit = list[num('NewPortMappingIndex')];
-      if (!hit) return fault(res, 713);
-      const [ext, e] = hit;
-      return ok(res, action, `<NewRemoteHost></NewRemoteHost><NewExternalPort>${ext}</NewExternalPort><NewProtocol>TCP</NewProtocol><NewInternalPort>${e.internalPort}</NewInternalPort><NewInternalClient>${e.internalClient}</NewInternalClient><NewEnabled>1</NewEnabled><NewPortMappingDescription>${e.description}</NewPortMappingDescription><NewLeaseDuration>${e.lease}</NewLeaseDuration>`);
-    }
-    if (action === 'GetExternalIPAddress') return ok(res, action, '<NewExternalIPAddress>11.11.11.1</NewExternalIPAddress>');
-    return fault(res, 401);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => new Promise<void>((r) => server.close(() => r())));
-  const port = (server.address() as AddressInfo).port;
-  const client = (version: 1 | 2) =>
-    new UpnpClient({ serviceType: `urn:schemas-upnp-org:service:WANIPConnection:${version}`, controlUrl: `http://127.0.0.1:${port}/ctl`, version, friendlyName: 'test' }, '127.0.0.1', 2000);
-  /** Resolves once the router has seen `n` calls of `action`. */
-  const seen = (action: string, n = 1) =>
-    new Promise<void>((resolve) => {
-      const check = () => {
-        if (calls.filter((c) => c.action === action).length >= n) resolve();
-      };
-      listeners.push(check);
-      check();
-    });
-  return { table, calls, client, seen };
-}
+import { fakeIgd } from './fake-igd.ts';
 
 function session(t: TestContext, opts: Partial<SessionOptions> & Pick<SessionOptions, 'discover'>) {
   const dataPath = mkdtempSync(join(tmpdir(), 'chatroom-session-'));
