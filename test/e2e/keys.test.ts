@@ -65,10 +65,19 @@ test('end-to-end keys in Chromium', { skip: chromiumSkipReason(), timeout: 300_0
     await pageA.getByLabel('Password').fill(PASSWORD);
     await pageA.getByRole('button', { name: 'Create account' }).click();
     await pageA.getByRole('heading', { name: 'Save your recovery key' }).waitFor({ timeout: 20_000 });
+    const shown = await pageA.getByLabel('Recovery key', { exact: true }).inputValue();
+    // Closing or reloading before Continue shows the same key again rather than losing it.
+    await pageA.reload();
+    assert.equal(await pageA.getByLabel('Recovery key', { exact: true }).inputValue({ timeout: 20_000 }), shown);
+    await contextA.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    await pageA.getByRole('button', { name: 'Copy recovery key' }).click();
+    await pageA.getByRole('status').filter({ hasText: 'Copied.' }).waitFor();
+    assert.equal(await pageA.evaluate(() => navigator.clipboard.readText()), shown);
     await pageA.getByLabel('Backup passphrase (optional)').fill('too short');
     await pageA.getByRole('button', { name: 'Continue', exact: true }).click();
     await pageA.getByRole('alert').filter({ hasText: 'at least 12 characters' }).waitFor();
     recoveryKey = await acceptRecoveryKey(pageA, { passphrase: PASSPHRASE });
+    assert.equal(recoveryKey, shown);
     assert.match(recoveryKey, /^([0-9A-Z]{4}-){13}[0-9A-Z]{4}$/);
     await pageA.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: ARGON2_MS });
     await pageA.getByRole('heading', { name: 'general' }).waitFor();

@@ -138,7 +138,9 @@ test('identity layer against a real server', async (t) => {
     const session = await login(server, 'alice', password);
     const keys = new DeviceKeys({ kv: first.kv, client: clientFor(server, session) });
     assert.deepEqual(await keys.check(alice.user.id), { state: 'ready', deviceId: firstDeviceId });
+    assert.equal(await keys.topUp(alice.user.id), 12);
     assert.deepEqual((await api(server, session.cookie, 'GET', '/api/mls/key-packages')).body, { oneTime: KEY_PACKAGE_TARGET, hasLastResort: true });
+    assert.equal(await keys.topUp(alice.user.id), 0, 'nothing while the stock is fine');
   });
 
   await t.test('a passphrase wraps the backup key too and restores a third device', async () => {

@@ -19,10 +19,7 @@ export class RecoveryKeyView extends LitElement {
     css`
       .key {
         display: block; font-family: var(--chat-font-mono); font-size: var(--chat-font-size-large);
-        letter-spacing: 0.05em; word-spacing: 0.3em; line-height: 1.6; word-break: break-word;
-        background: var(--chat-color-bg); border: var(--chat-border-width) solid var(--chat-color-border);
-        border-radius: var(--chat-radius-medium); padding: var(--chat-space-3); margin: 0 0 var(--chat-space-2);
-        user-select: all;
+        letter-spacing: 0.05em; line-height: 1.6; resize: none; margin: 0 0 var(--chat-space-2);
       }
       .why { margin: 0 0 var(--chat-space-4); padding-left: var(--chat-space-5); }
       .why li { margin-bottom: var(--chat-space-1); }
@@ -39,14 +36,13 @@ export class RecoveryKeyView extends LitElement {
   private readonly chat = new StoreController(this);
 
   override render() {
-    // Spaces rather than dashes on screen: the groups wrap on narrow screens and read aloud better;
-    // input accepts either.
-    const shown = this.recoveryKey.replace(/-/g, ' ');
     return html`
       <main>
         <h1>Save your recovery key</h1>
         <p class="lead">This browser now holds end-to-end keys for your account. The recovery key below unlocks them anywhere else.</p>
-        <code class="key" aria-label="Recovery key" data-recovery-key=${this.recoveryKey}>${shown}</code>
+        <label for="recovery-key">Recovery key</label>
+        <textarea id="recovery-key" class="key" readonly rows="3" spellcheck="false" data-recovery-key=${this.recoveryKey}
+          .value=${this.recoveryKey} @focus=${(e: FocusEvent) => (e.target as HTMLTextAreaElement).select()}></textarea>
         <div class="copy">
           <button type="button" @click=${this.copy}>Copy recovery key</button>
           <p class="status" role="status">${this.copied}</p>
@@ -76,10 +72,7 @@ export class RecoveryKeyView extends LitElement {
       await navigator.clipboard.writeText(this.recoveryKey);
       this.copied = 'Copied. Paste it somewhere safe now.';
     } catch {
-      const range = document.createRange();
-      range.selectNodeContents(this.renderRoot.querySelector('.key')!);
-      getSelection()?.removeAllRanges();
-      getSelection()?.addRange(range);
+      this.renderRoot.querySelector<HTMLTextAreaElement>('.key')?.select();
       this.copied = 'Copying is blocked here: the key is selected, copy it yourself.';
     }
   }

@@ -69,6 +69,15 @@ export function defaultDeviceLabel(now = Date.now()): string {
   return `Web browser, added ${new Date(now).toISOString().slice(0, 10)}`;
 }
 
+/**
+ * Runs `f` while holding a per-user lock shared by this browser's tabs (Web Locks), so two tabs
+ * never register, restore or refill at the same time. Where Web Locks are missing (Node), runs it.
+ */
+function withLock<T>(userId: string, f: () => Promise<T>): Promise<T> {
+  const locks = (globalThis.navigator as (Navigator & { locks?: LockManager }) | undefined)?.locks;
+  return locks ? (locks.request(`chatroom-keys:${userId}`, f) as Promise<T>) : f();
+}
+
 function wipe(bytes: Uint8Array): void {
   bytes.fill(0);
 }
@@ -99,7 +108,11 @@ export class DeviceKeys {
    * the server, then this device. Returns the recovery key text (the caller shows it, then calls
    * `finishSetup`) and the new device's id. Interrupted anywhere, `check` resumes it.
    */
-  async create(userId: string): Promise<{ recoveryKey: string; deviceId: string }> {
+  create(userId: string): Promise<{ recoveryKey: string; deviceId: string }> {
+    return withLock(userId, () => this.createLocked(userId));
+  }
+
+  private async createLocked(userId: string): Promise<{ recoveryKey: string; deviceId: string }> {
     if (await this.client.getBackup('account-key')) {
       throw new CryptoError('malformed', 'This account already has end-to-end keys: sign in with its recovery key instead.');
     }
@@ -111,7 +124,7 @@ export class DeviceKeys {
       await vault.putKey('account-key', account.privateKey, account.publicKey);
       await vault.write('backup-key', bk);
       await vault.write('setup-pending', encodeAccountKeyBackup({ wrappedAccountKey }));
-      return await this.resumeSetup(vault, { privateKey: account.privateKey, publicKey: account.publicKey });
+      return await this.resumeSetup(vault, { privateKey: account.privateKey, publicKey: account.publicKey }, true);
     } finally {
       wipe(account.privateKeyPkcs8);
       wipe(bk);
@@ -119,13 +132,14 @@ export class DeviceKeys {
   }
 
   /** Uploads what sign-up has not uploaded yet, and gives the recovery key to show again. */
-  private async resumeSetup(vault: Vault, account: AccountKey): Promise<{ recoveryKey: string; deviceId: string }> {
+  private async resumeSetup(vault: Vault, account: AccountKey, fresh = false): Promise<{ recoveryKey: string; deviceId: string }> {
     const pending = await vault.read('setup-pending');
     const bk = await vault.read('backup-key');
     if (!pending || !bk) throw new CryptoError('malformed', 'No key setup is pending in this browser.');
     try {
-      if (!(await this.client.getBackup('account-key'))) await this.client.putBackup('account-key', pending, 0);
-      await this.putInitialArchive();
+      if (fresh || !(await this.client.getBackup('account-key'))) await this.client.putBackup('account-key', pending, 0);
+      // On a resume, read first (during setup the archive is at most the empty one, so it is cheap).
+      if (fresh || !(await this.client.getBackup('archive'))) await this.putInitialArchive();
       const device = await this.boundDevice(vault, account);
       return { recoveryKey: await encodeRecoveryKey(bk), deviceId: device.deviceId };
     } finally {
@@ -147,8 +161,12 @@ export class DeviceKeys {
     }
   }
 
-  /** Where this browser stands for `userId`; when it holds the keys, also rebinds and tops up. */
-  async check(userId: string): Promise<KeyCheck> {
+  /** Where this browser stands for `userId`; when it holds the keys, also rebinds its device. */
+  check(userId: string): Promise<KeyCheck> {
+    return withLock(userId, () => this.checkLocked(userId));
+  }
+
+  private async checkLocked(userId: string): Promise<KeyCheck> {
     if (await Vault.exists(this.opts.kv, userId)) {
       try {
         const local = await this.checkLocal(userId);
@@ -173,7 +191,6 @@ export class DeviceKeys {
     const account: AccountKey = { privateKey: stored.key, publicKey: stored.publicKey };
     if (await vault.read('setup-pending')) return { state: 'setup', ...(await this.resumeSetup(vault, account)) };
     const device = await this.boundDevice(vault, account);
-    await this.topUp(vault, device);
     return { state: 'ready', deviceId: device.deviceId };
   }
 
@@ -214,8 +231,20 @@ export class DeviceKeys {
     return identity;
   }
 
-  /** Refills the server's stock of this device's KeyPackages when it runs low; returns how many went up. */
-  private async topUp(vault: Vault, device: DeviceIdentity): Promise<number> {
+  /**
+   * Refills the server's stock of this device's KeyPackages when it runs low (call after `check`
+   * said ready, e.g. on app start); returns how many went up.
+   */
+  topUp(userId: string): Promise<number> {
+    return withLock(userId, async () => {
+      const vault = await Vault.open(this.opts.kv, userId);
+      const record = await vault.read('device');
+      if (!record) throw new CryptoError('malformed', 'This browser has no device for this account.');
+      return this.topUpDevice(vault, await decodeDeviceIdentity(unpackFields(record, DEVICE_RECORD_VERSION, 'device record')[0]));
+    });
+  }
+
+  private async topUpDevice(vault: Vault, device: DeviceIdentity): Promise<number> {
     const plan = topUpPlan(await this.client.keyPackageCount());
     if (plan.oneTime === 0 && !plan.lastResort) return 0;
     await this.uploadKeyPackages(vault, device, plan.oneTime, plan.lastResort);
@@ -236,7 +265,7 @@ export class DeviceKeys {
   /** Restores from the backup with the recovery key text; `bad_recovery_key` / `wrong_recovery_key` on a bad one. */
   async restoreWithRecoveryKey(userId: string, text: string): Promise<string> {
     const bk = await decodeRecoveryKey(text);
-    return this.restoreWithBackupKey(userId, bk, (await this.fetchBackup()).wrappedAccountKey);
+    return withLock(userId, async () => this.restoreWithBackupKey(userId, bk, (await this.fetchBackup()).wrappedAccountKey));
   }
 
   /** Restores with the passphrase (Argon2id: seconds); `wrong_recovery_key` when it does not open the backup. */
@@ -247,7 +276,7 @@ export class DeviceKeys {
     const { params, salt } = passphraseBlobParams(blob);
     const derivedKey = await this.kdf(passphrase, salt, params);
     const bk = await unwrapBackupKeyWithPassphrase(blob, passphrase, { derivedKey });
-    return this.restoreWithBackupKey(userId, bk, backup.wrappedAccountKey);
+    return withLock(userId, () => this.restoreWithBackupKey(userId, bk, backup.wrappedAccountKey));
   }
 
   private async fetchBackup() {

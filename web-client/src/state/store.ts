@@ -172,7 +172,21 @@ export class ChatStore extends EventTarget {
     return (await deviceKeys()).devices();
   }
 
+  /** Refills this device's KeyPackages in the background once the chat runs (never blocks it). */
+  private refillKeyPackages(): void {
+    const userId = this.session?.user.id;
+    if (!userId || this.keys.name !== 'ready') return;
+    deviceKeys()
+      .then((keys) => keys.topUp(userId))
+      .catch((err: unknown) => {
+        if (this.session?.user.id !== userId) return;
+        this.notice = `This browser could not refill its end-to-end key packages; it will try again next time. (${keyErrorMessage(err)})`;
+        this.changed();
+      });
+  }
+
   private async startChat(): Promise<void> {
+    this.refillKeyPackages();
     if (this.chatStarted) {
       this.changed();
       return;
