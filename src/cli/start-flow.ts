@@ -47,9 +47,12 @@ export async function runStart(dir: string, overrides: Override[], ctx: CliConte
   // Created only after the stop listener below exists, and closed before the server: every
   // mapping made (or in flight) when a signal comes is removed before we exit.
   let mapping: RunningMapping | null = null;
+  let secondSignal: () => void = () => {};
+  const impatient = new Promise<void>((resolve) => (secondSignal = resolve));
   stop.onSignal((signal, count) => {
     log.event('server.stopping', { signal });
     if (count > 1) {
+      secondSignal();
       out('Stopping now: cutting open connections.');
       server?.forceClose();
     } else {
@@ -85,13 +88,14 @@ export async function runStart(dir: string, overrides: Override[], ctx: CliConte
     await stop.first;
     if (mapping) {
       out('Removing the port mappings…');
-      await mapping.close();
+      // A second Ctrl+C stops waiting for a slow router: the short lease ends the mappings anyway.
+      await Promise.race([mapping.close(), impatient]);
     }
     await server.close();
     out('Stopped.');
     return 0;
   } finally {
-    if (mapping) await mapping.close();
+    if (mapping) await Promise.race([mapping.close(), impatient]);
     if (server) await server.close();
   }
 }

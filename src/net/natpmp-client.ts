@@ -44,31 +44,32 @@ export class NatpmpClient implements MappingClient {
   }
 
   async add(request: MapRequest): Promise<GrantedMapping> {
-    const res = await this.send(request.internalPort, request.externalPort, request.leaseSeconds, 'NAT-PMP mapping');
+    // First resend after 1 s rather than RFC 6886's 250 ms: a router answers requests one by one,
+    // and duplicates of a slow request (miniupnpd walking its ACL takes ~2 s) delay the next ones.
+    const res = await this.send(request.internalPort, request.externalPort, request.leaseSeconds, 'NAT-PMP mapping', this.requestTimeoutMs, 1000);
     return { internalPort: res.internalPort, externalPort: res.externalPort, lifetimeSeconds: res.lifetimeSeconds };
   }
 
   async remove(mapping: { internalPort: number }): Promise<void> {
     // RFC 6886 §3.4: delete = lifetime 0 and suggested external port 0.
-    await this.send(mapping.internalPort, 0, 0, 'NAT-PMP delete');
+    // A delete is quick for the router, and it runs while the user waits for chatroom to stop.
+    await this.send(mapping.internalPort, 0, 0, 'NAT-PMP delete', this.timeoutMs, 250);
   }
 
-  private async send(internalPort: number, externalPort: number, lifetimeSeconds: number, what: string) {
+  private async send(internalPort: number, externalPort: number, lifetimeSeconds: number, what: string, budgetMs: number, firstResendMs: number) {
     const message = encodeMapRequest({ protocol: 'tcp', internalPort, externalPort, lifetimeSeconds });
-    // First resend after 1 s rather than RFC 6886's 250 ms: a router answers requests one by one,
-    // and duplicates of a slow request (miniupnpd walking its ACL takes ~2 s) delay the next ones.
     const outcome = await udpExchange(
       this.gateway,
       this.port,
       message,
-      this.requestTimeoutMs,
+      budgetMs,
       (p) => {
         const r = decodeMapResponse(p);
         return r && (r.internalPort === internalPort || r.resultCode !== 0) ? r : null;
       },
-      1000,
+      firstResendMs,
     );
-    if (outcome.kind !== 'answer') throw new MappingError('natpmp', 'timeout', timeoutText(what, this.requestTimeoutMs));
+    if (outcome.kind !== 'answer') throw new MappingError('natpmp', 'timeout', timeoutText(what, budgetMs));
     const res = outcome.value;
     if (res.resultCode !== 0) {
       const { reason, text } = natpmpResultText(res.resultCode);

@@ -41,13 +41,14 @@ export class PcpClient implements MappingClient {
    */
   async externalAddress(): Promise<string | null> {
     if (this.lastExternalAddress) return this.lastExternalAddress;
-    const res = await this.map(9, 0, 0, Buffer.alloc(12, 0xa5), 'PCP external address', true);
+    const res = await this.map(9, 0, 0, Buffer.alloc(12, 0xa5), 'PCP external address', true, this.timeoutMs, 250);
     const address = res.map?.externalAddress ?? null;
     return address && address !== '0.0.0.0' ? address : null;
   }
 
   async add(request: MapRequest): Promise<GrantedMapping> {
-    const res = await this.map(request.internalPort, request.externalPort, request.leaseSeconds, this.nonce, 'PCP mapping', false);
+    // RFC 6887 §8.1.1: first retransmission after 3 s.
+    const res = await this.map(request.internalPort, request.externalPort, request.leaseSeconds, this.nonce, 'PCP mapping', false, this.requestTimeoutMs, 3000);
     const m = res.map!;
     this.lastExternalAddress = m.externalAddress === '0.0.0.0' ? null : m.externalAddress;
     return { internalPort: m.internalPort, externalPort: m.externalPort, lifetimeSeconds: res.lifetimeSeconds };
@@ -55,10 +56,20 @@ export class PcpClient implements MappingClient {
 
   async remove(mapping: { internalPort: number }): Promise<void> {
     // RFC 6887 §15: lifetime 0 with the same nonce, protocol and internal port deletes.
-    await this.map(mapping.internalPort, 0, 0, this.nonce, 'PCP delete', false);
+    // Quick for the router, and the user is waiting for chatroom to stop: resend sooner than RFC 6887's 3 s.
+    await this.map(mapping.internalPort, 0, 0, this.nonce, 'PCP delete', false, this.timeoutMs, 500);
   }
 
-  private async map(internalPort: number, externalPort: number, lifetimeSeconds: number, nonce: Buffer, what: string, acceptErrors: boolean): Promise<PcpResponse> {
+  private async map(
+    internalPort: number,
+    externalPort: number,
+    lifetimeSeconds: number,
+    nonce: Buffer,
+    what: string,
+    acceptErrors: boolean,
+    budgetMs: number,
+    firstResendMs: number,
+  ): Promise<PcpResponse> {
     const message = encodeMapRequest({
       nonce,
       protocol: 'tcp',
@@ -68,21 +79,20 @@ export class PcpClient implements MappingClient {
       lifetimeSeconds,
       clientAddress: this.internalAddress,
     });
-    // RFC 6887 §8.1.1: first retransmission after 3 s.
     const outcome = await udpExchange(
       this.gateway,
       this.port,
       message,
-      this.requestTimeoutMs,
+      budgetMs,
       (p) => {
         const r = decodeResponse(p);
         if (!r || r.opcode !== OP_MAP) return null;
         // A success must echo our nonce (§11.4); an error answer may not carry the payload.
         return r.resultCode !== 0 || (r.map && r.map.nonce.equals(nonce)) ? r : null;
       },
-      3000,
+      firstResendMs,
     );
-    if (outcome.kind !== 'answer') throw new MappingError('pcp', 'timeout', timeoutText(what, this.requestTimeoutMs));
+    if (outcome.kind !== 'answer') throw new MappingError('pcp', 'timeout', timeoutText(what, budgetMs));
     const res = outcome.value;
     if (res.resultCode !== 0 && !(acceptErrors && res.map)) {
       const { reason, text } = pcpResultText(res.resultCode);

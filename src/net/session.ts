@@ -119,7 +119,7 @@ export class MappingSession {
     this.closed = true;
     for (const a of this.active.values()) clearTimeout(a.timer);
     return this.serial(async () => {
-      for (const a of [...this.active.values()]) await this.removeActive(a);
+      await Promise.all([...this.active.values()].map((a) => this.removeActive(a)));
     });
   }
 
