@@ -79,7 +79,7 @@ test('voice messages in Chromium', { skip, timeout: 120_000 }, async (t) => {
     t.diagnostic(`2 s voice message: ${rec.size} bytes ${rec.mime}, decoded ${rec.durationMs} ms, presses ${Math.round(pressedMs)} ms apart`);
   });
 
-  await t.test('the Stop button ends a recording too; Cancel throws one away and emits nothing', async () => {
+  await t.test('the Stop button ends a recording too; Cancel throws one away and a press-and-release is refused as too short, both emitting nothing', async () => {
     await record.click();
     await page.getByRole('timer', { name: 'Recording time' }).filter({ hasText: '0:01' }).waitFor();
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
@@ -88,8 +88,14 @@ test('voice messages in Chromium', { skip, timeout: 120_000 }, async (t) => {
     await page.getByRole('button', { name: 'Cancel', exact: true }).click();
     await page.getByRole('timer').waitFor({ state: 'detached' });
     assert.equal(await record.getAttribute('aria-pressed'), 'false');
-    // A new recording after the cancel still works and is the third event, not a fourth.
+    // A press-and-release is refused as too short, with a message; nothing is emitted.
     await record.click();
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'That was too short to send.' }).waitFor();
+    // A new recording after the cancel and the short one still works, and is the fourth event.
+    await record.click();
+    await page.getByRole('alert').filter({ hasText: /./ }).waitFor({ state: 'detached' });
+    await page.getByRole('timer', { name: 'Recording time' }).filter({ hasText: '0:01' }).waitFor();
     await page.getByRole('button', { name: 'Stop', exact: true }).click();
     await page.waitForFunction(() => (window as unknown as { recordings: unknown[] }).recordings.length === 4);
     assert.equal((await recordings(page)).length, 4);
@@ -127,6 +133,64 @@ test('voice messages in Chromium', { skip, timeout: 120_000 }, async (t) => {
     await group.getByRole('button', { name: 'Pause', exact: true }).click();
     await group.getByRole('button', { name: 'Play', exact: true }).waitFor();
     assert.equal(await page.evaluate(() => document.querySelector('voice-player')!.audioElement.paused), true);
+  });
+
+  await t.test('streamed playback: the player plays from a MediaSource before the second half of the file is appended; a failing stream shows an error', async () => {
+    const result = await page.evaluate(async () => {
+      const w = window as unknown as { recordingBlobs: Blob[]; recordings: { durationMs: number; waveform: number[]; mime: string }[] };
+      const bytes = new Uint8Array(await w.recordingBlobs[1].arrayBuffer());
+      const meta = w.recordings[1];
+      if (!window.mediaTest.canStream(meta.mime)) return { streamable: false };
+      const pieces: Uint8Array[] = [];
+      for (let i = 0; i < bytes.length; i += 1024) pieces.push(bytes.subarray(i, i + 1024));
+      const half = Math.ceil(pieces.length / 2);
+      let appended = 0;
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      async function* chunks(failAfterHalf: boolean) {
+        for (let i = 0; i < pieces.length; i++) {
+          if (i === half) {
+            if (failAfterHalf) throw new Error('corrupt chunk');
+            await gate;
+          }
+          appended = i + 1;
+          yield pieces[i];
+        }
+      }
+      const streamed = window.mediaTest.streamToMediaSource(chunks(false), meta.mime);
+      const player = document.createElement('voice-player');
+      player.label = 'Streamed voice message';
+      player.src = streamed.url;
+      player.durationMs = meta.durationMs;
+      player.waveform = meta.waveform;
+      document.getElementById('root')!.append(player);
+      await player.updateComplete;
+      const audio = player.audioElement;
+      player.shadowRoot!.querySelector<HTMLButtonElement>('button.toggle')!.click();
+      await new Promise<void>((resolve) => {
+        const check = () => (audio.currentTime > 0.2 ? resolve() : undefined);
+        audio.addEventListener('timeupdate', check);
+      });
+      const playedBeforeRest = { currentTime: audio.currentTime, appended, total: pieces.length };
+      release();
+      await streamed.done;
+      const durationAfter = audio.duration;
+      audio.pause();
+
+      const broken = window.mediaTest.streamToMediaSource(chunks(true), meta.mime);
+      const failing = document.createElement('voice-player');
+      failing.label = 'Broken voice message';
+      failing.src = broken.url;
+      document.getElementById('root')!.append(failing);
+      const error = await broken.done.then(() => 'resolved', (e: Error) => e.message);
+      return { streamable: true, playedBeforeRest, durationAfter, error };
+    });
+    assert.equal(result.streamable, true, 'Chromium streams WebM/Opus');
+    const { playedBeforeRest, durationAfter, error } = result as { playedBeforeRest: { currentTime: number; appended: number; total: number }; durationAfter: number; error: string };
+    assert.ok(playedBeforeRest.appended < playedBeforeRest.total, `playing at ${playedBeforeRest.currentTime}s with ${playedBeforeRest.appended} of ${playedBeforeRest.total} pieces appended`);
+    assert.ok(Math.abs(durationAfter - 2) < 0.5, `duration once ended: ${durationAfter}`);
+    assert.equal(error, 'corrupt chunk');
+    await page.getByRole('group', { name: 'Broken voice message' }).getByRole('alert').filter({ hasText: 'This voice message cannot be played.' }).waitFor();
   });
 
   await t.test('a microphone the browser refuses: the recorder says so in words and stays usable', async () => {

@@ -12,7 +12,8 @@ export type MediaErrorCode =
   | 'mic_missing' // NotFoundError / OverconstrainedError: no microphone
   | 'mic_busy' // NotReadableError / AbortError: another app holds it, or hardware failure
   | 'recorder_unsupported' // no MediaRecorder, no getUserMedia (insecure context) or no audio type
-  | 'recording_failed' // the recorder stopped with an error or produced nothing
+  | 'recording_failed' // the recorder stopped with an error
+  | 'too_short' // stopped before minDurationMs (a double press): nothing worth sending
   | 'cancelled'; // the recording was cancelled
 
 /** An error from web-client/src/media with a stable code. */

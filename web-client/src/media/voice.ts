@@ -32,6 +32,8 @@ export interface VoiceRecordingOptions {
   tickMs?: number;
   /** Longest recording; it stops itself there (the `stopped` promise then resolves). Milliseconds. */
   maxDurationMs?: number;
+  /** Shorter recordings are refused with `too_short` (an accidental double press). Milliseconds, default 500. */
+  minDurationMs?: number;
 }
 
 /** A recording in progress. */
@@ -193,12 +195,15 @@ class Session implements VoiceSession {
       return;
     }
     const blob = new Blob(this.chunks, { type: this.recorder.mimeType || this.mime });
-    if (blob.size === 0) {
-      this.reject(new MediaError('recording_failed', 'Nothing was recorded. Check the microphone and try again.'));
+    const minMs = this.opts.minDurationMs ?? 500;
+    // The recorder delivers nothing for the first ~100 ms: an empty blob is a press-and-release too.
+    const analysis = blob.size > 0 ? await analyseRecording(blob) : undefined;
+    const durationMs = analysis?.durationMs ?? wallMs;
+    if (blob.size === 0 || durationMs < minMs) {
+      this.reject(new MediaError('too_short', 'That was too short to send. Press Record voice message, speak, then press it again.'));
       return;
     }
-    const analysis = await analyseRecording(blob);
-    this.resolve({ blob, mime: blob.type, durationMs: analysis?.durationMs ?? wallMs, waveform: analysis?.waveform ?? new Array<number>(WAVEFORM_BARS).fill(0) });
+    this.resolve({ blob, mime: blob.type, durationMs, waveform: analysis?.waveform ?? new Array<number>(WAVEFORM_BARS).fill(0) });
   }
 
   /** Stops the timer, the microphone (the browser's recording indicator goes off) and the level meter. */
