@@ -88,6 +88,12 @@ test('voice messages in Chromium', { skip, timeout: 120_000 }, async (t) => {
     await page.getByRole('button', { name: 'Cancel', exact: true }).click();
     await page.getByRole('timer').waitFor({ state: 'detached' });
     assert.equal(await record.getAttribute('aria-pressed'), 'false');
+    // Escape, with focus on the recorder's controls, is Cancel too.
+    await record.click();
+    await page.getByRole('timer', { name: 'Recording time' }).waitFor();
+    await record.focus();
+    await page.keyboard.press('Escape');
+    await page.getByRole('timer').waitFor({ state: 'detached' });
     // A press-and-release is refused as too short, with a message; nothing is emitted.
     await record.click();
     await page.getByRole('button', { name: 'Stop', exact: true }).click();

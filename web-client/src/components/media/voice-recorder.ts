@@ -1,4 +1,4 @@
-/** <voice-recorder>: Record voice message (press again or Stop to end), live duration and level, Cancel; emits `voice-recorded`. */
+/** <voice-recorder>: Record voice message (press again or Stop to end), live duration and level, Cancel (or Escape); emits `voice-recorded`. */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { MediaError } from '../../media/errors.ts';
@@ -44,7 +44,7 @@ export class VoiceRecorder extends LitElement {
   render() {
     const active = this.phase !== 'idle';
     return html`
-      <div class="row">
+      <div class="row" @keydown=${this.onKey}>
         <button id="record" type="button" aria-pressed=${active ? 'true' : 'false'} ?disabled=${this.phase === 'starting' || this.phase === 'finishing'} @click=${this.toggle}>
           Record voice message
         </button>
@@ -60,6 +60,13 @@ export class VoiceRecorder extends LitElement {
       <p class="error" role="alert">${this.error}</p>
     `;
   }
+
+  /** Escape throws a recording away, like Cancel. */
+  private onKey = (e: KeyboardEvent) => {
+    if (e.key !== 'Escape' || this.phase !== 'recording') return;
+    e.preventDefault();
+    this.cancel();
+  };
 
   private toggle = () => {
     if (this.phase === 'recording') void this.stop();
