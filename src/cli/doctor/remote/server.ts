@@ -25,7 +25,7 @@ export interface RemoteServerOptions {
   port: number;
   cert: string;
   key: string;
-  /** token → step name; each token works until its report arrives. */
+  /** token → step name; each token works until its report arrives (the listener deletes it then). */
   tokens: Map<string, string>;
   onReport(step: string, report: PhoneReport): void;
 }
@@ -118,6 +118,20 @@ export async function startRemoteServer(opts: RemoteServerOptions): Promise<Remo
       res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', ...h });
       res.end(script);
     } else if (req.method === 'POST' && r.rest === 'report') {
+      // The token is taken before the body arrives, so of two reports at once only one counts (the
+      // other gets 410). A report that turns out malformed, or never finishes, gives it back.
+      if (!opts.tokens.delete(r.token)) {
+        res.writeHead(410, { 'Content-Type': 'text/plain; charset=utf-8', ...h });
+        res.end('This check link was used already: run chatroom doctor --remote again.\n');
+        return;
+      }
+      let settled = false;
+      const giveBack = () => {
+        if (settled) return;
+        settled = true;
+        opts.tokens.set(r.token, step);
+      };
+      req.on('close', giveBack);
       let body = '';
       let tooBig = false;
       let seen = 0;
@@ -137,11 +151,12 @@ export async function startRemoteServer(opts: RemoteServerOptions): Promise<Remo
           parsed = null;
         }
         if (tooBig || !isReport(parsed)) {
+          giveBack();
           res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', ...h });
           res.end('Bad report\n');
           return;
         }
-        opts.tokens.delete(r.token);
+        settled = true;
         res.writeHead(204, h);
         res.end();
         opts.onReport(step, parsed);

@@ -10,6 +10,7 @@ import type { CliContext } from '../../context.ts';
 import type { StopRequests } from '../../stop.ts';
 import { paint, shellQuote, type Paint } from '../../style.ts';
 import { isLoopbackHost } from '../../../tls/addresses.ts';
+import { terminalSafe } from '../sanitize.ts';
 import type { DoctorContext } from '../types.ts';
 import { readServingPair } from './cert.ts';
 import { startRemoteServer, type PhoneReport, type RemoteServer } from './server.ts';
@@ -49,7 +50,7 @@ export function describeReport(step: Step, r: PhoneReport, p: Paint): { ok: bool
   const label = STEP_LABELS[step];
   const problems: string[] = [];
   if (!r.secure) problems.push('not a secure context: the browser will refuse encryption, camera and microphone (open it over https)');
-  if (r.wsMs === null) problems.push(`WebSocket did not connect (${r.wsError ?? 'no reason given'}): a proxy, filter or antivirus on that network blocks it`);
+  if (r.wsMs === null) problems.push(`WebSocket did not connect (${(r.wsError === null ? '' : terminalSafe(r.wsError)) || 'no reason given'}): a proxy, filter or antivirus on that network blocks it`);
   const parts = [r.secure ? 'secure context' : 'NOT a secure context', `page loaded in ${r.loadMs} ms`, r.wsMs === null ? 'WebSocket failed' : `WebSocket connected in ${r.wsMs} ms`];
   const ok = problems.length === 0;
   return { ok, lines: [`${ok ? p.green('✓') : p.red('✗')} ${label}: ${parts.join(', ')}`, ...problems.map((s) => `    ${p.cyan(s)}`)] };
@@ -99,9 +100,16 @@ export async function runRemoteCheck(ctx: DoctorContext, cli: CliContext, opts: 
   const tokens = new Map<string, string>();
   const reports: Array<{ step: Step; report: PhoneReport }> = [];
   let wake: () => void = () => {};
+  // One result per step: the listener consumes a token once, and a second report for a step is
+  // dropped here too, so the count below is of distinct steps (never a step counted twice).
+  const noteReport = (step: Step, report: PhoneReport): void => {
+    if (reports.some((r) => r.step === step)) return;
+    reports.push({ step, report });
+    wake();
+  };
   let server: RemoteServer;
   const listen = (port: number) =>
-    startRemoteServer({ host: config.host, port, cert: pair.cert, key: pair.key, tokens, onReport: (step, report) => (reports.push({ step: step as Step, report }), wake()) });
+    startRemoteServer({ host: config.host, port, cert: pair.cert, key: pair.key, tokens, onReport: (step, report) => noteReport(step as Step, report) });
   try {
     server = await listen(wantPort);
   } catch (err) {
@@ -156,7 +164,7 @@ export async function runRemoteCheck(ctx: DoctorContext, cli: CliContext, opts: 
         ok &&= d.ok;
         for (const l of d.lines) out(l);
       }
-      if (printed >= steps.length) break;
+      if (steps.every((s) => reports.some((r) => r.step === s.step))) break;
       const why = await Promise.race([next.then(() => 'report' as const), timedOut.then(() => 'timeout' as const), ...(opts.stop ? [opts.stop.first.then(() => 'stop' as const)] : [])]);
       if (why === 'report') continue;
       const missing = steps.filter((s) => !reports.some((r) => r.step === s.step));
