@@ -42,6 +42,8 @@ export const ErrorCodes = {
   MLS_WELCOME_TARGET: { status: 400, message: 'A Welcome is addressed to a device outside this conversation.' },
   MLS_VERSION_CONFLICT: { status: 409, message: 'A newer version is stored: fetch it, merge, and retry.' },
   MLS_VERSION_REQUIRED: { status: 428, message: 'Send If-Match with the version you read ("0" when there is none).' },
+  MLS_BAD_COMMIT: { status: 400, message: 'The commit is not an MLS commit message for this group and epoch.' },
+  MLS_WELCOME_INBOX_FULL: { status: 507, message: 'A device this Welcome is addressed to has too many Welcomes waiting: it must pick them up first.' },
   // attachments (src/server/routes/blobs.ts)
   BLOB_NOT_FOUND: { status: 404, message: 'No such attachment, or you may not see it.' },
   BLOB_TOO_LARGE: { status: 413, message: 'The attachment is larger than this server accepts.' },

@@ -2,9 +2,10 @@
  * The HTTP API of the MLS delivery service (RFC 9420 §16's "DS"), shared by the server's route
  * schemas and the web client's crypto transport. Every route is under /api/mls and needs a session.
  *
- * The server never parses MLS: certificates, KeyPackages, commits, Welcomes and backups are
- * opaque bytes, sent as base64url (RFC 4648 §5, no padding) in JSON, or as
- * application/octet-stream for the two backup blobs. docs/PROTOCOL.md ("MLS delivery service")
+ * The server never decrypts MLS: certificates, KeyPackages, Welcomes and backups are opaque bytes;
+ * of a commit it reads only the cleartext MLSMessage header (version, wire format, group id, epoch,
+ * content type: src/server/mls/framing.ts). Bytes travel as base64url (RFC 4648 §5, no padding)
+ * in JSON, or as application/octet-stream for the two backup blobs. docs/PROTOCOL.md ("MLS delivery service")
  * describes the flows; keep the two in step.
  *
  * - One MLS group per conversation (DM, group or server channel); the MLS `group_id` is the UTF-8
@@ -43,14 +44,29 @@ export const MlsLimits = {
   keyPackagesPerUpload: 100,
   /** One-time KeyPackages stored per device at most (an upload above this is refused). */
   keyPackagesPerDevice: 200,
-  /** One commit (1,000 members: 60–80 KB measured). */
-  commitBytes: 512 * 1024,
-  /** One Welcome (carries the ratchet tree: grows with the group). */
+  /** One commit (1,000 members: ~70 KB measured; 128 KiB leaves margin). */
+  commitBytes: 128 * 1024,
+  /** One Welcome (carries the ratchet tree: a 1,000-member Welcome measured 362 KB). */
   welcomeBytes: 1024 * 1024,
   /** Devices one Welcome may be addressed to. */
   welcomeRecipients: 1000,
   /** Log entries per page (GET log, and the catch-up list in a 409). */
   logPage: 100,
+  /**
+   * Commit bytes per log page and per 409 catch-up list: entries stop before this is passed (a
+   * page always holds at least one entry), and `hasMore` says the client pages on.
+   */
+  logPageBytes: 2 * 1024 * 1024,
+  /** Log pages (GET …/log) one user may read in a burst; the bucket refills over `logReadRefillMs`. */
+  logReadBurst: 120,
+  logReadRefillMs: 60 * 1000,
+  /** Welcomes per page of GET /api/mls/welcomes, and their bytes at most (at least one per page). */
+  welcomePage: 16,
+  welcomePageBytes: 4 * 1024 * 1024,
+  /** Welcomes waiting for one device at most: a commit addressing a full inbox is refused. */
+  welcomesPerDevice: 64,
+  /** A Welcome not picked up within this is deleted, ms (14 days). */
+  welcomeTtlMs: 14 * 24 * 60 * 60 * 1000,
   /** The wrapped account key (and recovery metadata) blob. */
   accountKeyBytes: 16 * 1024,
   /** The wrapped epoch-key archive blob. */
@@ -58,9 +74,17 @@ export const MlsLimits = {
   /** KeyPackages one requester may claim in a burst; the bucket refills over `claimRefillMs`. */
   claimBurst: 600,
   claimRefillMs: 10 * 60 * 1000,
+  /**
+   * One-time KeyPackages of one target user handed out in a burst, whoever asks (refills over
+   * `claimRefillMs`); beyond it claims get the last-resort package, so many requesters together
+   * cannot drain a user's one-time stock.
+   */
+  claimTargetBurst: 200,
   /** Commits one user may post in a burst (accepted or not); the bucket refills over `commitRefillMs`. */
   commitBurst: 120,
   commitRefillMs: 10 * 60 * 1000,
+  /** Commit + Welcome bytes one user may post in a burst (accepted or not), refilling over `commitRefillMs`. */
+  commitByteBurst: 24 * 1024 * 1024,
 } as const;
 
 /** Largest JSON body of POST /api/mls/groups/:id/commits, bytes (commit + Welcome in base64url + slack). */
@@ -93,13 +117,11 @@ export type RegisterDeviceRequest = Static<typeof RegisterDeviceRequest>;
 export const SetCertificateRequest = Type.Object({ certificate: B64Url(MlsLimits.certificateBytes) }, { additionalProperties: false });
 export type SetCertificateRequest = Static<typeof SetCertificateRequest>;
 
-/** A device as others see it (GET /api/mls/users/:id/devices): no label. */
+/** A device as others see it (GET /api/mls/users/:id/devices): no label, no registration time. */
 export const DeviceView = Type.Object({
   id: Id,
   userId: Id,
   certificate: Type.String(),
-  /** ms since the Unix epoch. */
-  createdAt: Type.Integer(),
 });
 export type DeviceView = Static<typeof DeviceView>;
 
@@ -107,6 +129,8 @@ export type DeviceView = Static<typeof DeviceView>;
 export const OwnDeviceView = Type.Composite([
   DeviceView,
   Type.Object({
+    /** Registration time, ms since the Unix epoch (shown to the owner only). */
+    createdAt: Type.Integer(),
     label: Type.String(),
     /** The device bound to the calling session. */
     current: Type.Boolean(),
@@ -168,7 +192,8 @@ export type KeyPackageCount = Static<typeof KeyPackageCount>;
  * device of that user (or of the listed devices), never for the caller's own device. A one-time
  * package is handed out once and deleted; when none is left the last-resort one is returned (and
  * kept). Devices with neither are listed in `exhausted`. Who may claim: as for the device list.
- * Rate limited per caller, one token per package: 429 RATE_LIMITED with Retry-After.
+ * Rate limited per caller, one token per package: 429 RATE_LIMITED with Retry-After. Per target
+ * user (`claimTargetBurst`, all callers together): beyond it the last-resort package is handed out.
  */
 export const ClaimKeyPackagesRequest = Type.Object(
   { devices: Type.Optional(Type.Array(Id, { minItems: 1, maxItems: MlsLimits.devicesPerUser })) },
@@ -206,6 +231,12 @@ export const PendingRemoval = Type.Object({
   reason: RemovalReason,
   /** ms since the Unix epoch. */
   at: Type.Integer(),
+  /**
+   * Seq of the accepted commit whose poster said it carries out this removal. The server cannot
+   * check that claim: a client applying that commit must see the user (or device) gone from the
+   * roster, and otherwise commit the removal itself. Absent: no commit has claimed it yet.
+   */
+  resolvedBySeq: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 export type PendingRemoval = Static<typeof PendingRemoval>;
 
@@ -221,7 +252,11 @@ export const GroupState = Type.Object({
   /** Seq of the newest log entry (0 when none). */
   headSeq: Seq,
   createdAt: Type.Integer(),
-  /** Removals the membership routes recorded that no commit has resolved yet. */
+  /**
+   * Removals the membership routes recorded, oldest first; those a commit claimed stay listed with
+   * `resolvedBySeq` so every client can check the claim. Clients must also compare the MLS roster
+   * with the conversation's member list: that, not this list, is the ground truth.
+   */
   pendingRemovals: Type.Array(PendingRemoval),
 });
 export type GroupState = Static<typeof GroupState>;
@@ -230,7 +265,12 @@ export type GroupState = Static<typeof GroupState>;
  * POST /api/mls/groups/:id/commits (as a device) → 201 CommitAccepted, or
  * 409 MLS_STALE_EPOCH with `CommitRejectedDetails` inside `error`: process `commits` (then the rest
  * of the log if `hasMore`) and retry on the new epoch. Exactly one commit per epoch is accepted.
- * Rate limited per user (`commitBurst`): 429 RATE_LIMITED with Retry-After.
+ * `commit` must be an MLSMessage (mls10) PublicMessage or PrivateMessage whose cleartext header
+ * names this conversation's group id, the posted epoch and content type commit: else 400
+ * MLS_BAD_COMMIT with `reason`. Rate limited per user, by requests (`commitBurst`) and by commit +
+ * Welcome bytes (`commitByteBurst`): 429 RATE_LIMITED with Retry-After. A Welcome addressed to a
+ * device with `welcomesPerDevice` waiting is refused with the whole commit: 507
+ * MLS_WELCOME_INBOX_FULL with `devices`.
  */
 export const PostCommitRequest = Type.Object(
   {
@@ -247,7 +287,7 @@ export const PostCommitRequest = Type.Object(
         { additionalProperties: false },
       ),
     ),
-    /** Users whose pending removal this commit carries out (cleared when it is accepted). */
+    /** Users whose pending removals this commit carries out (marked `resolvedBySeq` when it is accepted). */
     resolvesRemovals: Type.Optional(Type.Array(Id, { maxItems: MlsLimits.welcomeRecipients })),
   },
   { additionalProperties: false },
@@ -275,13 +315,17 @@ export type CommitAccepted = Static<typeof CommitAccepted>;
 export const CommitRejectedDetails = Type.Object({
   /** The group's epoch now. */
   currentEpoch: Seq,
-  /** Accepted commits from the posted epoch on (at most `logPage`). */
+  /** Accepted commits from the posted epoch on (at most `logPage` entries and `logPageBytes`, at least one). */
   commits: Type.Array(LogEntry),
   hasMore: Type.Boolean(),
 });
 export type CommitRejectedDetails = Static<typeof CommitRejectedDetails>;
 
-/** GET /api/mls/groups/:id/log?fromEpoch=<e>&limit=<1..100> → LogPage (entries built on epoch ≥ e). */
+/**
+ * GET /api/mls/groups/:id/log?fromEpoch=<e>&limit=<1..100> → LogPage (entries built on epoch ≥ e,
+ * at most `limit` entries and `logPageBytes` of commits; `hasMore`: ask again from the next epoch).
+ * Rate limited per user (`logReadBurst`): 429 RATE_LIMITED with Retry-After.
+ */
 export const LogQuery = Type.Object(
   {
     fromEpoch: Type.Optional(Seq),
@@ -305,9 +349,21 @@ export const WelcomeView = Type.Object({
   ts: Type.Integer(),
 });
 export type WelcomeView = Static<typeof WelcomeView>;
-// GET /api/mls/welcomes → WelcomeList (as a device, oldest first)
-// DELETE /api/mls/welcomes/:id → 204 once processed (as that device; unknown → 404 NOT_FOUND)
-export const WelcomeList = Type.Object({ welcomes: Type.Array(WelcomeView) });
+/**
+ * GET /api/mls/welcomes?after=<next> → WelcomeList (as a device, oldest first): at most
+ * `welcomePage` Welcomes and `welcomePageBytes` (at least one). When `hasMore`, pass `next` as
+ * `after` for the following page; acknowledging what was processed and asking again without
+ * `after` also works. Welcomes older than `welcomeTtlMs` are deleted unread.
+ * DELETE /api/mls/welcomes/:id → 204 once processed (as that device; unknown → 404 NOT_FOUND).
+ */
+export const WelcomeQuery = Type.Object({ after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })) }, { additionalProperties: false });
+export type WelcomeQuery = Static<typeof WelcomeQuery>;
+export const WelcomeList = Type.Object({
+  welcomes: Type.Array(WelcomeView),
+  hasMore: Type.Boolean(),
+  /** Opaque cursor: the `after` of the next page (present when `hasMore`). */
+  next: Type.Optional(Type.String()),
+});
 export type WelcomeList = Static<typeof WelcomeList>;
 
 // ---------------------------------------------------------------- wrapped key storage (recovery)
@@ -324,7 +380,10 @@ export const BackupParams = Type.Object({ kind: BackupKind }, { additionalProper
  *   read, or "0" when none exists yet) → 200 BackupVersion. A stale version is
  *   409 MLS_VERSION_CONFLICT with `currentVersion` in the error; no If-Match is 428
  *   MLS_VERSION_REQUIRED.
- * DELETE /api/mls/backup/:kind → 204.
+ * DELETE /api/mls/backup/:kind with `If-Match: "<version>"` (the stored version) → 204; 428
+ *   MLS_VERSION_REQUIRED without it, 409 MLS_VERSION_CONFLICT when stale, 404 when none is stored.
+ *   The version is kept (a tombstone): the next PUT, with If-Match "0" or the tombstone's version,
+ *   gets a higher version than any before, so a version number never names two blobs.
  * Only the owner ever reads or writes their blobs.
  */
 export const BackupVersion = Type.Object({ version: Type.Integer({ minimum: 1 }) });

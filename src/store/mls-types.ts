@@ -45,6 +45,8 @@ export interface PendingRemovalRecord {
   deviceId: string | null;
   reason: RemovalReason;
   createdAt: number;
+  /** Seq of the accepted commit that claimed to carry it out; null until one did. */
+  resolvedSeq: number | null;
 }
 
 export interface CommitRecord {
@@ -67,8 +69,25 @@ export interface AppendCommitInput {
   ts: number;
   /** Stored in the same transaction as the commit, addressed to these devices. */
   welcome?: { data: Uint8Array; deviceIds: string[] };
-  /** Users whose pending removals this commit resolves. */
+  /** Users whose pending removals this commit says it carries out (marked, not deleted). */
   resolvesRemovals?: string[];
+  /** Refuse (ChatroomError MLS_WELCOME_INBOX_FULL, nothing stored) when a recipient has this many waiting. */
+  maxWelcomesPerDevice?: number;
+}
+
+/** One page of the handshake log. */
+export interface CommitPage {
+  commits: CommitRecord[];
+  /** More commits follow the last one (the count or the byte cap stopped the page). */
+  hasMore: boolean;
+}
+
+/** One page of a device's waiting Welcomes. */
+export interface WelcomePage {
+  welcomes: WelcomeRecord[];
+  hasMore: boolean;
+  /** Cursor for the next page (pass as `after`); null when none follows. */
+  next: number | null;
 }
 
 export type AppendCommitResult =
@@ -92,6 +111,8 @@ export interface BackupRecord {
 }
 
 export type PutBackupResult = { ok: true; version: number } | { ok: false; currentVersion: number };
+/** `missing`: nothing is stored (never, or already deleted). */
+export type DeleteBackupResult = { ok: true; version: number } | { ok: false; currentVersion: number } | { ok: false; missing: true };
 
 export interface MlsStore {
   // ---- devices
@@ -129,23 +150,26 @@ export interface MlsStore {
   /**
    * One package per given device (in that order): the oldest one-time package, deleted as it is
    * handed out (never to two callers), else the last-resort package, which is kept. Devices with
-   * neither are missing from the result.
+   * neither are missing from the result. `lastResortOnly`: hand out only last-resort packages.
    */
-  claimKeyPackages(deviceIds: string[]): Promise<ClaimedKeyPackage[]>;
+  claimKeyPackages(deviceIds: string[], opts?: { lastResortOnly?: boolean }): Promise<ClaimedKeyPackage[]>;
 
   // ---- groups and the handshake log
   /** Creates the group at epoch 0; null when the conversation already has one. */
   createGroup(convId: string, now: number): Promise<MlsGroup | null>;
   getGroup(convId: string): Promise<MlsGroup | null>;
-  /** Unresolved removals of the group, oldest first. */
+  /** The group's pending removals (claimed ones too, with `resolvedSeq`), oldest first. */
   pendingRemovals(convId: string): Promise<PendingRemovalRecord[]>;
   /**
    * The epoch check and the append in one transaction: of concurrent commits on one epoch exactly
-   * one is accepted. Welcome recipients must be existing devices (NOT_FOUND otherwise).
+   * one is accepted. Welcome recipients must be existing devices (NOT_FOUND otherwise) with fewer
+   * than `maxWelcomesPerDevice` waiting (MLS_WELCOME_INBOX_FULL otherwise, nothing stored).
    */
   appendCommit(input: AppendCommitInput): Promise<AppendCommitResult>;
   /** Commits built on epoch ≥ fromEpoch, ascending, at most `limit`. */
   commitsFrom(convId: string, fromEpoch: number, limit: number): Promise<CommitRecord[]>;
+  /** Like commitsFrom, but also stops before the commits' bytes pass `maxBytes` (at least one). */
+  commitPage(convId: string, fromEpoch: number, opts: { maxCount: number; maxBytes: number }): Promise<CommitPage>;
   /**
    * Records that the user must be removed from the groups of these conversations (only those that
    * have a group). Returns the conversation ids that got a pending removal.
@@ -153,18 +177,29 @@ export interface MlsStore {
   recordRemovals(input: { convIds: string[]; userId: string; reason: RemovalReason; now: number }): Promise<string[]>;
 
   // ---- Welcomes
-  /** Welcomes waiting for the device, oldest first. */
+  /** Welcomes waiting for the device, oldest first (every one: tests and small inboxes). */
   welcomesFor(deviceId: string): Promise<WelcomeRecord[]>;
+  /**
+   * Waiting Welcomes after cursor `after` (0: from the oldest), at most `maxCount`, stopping before
+   * their bytes pass `maxBytes` (at least one).
+   */
+  welcomePage(deviceId: string, opts: { after: number; maxCount: number; maxBytes: number }): Promise<WelcomePage>;
+  /** Deletes every Welcome received before `before` (ms); how many went. */
+  expireWelcomes(before: number): Promise<number>;
   /** Deletes the device's delivery (and the Welcome once no device waits for it); false if unknown. */
   ackWelcome(deviceId: string, welcomeId: string): Promise<boolean>;
 
   // ---- wrapped key storage
   getBackup(userId: string, kind: BackupKind): Promise<BackupRecord | null>;
   /**
-   * Writes when `expectedVersion` is the stored version (0: none stored yet); the new version is
-   * one more. Otherwise nothing is written and the stored version is returned.
+   * Writes when `expectedVersion` is the stored version, or 0 or the tombstone's version when
+   * nothing is stored; the new version is one more than any before. Otherwise nothing is written
+   * and the stored version is returned.
    */
   putBackup(input: { userId: string; kind: BackupKind; expectedVersion: number; data: Uint8Array; now: number }): Promise<PutBackupResult>;
-  /** False when there was none. */
-  deleteBackup(userId: string, kind: BackupKind): Promise<boolean>;
+  /**
+   * Deletes the blob when `expectedVersion` is its version, keeping a tombstone one version higher
+   * (so versions never go back). Nothing stored → `missing`.
+   */
+  deleteBackup(input: { userId: string; kind: BackupKind; expectedVersion: number; now: number }): Promise<DeleteBackupResult>;
 }

@@ -6,7 +6,7 @@ import { createUser } from '../helpers/direct.ts';
 import { ConfigSchema } from '../../src/config/schema.ts';
 import { dropWelcomes, injectDevice, reorderLog, replayLog, swapKeyPackages, type MlsAdversary } from '../../src/server/mls/adversary.ts';
 import { startTestServer } from '../helpers/server.ts';
-import { b64u, bytesOf, registerDevice, startMlsServer, uploadPackages } from './mls-helpers.ts';
+import { b64u, bytesOf, registerDevice, startMlsServer, uploadPackages, fakeCommit, tagOf } from './mls-helpers.ts';
 
 async function world(adversary: MlsAdversary) {
   const s = await startMlsServer({ adversary });
@@ -51,25 +51,25 @@ test('adversary: the handshake log is replayed or reordered, in GET and in a 409
   const adversary: MlsAdversary = {};
   const { s, alice, bob, conv } = await world(adversary);
   t.after(() => s.close());
-  for (let e = 0; e < 3; e++) await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: e, commit: b64u(`c${e}`) });
-  const read = async () => (await api(s, bob.cookie, 'GET', `/api/mls/groups/${conv}/log`)).body.entries.map((e: any) => bytesOf(e.commit));
+  for (let e = 0; e < 3; e++) await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: e, commit: fakeCommit(conv, e, `c${e}`) });
+  const read = async () => (await api(s, bob.cookie, 'GET', `/api/mls/groups/${conv}/log`)).body.entries.map((e: any) => tagOf(e.commit));
   assert.deepEqual(await read(), ['c0', 'c1', 'c2']);
   adversary.log = replayLog;
   assert.deepEqual(await read(), ['c0', 'c1', 'c2', 'c0', 'c1', 'c2']);
   adversary.log = reorderLog;
   assert.deepEqual(await read(), ['c2', 'c1', 'c0']);
-  const stale = await api(s, bob.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 1, commit: b64u('late') });
+  const stale = await api(s, bob.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 1, commit: fakeCommit(conv, 1, 'late') });
   assert.equal(stale.status, 409);
-  assert.deepEqual(stale.body.error.commits.map((e: any) => bytesOf(e.commit)), ['c2', 'c1']);
+  assert.deepEqual(stale.body.error.commits.map((e: any) => tagOf(e.commit)), ['c2', 'c1']);
   // The stored log itself is untouched.
-  assert.deepEqual((await s.store.mls.commitsFrom(conv, 0, 10)).map((c) => Buffer.from(c.data).toString()), ['c0', 'c1', 'c2']);
+  assert.deepEqual((await s.store.mls.commitsFrom(conv, 0, 10)).map((c) => tagOf(c.data)), ['c0', 'c1', 'c2']);
 });
 
 test('adversary: a Welcome is dropped; it is still stored, so the drop is the server’s doing', async (t) => {
   const adversary: MlsAdversary = { welcomes: dropWelcomes };
   const { s, alice, bob, devices, conv } = await world(adversary);
   t.after(() => s.close());
-  await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: b64u('add'), welcome: { bytes: b64u('w'), devices: [devices[1].id] } });
+  await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: fakeCommit(conv, 0, 'add'), welcome: { bytes: b64u('w'), devices: [devices[1].id] } });
   assert.deepEqual((await api(s, bob.cookie, 'GET', '/api/mls/welcomes')).body.welcomes, []);
   assert.equal((await s.store.mls.welcomesFor(devices[1].id)).length, 1);
   delete adversary.welcomes;

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, inviteToken, type ApiResponse, type SignedIn } from '../helpers/client.ts';
 import { newId } from '../../src/server/auth/tokens.ts';
-import { b64u, people, registerDevice, startMlsServer, type TestDevice } from './mls-helpers.ts';
+import { b64u, people, registerDevice, startMlsServer, type TestDevice, fakeCommit, tagOf } from './mls-helpers.ts';
 
 type Call = [method: string, path: string, body?: unknown];
 
@@ -67,7 +67,7 @@ test('MLS group routes: an outsider, a former group member, a kicked and a banne
     assert.equal((await api(s, who.cookie, 'POST', `/api/invites/${await inviteToken(s, { serverId: club.id })}/accept`)).status, 200);
   }
   for (const conv of [group, dm, channel]) assert.equal((await api(s, owner.cookie, 'POST', `/api/mls/groups/${conv}`)).status, 201);
-  assert.equal((await api(s, owner.cookie, 'POST', `/api/mls/groups/${group}/commits`, { epoch: 0, commit: b64u('c0') })).status, 201);
+  assert.equal((await api(s, owner.cookie, 'POST', `/api/mls/groups/${group}/commits`, { epoch: 0, commit: fakeCommit(group, 0, 'c0') })).status, 201);
   assert.equal((await api(s, left.cookie, 'POST', `/api/groups/${group}/leave`)).status, 204);
   assert.equal((await api(s, owner.cookie, 'POST', `/api/servers/${club.id}/kick`, { userId: kicked.user.id })).status, 204);
   assert.equal((await api(s, owner.cookie, 'POST', `/api/servers/${club.id}/ban`, { userId: banned.user.id })).status, 204);
@@ -108,7 +108,7 @@ test('MLS owner-scoped routes: another user’s device or Welcome answers like a
   const bobDevice = await registerDevice(s, bob);
   const conv: string = (await api(s, alice.cookie, 'POST', '/api/dms', { username: 'bob' })).body.id;
   await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}`);
-  await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: b64u('add'), welcome: { bytes: b64u('w'), devices: [bobDevice.id] } });
+  await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: fakeCommit(conv, 0, 'add'), welcome: { bytes: b64u('w'), devices: [bobDevice.id] } });
   const welcomeId: string = (await api(s, bob.cookie, 'GET', '/api/mls/welcomes')).body.welcomes[0].id;
 
   const pairs: Array<[Call, Call]> = [

@@ -82,3 +82,57 @@ export async function uploadPackages(s: TestServer, who: Caller, prefix: string,
   const res = await api(s, who.cookie, 'POST', '/api/mls/key-packages', body);
   if (res.status !== 200) throw new Error(`upload failed: ${res.status} ${res.text}`);
 }
+
+/** An RFC 9420 §2.1.2 vector length prefix (1 or 2 bytes is all these tests need). */
+function vectorLength(n: number): number[] {
+  if (n < 0x40) return [n];
+  if (n < 0x4000) return [0x40 | (n >> 8), n & 0xff];
+  return [0x80 | (n >>> 24), (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+}
+
+/**
+ * A fake commit the server's framing check accepts (base64url): the cleartext header of an
+ * MLSMessage PrivateMessage (mls10, group id = the conversation id's UTF-8, the epoch, content
+ * type commit) with `tag` as its authenticated_data and empty sender data and ciphertext.
+ * `tagOf` reads the tag back.
+ */
+export function fakeCommit(conv: string, epoch: number, tag: string): string {
+  return b64u(fakeCommitBytes(conv, epoch, tag));
+}
+
+export function fakeCommitBytes(conv: string, epoch: number, tag: string): Uint8Array {
+  const group = Buffer.from(conv, 'utf8');
+  const data = Buffer.from(tag, 'utf8');
+  const epochBytes = Buffer.alloc(8);
+  epochBytes.writeBigUInt64BE(BigInt(epoch));
+  return new Uint8Array(
+    Buffer.concat([
+      Buffer.from([0, 1, 0, 2]),
+      Buffer.from(vectorLength(group.length)),
+      group,
+      epochBytes,
+      Buffer.from([3]),
+      Buffer.from(vectorLength(data.length)),
+      data,
+      Buffer.from([0, 0]),
+    ]),
+  );
+}
+
+/** The tag of a fakeCommit (base64url, or the stored bytes). */
+export function tagOf(commit: string | Uint8Array): string {
+  const b = typeof commit === 'string' ? Buffer.from(commit, 'base64url') : Buffer.from(commit);
+  let at = 4;
+  const len = (): number => {
+    const first = b[at++];
+    if (first >> 6 === 0) return first;
+    if (first >> 6 === 1) return ((first & 0x3f) << 8) | b[at++];
+    const v = (first & 0x3f) * 0x1000000 + b[at] * 0x10000 + b[at + 1] * 0x100 + b[at + 2];
+    at += 3;
+    return v;
+  };
+  const groupLength = len();
+  at += groupLength + 8 + 1; // group id, epoch, content type
+  const n = len();
+  return b.subarray(at, at + n).toString('utf8');
+}

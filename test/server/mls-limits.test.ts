@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, login } from '../helpers/client.ts';
 import { MlsLimits } from '../../src/shared/mls-api.ts';
-import { b64u, people, registerDevice, startMlsServer } from './mls-helpers.ts';
+import { b64u, people, registerDevice, startMlsServer, fakeCommit, tagOf } from './mls-helpers.ts';
 
 const bytes = (n: number) => b64u(new Uint8Array(n).fill(0x61));
 
@@ -133,15 +133,15 @@ test('commits are rate limited per user (429 with Retry-After); other members st
   await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}`);
   // Lost races count too: they cost the server a transaction each.
   for (let i = 0; i < MlsLimits.commitBurst; i++) {
-    const res = await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: i % 2 === 0 ? i / 2 : 0, commit: b64u(`c${i}`) });
+    const res = await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: i % 2 === 0 ? i / 2 : 0, commit: fakeCommit(conv, i % 2 === 0 ? i / 2 : 0, `c${i}`) });
     assert.ok(res.status === 201 || res.status === 409, `commit ${i}: ${res.status}`);
   }
-  const limited = await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: b64u('one more') });
+  const limited = await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: fakeCommit(conv, 0, 'one more') });
   assert.equal(limited.status, 429);
   assert.equal(limited.body.error.code, 'RATE_LIMITED');
   assert.ok(Number(limited.headers.get('retry-after')) >= 1);
   const epoch: number = (await api(s, bob.cookie, 'GET', `/api/mls/groups/${conv}`)).body.epoch;
-  assert.equal((await api(s, bob.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch, commit: b64u('bob') })).status, 201);
+  assert.equal((await api(s, bob.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch, commit: fakeCommit(conv, epoch, 'bob') })).status, 201);
 });
 
 test('log paging: a far-behind client gets the first page of winners in the 409 and pages the rest with GET', async (t) => {
@@ -153,8 +153,8 @@ test('log paging: a far-behind client gets the first page of winners in the 409 
   const conv: string = (await api(s, alice.cookie, 'POST', '/api/dms', { username: 'bob' })).body.id;
   await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}`);
   const total = MlsLimits.logPage + 5;
-  for (let e = 0; e < total; e++) assert.equal((await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: e, commit: b64u(`c${e}`) })).status, 201);
-  const stale = await api(s, bob.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: b64u('late') });
+  for (let e = 0; e < total; e++) assert.equal((await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: e, commit: fakeCommit(conv, e, `c${e}`) })).status, 201);
+  const stale = await api(s, bob.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: fakeCommit(conv, 0, 'late') });
   assert.equal(stale.status, 409);
   assert.equal(stale.body.error.currentEpoch, total);
   assert.equal(stale.body.error.commits.length, MlsLimits.logPage);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api } from '../helpers/client.ts';
 import { createUser } from '../helpers/direct.ts';
-import { b64u, registerDevice, startMlsServer, uploadPackages } from './mls-helpers.ts';
+import { b64u, registerDevice, startMlsServer, uploadPackages, fakeCommit, tagOf } from './mls-helpers.ts';
 
 /** Records everything written to stdout and stderr until `stop()`. */
 function captureOutput(): { text(): string; stop(): void } {
@@ -39,8 +39,8 @@ test('nothing from the MLS routes reaches stdout or stderr', async (t) => {
   const conv: string = (await api(s, alice.cookie, 'POST', '/api/dms', { username: bob.user.username })).body.id;
   await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}`);
   await api(s, alice.cookie, 'POST', `/api/mls/users/${bob.user.id}/key-packages/claim`, {});
-  await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: b64u(`${canary}-commit`), welcome: { bytes: b64u(`${canary}-welcome`), devices: [bobDevice.id] } });
-  await api(s, bob.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: b64u(`${canary}-loser`) });
+  await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: fakeCommit(conv, 0, `${canary}-commit`), welcome: { bytes: b64u(`${canary}-welcome`), devices: [bobDevice.id] } });
+  await api(s, bob.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: fakeCommit(conv, 0, `${canary}-loser`) });
   await api(s, bob.cookie, 'GET', '/api/mls/welcomes');
   await api(s, alice.cookie, 'POST', '/api/mls/devices', { certificate: `${canary}+bad`, label: canary });
   await api(s, alice.cookie, 'PUT', '/api/mls/backup/archive', `${canary}-archive`, { contentType: 'application/octet-stream', headers: { 'if-match': '0' } });

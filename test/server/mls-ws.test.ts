@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api } from '../helpers/client.ts';
 import { connect, createSession, createUser, type WsClient } from '../helpers/direct.ts';
-import { b64u, registerDevice, startMlsServer } from './mls-helpers.ts';
+import { b64u, fakeCommit, registerDevice, startMlsServer } from './mls-helpers.ts';
 
 /** Asserts that no frame of type `t` arrived before a ping's pong (the socket is in order). */
 async function noneOf(c: WsClient, t: string): Promise<void> {
@@ -33,7 +33,7 @@ test('mls.* frames reach exactly the users concerned', async (t) => {
   // A commit that adds Bob's device: everyone in the conversation hears of the commit, only Bob of the Welcome.
   const posted = await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, {
     epoch: 0,
-    commit: b64u('add-bob'),
+    commit: fakeCommit(conv, 0, 'add-bob'),
     welcome: { bytes: b64u('welcome'), devices: [bobDevice.id] },
   });
   assert.equal(posted.status, 201);

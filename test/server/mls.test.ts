@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api } from '../helpers/client.ts';
-import { b64u, bytesOf, people, registerDevice, startMlsServer, uploadPackages } from './mls-helpers.ts';
+import { b64u, bytesOf, people, registerDevice, startMlsServer, uploadPackages, fakeCommit, tagOf } from './mls-helpers.ts';
 
 test('devices: registration is bound to the session, listed for contacts without labels, revoked by the owner only', async (t) => {
   const s = await startMlsServer();
@@ -24,6 +24,8 @@ test('devices: registration is bound to the session, listed for contacts without
   assert.equal(seen.body.devices.length, 1);
   assert.equal(seen.body.devices[0].id, laptop.id);
   assert.equal(seen.body.devices[0].label, undefined, 'labels are for the owner only');
+  assert.equal(seen.body.devices[0].createdAt, undefined, 'registration times are for the owner only');
+  assert.equal(typeof own.body.devices[0].createdAt, 'number');
 
   const notOwner = await api(s, bob.cookie, 'DELETE', `/api/mls/devices/${laptop.id}`);
   assert.equal(notOwner.status, 404);
@@ -143,7 +145,7 @@ test('commits: parallel commits on one epoch — exactly one wins, the others ge
   const { s, alice, bob, carol, conv } = await groupWorld(t);
   const posters = [alice, bob, carol, alice, bob, carol];
   const results = await Promise.all(
-    posters.map((p, i) => api(s, p.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: b64u(`commit-${i}`) })),
+    posters.map((p, i) => api(s, p.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: fakeCommit(conv, 0, `commit-${i}`) })),
   );
   const won = results.filter((r) => r.status === 201);
   const lost = results.filter((r) => r.status === 409);
@@ -155,20 +157,20 @@ test('commits: parallel commits on one epoch — exactly one wins, the others ge
     assert.equal(r.body.error.code, 'MLS_STALE_EPOCH');
     assert.equal(r.body.error.currentEpoch, 1);
     assert.equal(r.body.error.hasMore, false);
-    assert.deepEqual(r.body.error.commits.map((c: any) => [c.seq, c.epoch, bytesOf(c.commit)]), [[1, 0, winner]]);
+    assert.deepEqual(r.body.error.commits.map((c: any) => [c.seq, c.epoch, tagOf(c.commit)]), [[1, 0, winner]]);
   }
   // The loser catches up and retries on the new epoch.
-  const retry = await api(s, bob.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 1, commit: b64u('bob-retry') });
+  const retry = await api(s, bob.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 1, commit: fakeCommit(conv, 1, 'bob-retry') });
   assert.equal(retry.status, 201);
   assert.deepEqual(retry.body, { seq: 2, epoch: 2 });
   const log = await api(s, carol.cookie, 'GET', `/api/mls/groups/${conv}/log?fromEpoch=0`);
-  assert.deepEqual(log.body.entries.map((e: any) => bytesOf(e.commit)), [winner, 'bob-retry']);
+  assert.deepEqual(log.body.entries.map((e: any) => tagOf(e.commit)), [winner, 'bob-retry']);
   assert.deepEqual((await api(s, carol.cookie, 'GET', `/api/mls/groups/${conv}/log?fromEpoch=1`)).body.entries.map((e: any) => e.seq), [2]);
   const state = await api(s, carol.cookie, 'GET', `/api/mls/groups/${conv}`);
   assert.equal(state.body.epoch, 2);
   assert.equal(state.body.headSeq, 2);
   // A client claiming an epoch ahead of the group gets 409 with nothing to apply.
-  const ahead = await api(s, carol.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 9, commit: b64u('x') });
+  const ahead = await api(s, carol.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 9, commit: fakeCommit(conv, 9, 'x') });
   assert.equal(ahead.status, 409);
   assert.deepEqual(ahead.body.error.commits, []);
 });
@@ -191,8 +193,8 @@ test('Welcomes: stored with the accepted commit only, delivered to the addressed
   const welcome = { bytes: b64u('welcome-bob'), devices: [bobDevice.id] };
   // Two racing commits each carry a Welcome: only the winner's is stored.
   const [first, second] = await Promise.all([
-    api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: b64u('c-a'), welcome: { ...welcome, bytes: b64u('welcome-a') } }),
-    api(s, carol.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: b64u('c-c'), welcome: { ...welcome, bytes: b64u('welcome-c') } }),
+    api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: fakeCommit(conv, 0, 'c-a'), welcome: { ...welcome, bytes: b64u('welcome-a') } }),
+    api(s, carol.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: fakeCommit(conv, 0, 'c-c'), welcome: { ...welcome, bytes: b64u('welcome-c') } }),
   ]);
   const winner = first.status === 201 ? 'welcome-a' : 'welcome-c';
   assert.deepEqual([first.status, second.status].sort(), [201, 409]);
@@ -209,7 +211,7 @@ test('Welcomes: stored with the accepted commit only, delivered to the addressed
 
   // A Welcome for a device outside the conversation is refused, and so is its commit.
   const dave = devices[3];
-  const outside = await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 1, commit: b64u('c2'), welcome: { bytes: b64u('w'), devices: [dave.id] } });
+  const outside = await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 1, commit: fakeCommit(conv, 1, 'c2'), welcome: { bytes: b64u('w'), devices: [dave.id] } });
   assert.equal(outside.status, 400);
   assert.equal(outside.body.error.code, 'MLS_WELCOME_TARGET');
   assert.equal((await api(s, alice.cookie, 'GET', `/api/mls/groups/${conv}`)).body.epoch, 1);
@@ -224,15 +226,21 @@ test('pending removal: leaving a group and kick/ban from a server are recorded f
   // Carol can no longer read or post, and gets the answer for a missing conversation.
   for (const [method, path, body] of [
     ['GET', `/api/mls/groups/${conv}/log`, undefined],
-    ['POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: b64u('evil') }],
+    ['POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: fakeCommit(conv, 0, 'evil') }],
   ] as const) {
     const r = await api(s, carol.cookie, method, path, body);
     assert.equal(r.status, 404);
     assert.equal(r.body.error.code, 'NOT_FOUND');
   }
-  const removal = await api(s, bob.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: b64u('remove-carol'), resolvesRemovals: [carol.user.id] });
+  // A commit whose poster names someone else leaves Carol's removal pending.
+  const unrelated = await api(s, bob.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: fakeCommit(conv, 0, 'update'), resolvesRemovals: [alice.user.id] });
+  assert.equal(unrelated.status, 201);
+  assert.deepEqual((await api(s, alice.cookie, 'GET', `/api/mls/groups/${conv}`)).body.pendingRemovals.map((r: any) => [r.userId, r.resolvedBySeq]), [[carol.user.id, undefined]]);
+  // The commit that says it removes her marks the removal with its seq; it stays listed, so every
+  // client can check after applying seq 2 that Carol is really gone from the roster.
+  const removal = await api(s, bob.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 1, commit: fakeCommit(conv, 1, 'remove-carol'), resolvesRemovals: [carol.user.id] });
   assert.equal(removal.status, 201);
-  assert.deepEqual((await api(s, alice.cookie, 'GET', `/api/mls/groups/${conv}`)).body.pendingRemovals, []);
+  assert.deepEqual((await api(s, alice.cookie, 'GET', `/api/mls/groups/${conv}`)).body.pendingRemovals.map((r: any) => [r.userId, r.reason, r.resolvedBySeq]), [[carol.user.id, 'left', 2]]);
 
   // Server channel: kick and ban.
   const club = (await api(s, alice.cookie, 'POST', '/api/servers', { name: 'Club' })).body;
@@ -280,13 +288,30 @@ test('backups: owner-only blobs with optimistic concurrency (If-Match version �
   assert.equal(got.text, a.status === 200 ? 'from laptop' : 'from phone');
   assert.equal((await api(s, bob.cookie, 'GET', '/api/mls/backup/archive')).status, 404, 'only the owner');
   assert.equal((await put(alice, 'account-key', 'wrapped key', '0')).status, 200);
-  assert.equal((await api(s, alice.cookie, 'DELETE', '/api/mls/backup/account-key')).status, 204);
+  assert.equal((await put(alice, 'account-key', 'wrapped key v2', '1')).status, 200);
+  // A delete names the version it read, like a write.
+  const del = (version?: string) => api(s, alice.cookie, 'DELETE', '/api/mls/backup/account-key', undefined, { headers: version === undefined ? {} : { 'if-match': version } });
+  const blind = await del();
+  assert.equal(blind.status, 428);
+  assert.equal(blind.body.error.code, 'MLS_VERSION_REQUIRED');
+  const staleDelete = await del('"1"');
+  assert.equal(staleDelete.status, 409);
+  assert.equal(staleDelete.body.error.code, 'MLS_VERSION_CONFLICT');
+  assert.equal(staleDelete.body.error.currentVersion, 2);
+  assert.equal((await api(s, bob.cookie, 'DELETE', '/api/mls/backup/account-key', undefined, { headers: { 'if-match': '"2"' } })).status, 404, 'only the owner');
+  assert.equal((await del('"2"')).status, 204);
   assert.equal((await api(s, alice.cookie, 'GET', '/api/mls/backup/account-key')).status, 404);
+  assert.equal((await del('"3"')).status, 404, 'nothing left to delete');
+  // The version never goes back: after the tombstone (3) the next blob is version 4, and a device
+  // still holding version 1 or 2 cannot mistake it for the blob it read.
+  const after = await put(alice, 'account-key', 'new key', '0');
+  assert.deepEqual(after.body, { version: 4 });
+  assert.equal((await put(alice, 'account-key', 'from an old device', '2')).body.error.code, 'MLS_VERSION_CONFLICT');
 });
 
 test('Welcomes: one addressed to a user who left before pickup is withdrawn, not delivered', async (t) => {
   const { s, alice, carol, devices, conv } = await groupWorld(t);
-  const posted = await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: b64u('add-carol'), welcome: { bytes: b64u('w-carol'), devices: [devices[2].id] } });
+  const posted = await api(s, alice.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 0, commit: fakeCommit(conv, 0, 'add-carol'), welcome: { bytes: b64u('w-carol'), devices: [devices[2].id] } });
   assert.equal(posted.status, 201);
   assert.equal((await api(s, carol.cookie, 'POST', `/api/groups/${conv}/leave`)).status, 204);
   assert.deepEqual((await api(s, carol.cookie, 'GET', '/api/mls/welcomes')).body.welcomes, []);

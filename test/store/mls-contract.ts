@@ -117,7 +117,7 @@ export function runMlsStoreContract(name: string, open: () => Promise<OpenedStor
           assert.equal(await s.mls.getDevice(b.device.id), null);
           assert.deepEqual(await s.mls.claimKeyPackages([b.device.id]), []);
           assert.deepEqual(await s.mls.welcomesFor(b.device.id), []);
-          assert.deepEqual(await s.mls.pendingRemovals(conv), [{ userId: b.user.id, deviceId: b.device.id, reason: 'device-revoked', createdAt: 3 }]);
+          assert.deepEqual(await s.mls.pendingRemovals(conv), [{ userId: b.user.id, deviceId: b.device.id, reason: 'device-revoked', createdAt: 3, resolvedSeq: null }]);
         }));
     });
 
@@ -230,11 +230,21 @@ export function runMlsStoreContract(name: string, open: () => Promise<OpenedStor
           await s.mls.createGroup(withGroup, 1);
           assert.deepEqual(await s.mls.recordRemovals({ convIds: [withGroup, withoutGroup], userId: b.user.id, reason: 'kicked', now: 9 }), [withGroup]);
           assert.deepEqual(await s.mls.recordRemovals({ convIds: [withGroup], userId: b.user.id, reason: 'banned', now: 10 }), [withGroup]);
-          assert.deepEqual(await s.mls.pendingRemovals(withGroup), [{ userId: b.user.id, deviceId: null, reason: 'banned', createdAt: 10 }]);
+          assert.deepEqual(await s.mls.pendingRemovals(withGroup), [{ userId: b.user.id, deviceId: null, reason: 'banned', createdAt: 10, resolvedSeq: null }]);
           assert.deepEqual(await s.mls.recordRemovals({ convIds: [], userId: b.user.id, reason: 'left', now: 1 }), []);
-          const r = await s.mls.appendCommit({ convId: withGroup, epoch: 0, senderDeviceId: a.device.id, data: enc('rm'), ts: 11, resolvesRemovals: [b.user.id] });
+          // A commit naming someone else resolves nothing.
+          const other = await s.mls.appendCommit({ convId: withGroup, epoch: 0, senderDeviceId: a.device.id, data: enc('update'), ts: 11, resolvesRemovals: [a.user.id] });
+          assert.ok(other.accepted);
+          assert.equal((await s.mls.pendingRemovals(withGroup))[0].resolvedSeq, null);
+          // The claim marks the removal with the commit's seq; it stays listed so clients can check it.
+          const r = await s.mls.appendCommit({ convId: withGroup, epoch: 1, senderDeviceId: a.device.id, data: enc('rm'), ts: 12, resolvesRemovals: [b.user.id] });
           assert.ok(r.accepted);
-          assert.deepEqual(await s.mls.pendingRemovals(withGroup), []);
+          assert.deepEqual(await s.mls.pendingRemovals(withGroup), [{ userId: b.user.id, deviceId: null, reason: 'banned', createdAt: 10, resolvedSeq: 2 }]);
+          // A later claim does not move it; a new removal of the same user starts unresolved again.
+          await s.mls.appendCommit({ convId: withGroup, epoch: 2, senderDeviceId: a.device.id, data: enc('again'), ts: 13, resolvesRemovals: [b.user.id] });
+          assert.equal((await s.mls.pendingRemovals(withGroup))[0].resolvedSeq, 2);
+          await s.mls.recordRemovals({ convIds: [withGroup], userId: b.user.id, reason: 'kicked', now: 14 });
+          assert.equal((await s.mls.pendingRemovals(withGroup))[0].resolvedSeq, null);
         }));
     });
 
@@ -256,8 +266,16 @@ export function runMlsStoreContract(name: string, open: () => Promise<OpenedStor
           assert.equal(dec(stored!.data), racing[0].ok ? 'two-a' : 'two-b');
           assert.equal(await s.mls.getBackup(u.id, 'account-key'), null);
           assert.equal(await s.mls.getBackup(v.id, 'archive'), null);
-          assert.equal(await s.mls.deleteBackup(u.id, 'archive'), true);
-          assert.equal(await s.mls.deleteBackup(u.id, 'archive'), false);
+          assert.deepEqual(await s.mls.deleteBackup({ userId: u.id, kind: 'archive', expectedVersion: 1, now: 3 }), { ok: false, currentVersion: 2 });
+          assert.deepEqual(await s.mls.deleteBackup({ userId: u.id, kind: 'archive', expectedVersion: 2, now: 3 }), { ok: true, version: 3 });
+          assert.equal(await s.mls.getBackup(u.id, 'archive'), null);
+          assert.deepEqual(await s.mls.deleteBackup({ userId: u.id, kind: 'archive', expectedVersion: 3, now: 3 }), { ok: false, missing: true });
+          // The tombstone keeps the version: the next write is version 4, never 1 again.
+          assert.deepEqual(await s.mls.putBackup({ userId: u.id, kind: 'archive', expectedVersion: 0, data: enc('after'), now: 4 }), { ok: true, version: 4 });
+          assert.deepEqual(await s.mls.putBackup({ userId: u.id, kind: 'archive', expectedVersion: 0, data: enc('late'), now: 4 }), { ok: false, currentVersion: 4 });
+          await s.mls.deleteBackup({ userId: u.id, kind: 'archive', expectedVersion: 4, now: 5 });
+          assert.deepEqual(await s.mls.putBackup({ userId: u.id, kind: 'archive', expectedVersion: 5, data: enc('by tombstone'), now: 6 }), { ok: true, version: 6 });
+          assert.deepEqual(await s.mls.deleteBackup({ userId: v.id, kind: 'archive', expectedVersion: 0, now: 3 }), { ok: false, missing: true });
         }));
     });
   });

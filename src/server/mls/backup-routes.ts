@@ -1,7 +1,8 @@
 /**
  * Wrapped key storage for recovery: per user, an opaque wrapped account key and an opaque wrapped
  * epoch-key archive, each versioned. A write names the version it read (If-Match) and fails with
- * 409 when another device wrote first, so two devices never silently overwrite each other.
+ * 409 when another device wrote first, so two devices never silently overwrite each other. A
+ * delete names the version too, and leaves a tombstone so version numbers only ever go up.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { BackupParams, MlsLimits, type BackupKind, type BackupVersion } from '../../shared/mls-api.ts';
@@ -56,7 +57,11 @@ export const backupRoutes: FastifyPluginAsync = async (app) => {
 
   app.delete<{ Params: { kind: BackupKind } }>('/api/mls/backup/:kind', { schema: { params: BackupParams } }, async (request, reply) => {
     const auth = requireAuth(request);
-    if (!(await store.mls.deleteBackup(auth.userId, request.params.kind))) throw new ChatroomError('NOT_FOUND', 'Nothing is stored.');
+    const expected = expectedVersion(request.headers['if-match']);
+    if (expected === null) throw new ChatroomError('MLS_VERSION_REQUIRED', 'Send If-Match with the version you read to delete it.');
+    const result = await store.mls.deleteBackup({ userId: auth.userId, kind: request.params.kind, expectedVersion: expected, now: deps.now() });
+    if (!result.ok && 'missing' in result) throw new ChatroomError('NOT_FOUND', 'Nothing is stored.');
+    if (!result.ok) throw new ChatroomError('MLS_VERSION_CONFLICT', undefined, { currentVersion: result.currentVersion });
     return reply.code(204).send();
   });
 };

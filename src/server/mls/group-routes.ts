@@ -23,6 +23,7 @@ import { IdParams } from '../routes/params.ts';
 import { accessOrNotFound } from '../routes/views.ts';
 import type { MlsRouteOptions } from './options.ts';
 import { decodeB64Url } from './bytes.ts';
+import { commitFramingProblem } from './framing.ts';
 import { requireCertifiedDevice } from './policy.ts';
 import { groupState, logEntry } from './views.ts';
 
@@ -33,6 +34,11 @@ export const groupRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts
   // Every commit is stored for good (the log is what catching-up members replay), so a member
   // posting commits in a loop would grow the database without bound.
   const commits = new RateLimiter({ capacity: MlsLimits.commitBurst, refillMs: MlsLimits.commitRefillMs, now: deps.now });
+  // Requests alone would let 1 MiB Welcomes through 120 at a time: bytes have their own budget.
+  const commitBytes = new RateLimiter({ capacity: MlsLimits.commitByteBurst, refillMs: MlsLimits.commitRefillMs, now: deps.now });
+  // Each page is up to logPageBytes of serialising: a member reading in a loop must not stall everyone.
+  const logReads = new RateLimiter({ capacity: MlsLimits.logReadBurst, refillMs: MlsLimits.logReadRefillMs, now: deps.now });
+  const page = { maxCount: MlsLimits.logPage, maxBytes: MlsLimits.logPageBytes };
 
   const tamperLog = (convId: string, entries: LogEntry[]): LogEntry[] => opts.adversary?.log?.(convId, entries) ?? entries;
 
@@ -61,13 +67,16 @@ export const groupRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts
     '/api/mls/groups/:id/log',
     { schema: { params: IdParams, querystring: LogQuery } },
     async (request): Promise<LogPage> => {
-      const { conversation } = await accessOrNotFound(deps, request.params.id, requireAuth(request).userId);
+      const auth = requireAuth(request);
+      const { conversation } = await accessOrNotFound(deps, request.params.id, auth.userId);
+      const taken = logReads.take(auth.userId);
+      if (!taken.ok) throw new ChatroomError('RATE_LIMITED', undefined, { retryAfterSeconds: taken.retryAfterSeconds });
       if (!(await store.mls.getGroup(conversation.id))) throw new ChatroomError('MLS_NO_GROUP');
-      const limit = request.query.limit ?? MlsLimits.logPage;
-      // One extra row tells whether another page follows.
-      const rows = await store.mls.commitsFrom(conversation.id, request.query.fromEpoch ?? 0, limit + 1);
-      const hasMore = rows.length > limit;
-      return { entries: tamperLog(conversation.id, rows.slice(0, limit).map(logEntry)), hasMore };
+      const { commits: rows, hasMore } = await store.mls.commitPage(conversation.id, request.query.fromEpoch ?? 0, {
+        ...page,
+        maxCount: request.query.limit ?? MlsLimits.logPage,
+      });
+      return { entries: tamperLog(conversation.id, rows.map(logEntry)), hasMore };
     },
   );
 
@@ -81,6 +90,12 @@ export const groupRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts
       const taken = commits.take(auth.userId);
       if (!taken.ok) throw new ChatroomError('RATE_LIMITED', undefined, { retryAfterSeconds: taken.retryAfterSeconds });
       const body = request.body;
+      const commitData = decodeB64Url(body.commit, 'body.commit');
+      const welcomeData = body.welcome ? decodeB64Url(body.welcome.bytes, 'body.welcome.bytes') : undefined;
+      const spent = commitBytes.take(auth.userId, commitData.length + (welcomeData?.length ?? 0));
+      if (!spent.ok) throw new ChatroomError('RATE_LIMITED', undefined, { retryAfterSeconds: spent.retryAfterSeconds });
+      const problem = commitFramingProblem(commitData, new TextEncoder().encode(conversation.id), body.epoch);
+      if (problem) throw new ChatroomError('MLS_BAD_COMMIT', undefined, { reason: problem });
       const memberIds = await store.listConversationMemberIds(conversation.id);
       let welcome: { data: Uint8Array; deviceIds: string[] } | undefined;
       const welcomeUsers = new Map<string, string[]>();
@@ -91,24 +106,26 @@ export const groupRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts
           if (!target || !target.certificate || !members.has(target.userId)) throw new ChatroomError('MLS_WELCOME_TARGET');
           welcomeUsers.set(target.userId, [...(welcomeUsers.get(target.userId) ?? []), deviceId]);
         }
-        welcome = { data: decodeB64Url(body.welcome.bytes, 'body.welcome.bytes'), deviceIds: [...new Set(body.welcome.devices)] };
+        welcome = { data: welcomeData!, deviceIds: [...new Set(body.welcome.devices)] };
       }
       const result = await store.mls.appendCommit({
         convId: conversation.id,
         epoch: body.epoch,
         senderDeviceId: device.id,
-        data: decodeB64Url(body.commit, 'body.commit'),
+        data: commitData,
         ts: deps.now(),
         welcome,
         resolvesRemovals: body.resolvesRemovals,
+        maxWelcomesPerDevice: MlsLimits.welcomesPerDevice,
       });
       if (!result.accepted) {
-        // Catch-up list: the winner(s) since the posted epoch; nothing when the client claims an epoch ahead.
-        const rows = body.epoch < result.currentEpoch ? await store.mls.commitsFrom(conversation.id, body.epoch, MlsLimits.logPage + 1) : [];
+        // Catch-up list: the winner(s) since the posted epoch, as many as fit one page; nothing
+        // when the client claims an epoch ahead.
+        const caughtUp = body.epoch < result.currentEpoch ? await store.mls.commitPage(conversation.id, body.epoch, page) : { commits: [], hasMore: false };
         const details: CommitRejectedDetails = {
           currentEpoch: result.currentEpoch,
-          commits: tamperLog(conversation.id, rows.slice(0, MlsLimits.logPage).map(logEntry)),
-          hasMore: rows.length > MlsLimits.logPage,
+          commits: tamperLog(conversation.id, caughtUp.commits.map(logEntry)),
+          hasMore: caughtUp.hasMore,
         };
         throw new ChatroomError('MLS_STALE_EPOCH', undefined, details);
       }

@@ -22,6 +22,10 @@ export const keyPackageRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app,
   // Keyed by the requester's user id (hashed like an address by the limiter): exhausting someone's
   // one-time packages costs the attacker one token per package.
   const claims = new RateLimiter({ capacity: MlsLimits.claimBurst, refillMs: MlsLimits.claimRefillMs, now: deps.now });
+  // Keyed by the target user: many requesters (or accounts) together drain at most this many of
+  // someone's one-time packages per window; past it they get the last-resort one, so adding the
+  // target keeps working (with a reused init key) while the one-time stock survives.
+  const targetClaims = new RateLimiter({ capacity: MlsLimits.claimTargetBurst, refillMs: MlsLimits.claimRefillMs, now: deps.now });
 
   app.post<{ Body: UploadKeyPackagesRequest }>(
     '/api/mls/key-packages',
@@ -58,7 +62,8 @@ export const keyPackageRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app,
         .map((d) => d.id);
       const taken = claims.take(auth.userId, Math.max(1, deviceIds.length));
       if (!taken.ok) throw new ChatroomError('RATE_LIMITED', undefined, { retryAfterSeconds: taken.retryAfterSeconds });
-      const claimed = await store.mls.claimKeyPackages(deviceIds);
+      const lastResortOnly = deviceIds.length > 0 && !targetClaims.take(targetId, deviceIds.length).ok;
+      const claimed = await store.mls.claimKeyPackages(deviceIds, { lastResortOnly });
       let packages = claimed.map((p) => ({ device: p.deviceId, keyPackage: encodeB64Url(p.data), lastResort: p.lastResort }));
       const tamper = opts.adversary?.keyPackages;
       if (tamper) packages = tamper(targetId, packages);

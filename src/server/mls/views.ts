@@ -3,13 +3,16 @@ import type { DeviceView, GroupState, LogEntry, OwnDeviceView, WelcomeView } fro
 import type { CommitRecord, MlsDevice, MlsGroup, PendingRemovalRecord, WelcomeRecord } from '../../store/mls-types.ts';
 import { encodeB64Url } from './bytes.ts';
 
-/** Empty certificate for a device that has not uploaded one (only its owner ever sees it). */
+/**
+ * A device as other users see it: no label and no registration time (which would tell them when
+ * someone set up a new phone). An empty certificate only ever reaches the owner.
+ */
 export function deviceView(d: MlsDevice): DeviceView {
-  return { id: d.id, userId: d.userId, certificate: d.certificate ? encodeB64Url(d.certificate) : '', createdAt: d.createdAt };
+  return { id: d.id, userId: d.userId, certificate: d.certificate ? encodeB64Url(d.certificate) : '' };
 }
 
 export function ownDeviceView(d: MlsDevice, sessionHash: string): OwnDeviceView {
-  return { ...deviceView(d), label: d.label, current: d.sessionHash === sessionHash };
+  return { ...deviceView(d), createdAt: d.createdAt, label: d.label, current: d.sessionHash === sessionHash };
 }
 
 export function logEntry(c: CommitRecord): LogEntry {
@@ -27,6 +30,7 @@ export function groupState(g: MlsGroup, removals: PendingRemovalRecord[]): Group
       ...(r.deviceId ? { device: r.deviceId } : {}),
       reason: r.reason,
       at: r.createdAt,
+      ...(r.resolvedSeq !== null ? { resolvedBySeq: r.resolvedSeq } : {}),
     })),
   };
 }

@@ -7,7 +7,9 @@ import type {
   BackupKind,
   BackupRecord,
   ClaimedKeyPackage,
+  CommitPage,
   CommitRecord,
+  DeleteBackupResult,
   KeyPackageCount,
   MlsDevice,
   MlsGroup,
@@ -15,6 +17,7 @@ import type {
   PendingRemovalRecord,
   PutBackupResult,
   RemovalReason,
+  WelcomePage,
   WelcomeRecord,
 } from '../mls-types.ts';
 import { newId } from './ids.ts';
@@ -186,7 +189,7 @@ export class SqliteMlsStore implements MlsStore {
     return this.count(deviceId);
   }
 
-  async claimKeyPackages(deviceIds: string[]): Promise<ClaimedKeyPackage[]> {
+  async claimKeyPackages(deviceIds: string[], opts: { lastResortOnly?: boolean } = {}): Promise<ClaimedKeyPackage[]> {
     return this.tx(() => {
       // One statement picks and deletes, so no two claims (even from two connections) get one package.
       const takeOneTime = this.q<{ data: Buffer }>(
@@ -197,7 +200,7 @@ export class SqliteMlsStore implements MlsStore {
       const lastResort = this.q<{ data: Buffer }>('SELECT data FROM mls_key_packages WHERE device_id = ? AND last_resort = 1');
       const out: ClaimedKeyPackage[] = [];
       for (const deviceId of deviceIds) {
-        const one = takeOneTime.get(deviceId);
+        const one = opts.lastResortOnly ? undefined : takeOneTime.get(deviceId);
         if (one) {
           out.push({ deviceId, data: new Uint8Array(one.data), lastResort: false });
           continue;
@@ -224,10 +227,10 @@ export class SqliteMlsStore implements MlsStore {
   }
 
   async pendingRemovals(convId: string): Promise<PendingRemovalRecord[]> {
-    const rows = this.q<{ user_id: string; device_id: string; reason: RemovalReason; created_at: number }>(
-      'SELECT user_id, device_id, reason, created_at FROM mls_pending_removals WHERE conv_id = ? ORDER BY created_at, rowid',
+    const rows = this.q<{ user_id: string; device_id: string; reason: RemovalReason; created_at: number; resolved_seq: number | null }>(
+      'SELECT user_id, device_id, reason, created_at, resolved_seq FROM mls_pending_removals WHERE conv_id = ? ORDER BY created_at, rowid',
     ).all(convId);
-    return rows.map((r) => ({ userId: r.user_id, deviceId: r.device_id === '' ? null : r.device_id, reason: r.reason, createdAt: r.created_at }));
+    return rows.map((r) => ({ userId: r.user_id, deviceId: r.device_id === '' ? null : r.device_id, reason: r.reason, createdAt: r.created_at, resolvedSeq: r.resolved_seq }));
   }
 
   async appendCommit(input: AppendCommitInput): Promise<AppendCommitResult> {
@@ -256,6 +259,13 @@ export class SqliteMlsStore implements MlsStore {
       );
       let welcomeId: string | null = null;
       if (input.welcome) {
+        const max = input.maxWelcomesPerDevice;
+        if (max !== undefined) {
+          const waiting = this.q<{ n: number }>('SELECT count(*) AS n FROM mls_welcome_recipients WHERE device_id = ?');
+          const full = input.welcome.deviceIds.filter((d) => waiting.get(d)!.n >= max);
+          // Thrown inside the transaction: the epoch move and the commit above roll back too.
+          if (full.length > 0) throw new ChatroomError('MLS_WELCOME_INBOX_FULL', undefined, { devices: full, max });
+        }
         welcomeId = newId();
         this.q('INSERT INTO mls_welcomes (id, conv_id, epoch, data, ts) VALUES (?, ?, ?, ?, ?)').run(
           welcomeId,
@@ -268,7 +278,10 @@ export class SqliteMlsStore implements MlsStore {
         for (const deviceId of input.welcome.deviceIds) addRecipient.run(deviceId, welcomeId);
       }
       if (input.resolvesRemovals?.length) {
-        this.q('DELETE FROM mls_pending_removals WHERE conv_id = ? AND user_id IN (SELECT value FROM json_each(?))').run(
+        // Marked, not deleted: the claim is the poster's word, which every client checks against
+        // the roster once it applies this commit. An earlier claim is kept (later ones add nothing).
+        this.q('UPDATE mls_pending_removals SET resolved_seq = ? WHERE conv_id = ? AND resolved_seq IS NULL AND user_id IN (SELECT value FROM json_each(?))').run(
+          commit.seq,
           input.convId,
           JSON.stringify(input.resolvesRemovals),
         );
@@ -286,6 +299,25 @@ export class SqliteMlsStore implements MlsStore {
     return this.q<CommitRow>(`SELECT ${commitCols} FROM mls_commits WHERE conv_id = ? AND epoch >= ? ORDER BY seq LIMIT ?`).all(convId, fromEpoch, n).map(toCommit);
   }
 
+  async commitPage(convId: string, fromEpoch: number, opts: { maxCount: number; maxBytes: number }): Promise<CommitPage> {
+    const maxCount = Math.max(1, Math.min(Math.floor(opts.maxCount), MAX_LOG_PAGE));
+    const commits: CommitRecord[] = [];
+    let bytes = 0;
+    let hasMore = false;
+    // Sizes first (length() reads no blob), so a row past the byte cap is never copied out of SQLite.
+    const sizes = this.q<{ seq: number; n: number }>('SELECT seq, length(data) AS n FROM mls_commits WHERE conv_id = ? AND epoch >= ? ORDER BY seq LIMIT ?');
+    const one = this.q<CommitRow>(`SELECT ${commitCols} FROM mls_commits WHERE conv_id = ? AND seq = ?`);
+    for (const row of sizes.all(convId, fromEpoch, maxCount + 1)) {
+      if (commits.length === maxCount || (commits.length > 0 && bytes + row.n > opts.maxBytes)) {
+        hasMore = true;
+        break;
+      }
+      bytes += row.n;
+      commits.push(toCommit(one.get(convId, row.seq)!));
+    }
+    return { commits, hasMore };
+  }
+
   async recordRemovals(input: { convIds: string[]; userId: string; reason: RemovalReason; now: number }): Promise<string[]> {
     return this.tx(() => this.insertRemovals(input.convIds, input.userId, null, input.reason, input.now));
   }
@@ -296,7 +328,7 @@ export class SqliteMlsStore implements MlsStore {
     const rows = this.q<{ conv_id: string }>(
       `INSERT INTO mls_pending_removals (conv_id, user_id, device_id, reason, created_at)
        SELECT g.conv_id, ?, ?, ?, ? FROM mls_groups g WHERE g.conv_id IN (SELECT value FROM json_each(?))
-       ON CONFLICT (conv_id, user_id, device_id) DO UPDATE SET reason = excluded.reason, created_at = excluded.created_at
+       ON CONFLICT (conv_id, user_id, device_id) DO UPDATE SET reason = excluded.reason, created_at = excluded.created_at, resolved_seq = NULL
        RETURNING conv_id`,
     ).all(userId, deviceId ?? '', reason, now, JSON.stringify(convIds));
     return rows.map((r) => r.conv_id);
@@ -312,6 +344,36 @@ export class SqliteMlsStore implements MlsStore {
     return rows.map((r) => ({ id: r.id, convId: r.conv_id, epoch: r.epoch, data: new Uint8Array(r.data), ts: r.ts }));
   }
 
+  async welcomePage(deviceId: string, opts: { after: number; maxCount: number; maxBytes: number }): Promise<WelcomePage> {
+    const maxCount = Math.max(1, Math.floor(opts.maxCount));
+    const welcomes: WelcomeRecord[] = [];
+    let bytes = 0;
+    let last = 0;
+    let hasMore = false;
+    // Ordered by the Welcome's rowid (insertion order), which is also the cursor.
+    const sizes = this.q<{ pos: number; n: number }>(
+      `SELECT w.rowid AS pos, length(w.data) AS n FROM mls_welcome_recipients r JOIN mls_welcomes w ON w.id = r.welcome_id
+       WHERE r.device_id = ? AND w.rowid > ? ORDER BY w.rowid LIMIT ?`,
+    );
+    const one = this.q<{ id: string; conv_id: string; epoch: number; data: Buffer; ts: number }>('SELECT id, conv_id, epoch, data, ts FROM mls_welcomes WHERE rowid = ?');
+    for (const row of sizes.all(deviceId, opts.after, maxCount + 1)) {
+      if (welcomes.length === maxCount || (welcomes.length > 0 && bytes + row.n > opts.maxBytes)) {
+        hasMore = true;
+        break;
+      }
+      const w = one.get(row.pos)!;
+      bytes += row.n;
+      last = row.pos;
+      welcomes.push({ id: w.id, convId: w.conv_id, epoch: w.epoch, data: new Uint8Array(w.data), ts: w.ts });
+    }
+    return { welcomes, hasMore, next: hasMore ? last : null };
+  }
+
+  async expireWelcomes(before: number): Promise<number> {
+    // Recipients go by ON DELETE CASCADE.
+    return this.tx(() => this.q('DELETE FROM mls_welcomes WHERE ts < ?').run(before).changes);
+  }
+
   async ackWelcome(deviceId: string, welcomeId: string): Promise<boolean> {
     return this.tx(() => this.q('DELETE FROM mls_welcome_recipients WHERE device_id = ? AND welcome_id = ?').run(deviceId, welcomeId).changes === 1);
   }
@@ -319,14 +381,17 @@ export class SqliteMlsStore implements MlsStore {
   // ---- wrapped key storage
 
   async getBackup(userId: string, kind: BackupKind): Promise<BackupRecord | null> {
-    const r = this.q<{ version: number; data: Buffer; updated_at: number }>('SELECT version, data, updated_at FROM mls_backups WHERE user_id = ? AND kind = ?').get(userId, kind);
-    return r ? { version: r.version, data: new Uint8Array(r.data), updatedAt: r.updated_at } : null;
+    const r = this.q<{ version: number; data: Buffer | null; updated_at: number }>('SELECT version, data, updated_at FROM mls_backups WHERE user_id = ? AND kind = ?').get(userId, kind);
+    return r && r.data ? { version: r.version, data: new Uint8Array(r.data), updatedAt: r.updated_at } : null;
   }
 
   async putBackup(input: { userId: string; kind: BackupKind; expectedVersion: number; data: Uint8Array; now: number }): Promise<PutBackupResult> {
     return this.tx(() => {
-      const current = this.q<{ version: number }>('SELECT version FROM mls_backups WHERE user_id = ? AND kind = ?').get(input.userId, input.kind)?.version ?? 0;
-      if (current !== input.expectedVersion) return { ok: false as const, currentVersion: current };
+      const row = this.q<{ version: number; live: number }>('SELECT version, data IS NOT NULL AS live FROM mls_backups WHERE user_id = ? AND kind = ?').get(input.userId, input.kind);
+      const current = row?.version ?? 0;
+      // Nothing stored (never, or a tombstone): "0" means "I saw none" and matches too.
+      const matches = current === input.expectedVersion || (!row?.live && input.expectedVersion === 0);
+      if (!matches) return { ok: false as const, currentVersion: row?.live ? current : 0 };
       const version = current + 1;
       this.q(
         `INSERT INTO mls_backups (user_id, kind, version, data, updated_at) VALUES (?, ?, ?, ?, ?)
@@ -336,7 +401,14 @@ export class SqliteMlsStore implements MlsStore {
     });
   }
 
-  async deleteBackup(userId: string, kind: BackupKind): Promise<boolean> {
-    return this.q('DELETE FROM mls_backups WHERE user_id = ? AND kind = ?').run(userId, kind).changes === 1;
+  async deleteBackup(input: { userId: string; kind: BackupKind; expectedVersion: number; now: number }): Promise<DeleteBackupResult> {
+    return this.tx(() => {
+      const row = this.q<{ version: number; live: number }>('SELECT version, data IS NOT NULL AS live FROM mls_backups WHERE user_id = ? AND kind = ?').get(input.userId, input.kind);
+      if (!row?.live) return { ok: false as const, missing: true as const };
+      if (row.version !== input.expectedVersion) return { ok: false as const, currentVersion: row.version };
+      const version = row.version + 1;
+      this.q('UPDATE mls_backups SET version = ?, data = NULL, updated_at = ? WHERE user_id = ? AND kind = ?').run(version, input.now, input.userId, input.kind);
+      return { ok: true as const, version };
+    });
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Schema version 3: the MLS delivery service. Every BLOB is opaque MLS or ciphertext; the server
- * never parses it. Retention: consumed KeyPackages and picked-up Welcomes are deleted (secure_delete
- * zeroes them); commits stay while their group exists, because a member catching up after a long
+ * never decrypts it. Retention: consumed KeyPackages, picked-up Welcomes and Welcomes older than
+ * MlsLimits.welcomeTtlMs are deleted (secure_delete zeroes them); commits stay while their group exists, because a member catching up after a long
  * time offline needs every commit since its epoch. IF NOT EXISTS: a database rewound to an older
  * user_version (as a migration test does) still has these tables, and running this again must work.
  */
@@ -56,8 +56,10 @@ CREATE TABLE IF NOT EXISTS mls_welcomes (
   conv_id TEXT NOT NULL REFERENCES mls_groups(conv_id) ON DELETE CASCADE,
   epoch INTEGER NOT NULL,
   data BLOB NOT NULL,
+  -- Server receive time, ms; also what expiry sweeps on.
   ts INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS mls_welcomes_by_ts ON mls_welcomes(ts);
 CREATE TABLE IF NOT EXISTS mls_welcome_recipients (
   device_id TEXT NOT NULL REFERENCES mls_devices(id) ON DELETE CASCADE,
   welcome_id TEXT NOT NULL REFERENCES mls_welcomes(id) ON DELETE CASCADE,
@@ -78,6 +80,9 @@ CREATE TABLE IF NOT EXISTS mls_pending_removals (
   device_id TEXT NOT NULL,
   reason TEXT NOT NULL CHECK (reason IN ('left', 'kicked', 'banned', 'device-revoked')),
   created_at INTEGER NOT NULL,
+  -- Seq of the accepted commit whose poster claimed to carry the removal out; NULL until then.
+  -- Kept (not deleted) so clients can check the claim against the roster after that commit.
+  resolved_seq INTEGER,
   PRIMARY KEY (conv_id, user_id, device_id)
 );
 
@@ -85,7 +90,8 @@ CREATE TABLE IF NOT EXISTS mls_backups (
   user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
   kind TEXT NOT NULL CHECK (kind IN ('account-key', 'archive')),
   version INTEGER NOT NULL,
-  data BLOB NOT NULL,
+  -- NULL: deleted. The row stays as a tombstone so the version never goes back.
+  data BLOB,
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (user_id, kind)
 );
