@@ -65,6 +65,8 @@ export class MappingSession {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private nonce: Buffer;
+  /** The router refused (or moved) a port below 1024 in this session: the next one skips asking. */
+  private lowPortsRefused = false;
 
   constructor(private readonly opts: SessionOptions) {
     this.leaseSeconds = opts.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
@@ -143,8 +145,9 @@ export class MappingSession {
   }
 
   private async mapWith(client: MappingClient, want: WantedPort): Promise<PortResult> {
-    const candidates = [...new Set([want.preferredExternalPort, want.internalPort])];
-    let lowPortRefused = false;
+    const skipLow = this.lowPortsRefused && want.preferredExternalPort < 1024 && want.internalPort >= 1024;
+    const candidates = skipLow ? [want.internalPort] : [...new Set([want.preferredExternalPort, want.internalPort])];
+    let lowPortRefused = skipLow;
     let preferredTaken = false;
     let lastError: MappingError | null = null;
     for (const externalPort of candidates) {
@@ -156,12 +159,13 @@ export class MappingSession {
         const moved = result.ok && result.externalPort !== externalPort && externalPort < 1024 && want.internalPort >= 1024;
         if (!moved || externalPort === want.internalPort) return result;
         lowPortRefused = true;
+        this.lowPortsRefused = true;
         await this.removeActive(this.active.get(want.label)!);
         continue;
       } catch (err) {
         if (!(err instanceof MappingError)) throw err;
         lastError = err;
-        if (err.reason === 'refused' && externalPort < 1024) lowPortRefused = true;
+        if (err.reason === 'refused' && externalPort < 1024) lowPortRefused = this.lowPortsRefused = true;
         if (err.reason === 'conflict' && externalPort === want.preferredExternalPort) preferredTaken = true;
         if (err.reason !== 'refused' && err.reason !== 'conflict') break;
       }

@@ -188,6 +188,26 @@ describe('router kinds (netlab)', { skip, concurrency: 1 }, () => {
     }, t);
   });
 
+  test('NAT-PMP router with the low-port ACL hands out 1024 for 443: chatroom moves to external 8443 and 8080 instead', async (t) => {
+    await withLab({ name: 'pmplow', daemon: true, upnp: false, natpmp: true, blockPcp: true, lowPortAcl: true, wanNet: PUBLIC }, async (lab) => {
+      const dir = appDir(lab);
+      const run = await start(lab, dir);
+      figures.push({ kind: 'NAT-PMP, ports < 1024 moved', outcome: `public, ${run.url}`, ms: run.ms, mappingMs: run.mappingMs });
+      assert.equal(run.url, `https://${lab.wanIp}:8443`, run.output.text);
+      assert.match(lab.routerLog!.text, /NAT-PMP port mapping request : 443->192\.168\.77\.10:8443/);
+      assert.doesNotMatch(lab.routerLog!.text, /NAT-PMP port mapping request : 80->/, 'after 443 was moved, 80 is not asked for');
+      await run.output.waitFor(/HTTP: external port 8080 → 8080/, 20_000);
+      const rules = lab.natRules();
+      assert.equal(rules.length, 2, `${rules.join('\n')}\n--- router:\n${lab.routerLog!.text.split('\n').filter((l) => /NAT-PMP (port mapping request|TCP port)|removed|Failed/.test(l)).join('\n')}\n--- chatroom:\n${run.output.text}`);
+      assert.ok(rules.some((r) => /dport 8443 dnat ip to 192\.168\.77\.10:8443/.test(r)), rules.join('\n'));
+      assert.ok(rules.some((r) => /dport 8080 dnat ip to 192\.168\.77\.10:8080/.test(r)), rules.join('\n'));
+      assert.equal((await healthFromInternet(lab, run.url!)).stdout, '{"ok":true}');
+      const [code] = await stopWith(run, 'SIGTERM');
+      assert.equal(code, 0);
+      assert.deepEqual(lab.natRules(), []);
+    }, t);
+  });
+
   test('PCP: mapped and reachable; after SIGKILL the next start removes the stale mapping (same nonce)', async (t) => {
     await withLab({ name: 'pcp', daemon: true, upnp: false, natpmp: true, wanNet: PUBLIC }, async (lab) => {
       const dir = appDir(lab);
