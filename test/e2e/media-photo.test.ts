@@ -1,4 +1,4 @@
-// Photos in Chromium under the app's CSP: preparePhoto strips EXIF/GPS/serial/comments, applies the EXIF rotation, downscales and makes a thumbnail and placeholder; huge declared sizes and non-images are refused before any decode; safeImageFromBytes shows only real images of the declared type.
+// Photos in Chromium under the app's CSP: preparePhoto strips EXIF/GPS/serial/comments, applies the EXIF rotation, downscales and makes a thumbnail and placeholder; the header parsers agree with Chromium on real PNG/WebP/GIF files; huge declared sizes and non-images are refused before any decode; safeImageFromBytes shows only real images of the declared type.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
@@ -284,6 +284,76 @@ test('photos in Chromium', { skip, timeout: 120_000 }, async (t) => {
       'jpeg declared svg': 'unsupported_type',
       'huge jpeg': 'too_large',
     });
+  });
+
+  await t.test('the header parsers agree with Chromium on PNG, WebP (lossy, lossless, with alpha) and GIF files, and each goes through preparePhoto; WebP output keeps alpha, JPEG output turns it white', async () => {
+    const result = await page.evaluate(async () => {
+      const canvas = (w: number, h: number, alpha: boolean) => {
+        const c = new OffscreenCanvas(w, h);
+        const ctx = c.getContext('2d')!;
+        ctx.fillStyle = alpha ? 'rgba(255, 0, 0, 0.5)' : '#336699';
+        ctx.fillRect(0, 0, w, alpha ? h / 2 : h);
+        return c;
+      };
+      // A 3×2 GIF89a by hand (canvas cannot encode GIF): global palette of 2 colours, one image, LZW min code size 2.
+      const gif = new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 3, 0, 2, 0, 0x80, 0, 0, 0xff, 0, 0, 0, 0, 0xff, 0x2c, 0, 0, 0, 0, 3, 0, 2, 0, 0, 2, 3, 0x84, 0x8f, 0x50, 0, 0x3b]);
+      // Chromium writes every WebP as VP8X (extended, with an ICC profile): lift out the image
+      // chunk into a simple-format RIFF to get real VP8 and VP8L headers too.
+      const simpleWebp = async (blob: Blob) => {
+        const b = new Uint8Array(await blob.arrayBuffer());
+        for (let at = 12; at + 8 <= b.length;) {
+          const id = String.fromCharCode(...b.subarray(at, at + 4));
+          const size = b[at + 4] | (b[at + 5] << 8) | (b[at + 6] << 16) | (b[at + 7] << 24);
+          if (id === 'VP8 ' || id === 'VP8L') {
+            const chunk = b.subarray(at, at + 8 + size + (size & 1));
+            const riffSize = 4 + chunk.length;
+            return new Blob([new Uint8Array([0x52, 0x49, 0x46, 0x46, riffSize & 0xff, (riffSize >> 8) & 0xff, (riffSize >> 16) & 0xff, riffSize >>> 24, 0x57, 0x45, 0x42, 0x50]), chunk], { type: 'image/webp' });
+          }
+          at += 8 + size + (size & 1);
+        }
+        throw new Error('no VP8/VP8L chunk');
+      };
+      const files: Record<string, Blob> = {
+        'png 301x127': await canvas(301, 127, false).convertToBlob({ type: 'image/png' }),
+        'webp lossy 333x111': await simpleWebp(await canvas(333, 111, false).convertToBlob({ type: 'image/webp', quality: 0.8 })),
+        'webp lossless 222x99': await simpleWebp(await canvas(222, 99, false).convertToBlob({ type: 'image/webp', quality: 1 })),
+        'webp alpha 190x80': await canvas(190, 80, true).convertToBlob({ type: 'image/webp', quality: 0.8 }),
+        'gif 3x2': new Blob([gif], { type: 'image/gif' }),
+      };
+      const out: Record<string, unknown> = {};
+      for (const [name, blob] of Object.entries(files)) {
+        const bytes = new Uint8Array(await blob.arrayBuffer());
+        const header = window.mediaTest.readImageHeader(bytes);
+        const chunk = String.fromCharCode(...bytes.subarray(12, 16));
+        const decoded = await createImageBitmap(blob);
+        const prepared = await window.mediaTest.preparePhoto(blob);
+        out[name] = { header: `${header.mime} ${header.width}x${header.height}`, decoded: `${decoded.width}x${decoded.height}`, prepared: `${prepared.mime} ${prepared.width}x${prepared.height}`, chunk: header.mime === 'image/webp' ? chunk : undefined };
+      }
+      // Transparent lower half: JPEG makes it white, WebP keeps it transparent.
+      const transparent = await canvas(100, 100, true).convertToBlob({ type: 'image/png' });
+      const pixel = async (blob: Blob) => {
+        const c = new OffscreenCanvas(100, 100);
+        const ctx = c.getContext('2d')!;
+        ctx.drawImage(await createImageBitmap(blob), 0, 0);
+        return [...ctx.getImageData(50, 90, 1, 1).data];
+      };
+      out.jpegBottom = await pixel((await window.mediaTest.preparePhoto(transparent)).full);
+      const webp = await window.mediaTest.preparePhoto(transparent, { mime: 'image/webp' });
+      out.webpMime = webp.mime;
+      out.webpBottom = await pixel(webp.full);
+      return out;
+    });
+    const { jpegBottom, webpBottom, webpMime, ...files } = result as Record<string, unknown>;
+    assert.deepEqual(files, {
+      'png 301x127': { header: 'image/png 301x127', decoded: '301x127', prepared: 'image/jpeg 301x127', chunk: undefined },
+      'webp lossy 333x111': { header: 'image/webp 333x111', decoded: '333x111', prepared: 'image/jpeg 333x111', chunk: 'VP8 ' },
+      'webp lossless 222x99': { header: 'image/webp 222x99', decoded: '222x99', prepared: 'image/jpeg 222x99', chunk: 'VP8L' },
+      'webp alpha 190x80': { header: 'image/webp 190x80', decoded: '190x80', prepared: 'image/jpeg 190x80', chunk: 'VP8X' },
+      'gif 3x2': { header: 'image/gif 3x2', decoded: '3x2', prepared: 'image/jpeg 3x2', chunk: undefined },
+    });
+    assert.ok((jpegBottom as number[]).every((v) => v > 245), `JPEG: transparent became white ${jpegBottom}`);
+    assert.equal(webpMime, 'image/webp');
+    assert.ok((webpBottom as number[])[3] < 10, `WebP: transparent stays transparent ${webpBottom}`);
   });
 
   await t.test('a 12-megapixel camera-sized JPEG is prepared to 2560 px with a small thumbnail (timing reported)', async () => {

@@ -1,4 +1,4 @@
-// Voice messages in Chromium with the fake microphone: <voice-recorder> records ~2 s (duration within 0.5 s, a waveform that is not flat, live time and level), Cancel emits nothing, <voice-player> plays it (time advances) and changes speed; a refused microphone shows a message a person understands.
+// Voice messages in Chromium with the fake microphone: <voice-recorder> records ~2 s (duration within 0.5 s, a waveform that is not flat, live time and level), Stop, Cancel, Escape and a too-short press emit nothing; <voice-player> plays it (time advances), seeks and changes speed, also streamed from a MediaSource; a refused microphone shows a message a person understands.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
@@ -138,7 +138,14 @@ test('voice messages in Chromium', { skip, timeout: 120_000 }, async (t) => {
     assert.deepEqual(rates, [1.5, 2, 1]);
     await group.getByRole('button', { name: 'Pause', exact: true }).click();
     await group.getByRole('button', { name: 'Play', exact: true }).waitFor();
-    assert.equal(await page.evaluate(() => document.querySelector('voice-player')!.audioElement.paused), true);
+    assert.equal(await page.evaluate(() => document.querySelector('voice-player')!.audioElement.paused), true);    // Paused, the scrubber seeks: drag it to 1.5 s (an input event, as a person's drag fires).
+    await page.evaluate(() => {
+      const range = document.querySelector('voice-player')!.shadowRoot!.querySelector<HTMLInputElement>('input[type=range]')!;
+      range.value = '1500';
+      range.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    const afterSeek = await page.evaluate(() => document.querySelector('voice-player')!.audioElement.currentTime);
+    assert.ok(afterSeek >= 1.4 && afterSeek <= 1.7, `currentTime after seeking to 1.5 s: ${afterSeek}`);
   });
 
   await t.test('streamed playback: the player plays from a MediaSource before the second half of the file is appended; a failing stream shows an error', async () => {
