@@ -104,22 +104,34 @@ export const blobRoutes: FastifyPluginAsync = async (app) => {
         const contentLength = lengthHeader === undefined ? undefined : Number(lengthHeader);
         service.active.add(blob.id);
         try {
+          // Read again now that this request holds the blob: a PUT that finished between the first
+          // read and `active.add` has stored it, and renaming a new temp file over it (then failing
+          // markStored and deleting the file) would destroy the stored ciphertext.
+          const current = await store.blobs.get(blob.id);
+          if (!current) throw new ChatroomError('BLOB_NOT_FOUND');
+          if (current.state === 'stored') return await uploadView(current);
           const result = await writePiece(
             service.files,
             { id: blob.id, offset: request.query.offset ?? 0, size: blob.size, contentLength, body: request.raw },
             async () => {
-              await service.files.finalize(blob.id);
-              if (!(await store.blobs.markStored(blob.id, deps.now()))) {
-                // Cancelled or swept while the last piece arrived: the file must not outlive its row.
-                await service.files.remove(blob.id);
-                throw new ChatroomError('BLOB_NOT_FOUND');
+              let stored = false;
+              try {
+                await service.files.finalize(blob.id);
+                stored = await store.blobs.markStored(blob.id, deps.now());
+              } finally {
+                // Cancelled or swept while the last piece arrived, or the finalize failed: the row is
+                // not stored, so no file may stay behind (this request holds the blob: nobody else wrote it).
+                if (!stored) await service.files.remove(blob.id).catch(() => {});
               }
+              if (!stored) throw new ChatroomError('BLOB_NOT_FOUND');
             },
           );
           return { id: blob.id, size: blob.size, received: result.received, complete: result.complete } satisfies BlobUpload;
         } catch (err) {
           if (err instanceof ChatroomError && err.code === 'BLOB_TOO_LARGE') await store.blobs.delete(blob.id);
           if (err instanceof UploadAborted) return abandon(reply);
+          // Counts only: the operator learns the disk is full, nothing about who or what.
+          if (err instanceof ChatroomError && err.details.reason === 'server_disk_full') deps.log.event('store.disk_full');
           throw err;
         } finally {
           service.active.delete(blob.id);
