@@ -84,7 +84,8 @@ export async function runStart(dir: string, overrides: Override[], ctx: CliConte
     }
     const announced = mapping ? mapping.ready.then(() => undefined) : Promise.resolve();
     // After the mapping lines, so the public URL is not buried under the firewall commands.
-    void announced.then(() => (stop.count === 0 ? printFirewallOnce(config.dataPath, server!, ctx) : undefined)).catch(() => undefined);
+    // A loopback-only server is not reachable from other devices whatever the firewall says.
+    if (!isLoopbackHost(config.host)) void announced.then(() => printFirewallOnce(config.dataPath, server!, ctx, () => stop.count === 0)).catch(() => undefined);
     await stop.first;
     if (mapping) {
       out('Removing the port mappings…');
@@ -104,7 +105,8 @@ export async function runStart(dir: string, overrides: Override[], ctx: CliConte
  * The host firewall's commands for this OS, once: at the first start of this data directory, and
  * again at every start while the firewall is seen blocking our ports (the check doctor runs too).
  */
-async function printFirewallOnce(dataPath: string, server: RunningServer, ctx: CliContext): Promise<void> {
+async function printFirewallOnce(dataPath: string, server: RunningServer, ctx: CliContext, running: () => boolean): Promise<void> {
+  if (!running()) return;
   const { currentFirewallOs, detectFirewall, firewallInstructions } = await import('./firewall/index.ts');
   const os = currentFirewallOs();
   const ports = { https: server.port, http: server.httpPort };
@@ -113,6 +115,7 @@ async function printFirewallOnce(dataPath: string, server: RunningServer, ctx: C
   if (!blocking && readNetworkState(dataPath).firewallInstructionsShown) return;
   const p = paint(ctx);
   const text = await firewallInstructions({ os, ports });
+  if (!running()) return;
   ctx.stdout.write(
     '\n' +
       (blocking
