@@ -33,8 +33,8 @@ export class UploadAborted extends Error {
   }
 }
 
-/** The disk (or the operator's disk quota) is full: errno codes for "no room to write". */
-const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
+/** The disk (or the operator's disk quota) is full: errno codes for "no room to write", and SQLite's (marking the row stored). */
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
 
 /** 507 for a full disk: the same code as a full per-user quota (the client's answer is the same: not now), with its own reason. */
 export function diskFull(): ChatroomError {
@@ -43,6 +43,7 @@ export function diskFull(): ChatroomError {
   });
 }
 
+/** Whether `err` means the disk had no room (errno or SQLite code). */
 export function isNoSpace(err: unknown): boolean {
   return NO_SPACE.has((err as NodeJS.ErrnoException | null)?.code ?? '');
 }
