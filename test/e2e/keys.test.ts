@@ -1,4 +1,4 @@
-// End-to-end keys in Chromium: sign-up shows the recovery key once (with an optional passphrase) and chat works as before; a second browser unlocks with the recovery key after a wrong one is refused; a third with the passphrase; signing in again needs no key; the server lists the devices; the recovery key is nowhere in the data dir.
+// End-to-end keys in Chromium: sign-up shows the recovery key once (copy, optional passphrase, same key after a reload) and chat works as before; a second browser unlocks with the recovery key after wrong ones are refused; a third with the passphrase; signing in again needs no key; a device removed in Your devices must unlock again; the recovery key and passphrase are nowhere in the data dir.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -132,16 +132,33 @@ test('end-to-end keys in Chromium', { skip: chromiumSkipReason(), timeout: 300_0
     assert.equal(again.filter((d: { current: boolean }) => d.current).length, 1, 'the device is bound to the new session');
   });
 
-  await t.test('a third browser unlocks with the backup passphrase', async () => {
+  await t.test('a third browser unlocks with the backup passphrase; removed elsewhere, it must unlock again', async () => {
     const contextC = await newContext(browser);
     const pageC = await newPage(contextC);
     pages.push(pageC);
     await signIn(pageC, server.url);
     await pageC.getByRole('button', { name: 'Use the backup passphrase instead' }).click({ timeout: 20_000 });
     await pageC.getByLabel('Backup passphrase').fill(PASSPHRASE);
+    // The background KeyPackage check after unlocking must be done before the device is removed below.
+    const refilled = pageC.waitForResponse((r) => new URL(r.url()).pathname === '/api/mls/key-packages' && r.request().method() === 'GET', { timeout: ARGON2_MS });
     await pageC.getByRole('button', { name: 'Unlock' }).click();
     await pageC.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: ARGON2_MS });
-    assert.equal((await api(server, await cookieOf(contextC), 'GET', '/api/mls/devices')).body.devices.length, 3);
+    assert.equal((await refilled).status(), 200);
+    const devices = (await api(server, await cookieOf(contextC), 'GET', '/api/mls/devices')).body.devices;
+    assert.equal(devices.length, 3);
+    const cDevice: string = devices.find((d: { current: boolean }) => d.current).id;
+
+    // Removed from the first browser (as for a lost one), it needs the recovery key again.
+    await pageA.getByRole('button', { name: 'Your devices' }).click();
+    const dialog = pageA.getByRole('dialog', { name: 'Your devices' });
+    await dialog.getByRole('button', { name: `Remove device ${cDevice.slice(0, 8)}` }).click();
+    await dialog.getByRole('button', { name: `Confirm removing device ${cDevice.slice(0, 8)}` }).click();
+    await dialog.getByRole('button', { name: /^Remove device/ }).first().waitFor();
+    assert.equal(await dialog.getByRole('listitem').count(), 2);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await pageC.reload();
+    await pageC.getByRole('heading', { name: 'Unlock your keys on this browser' }).waitFor({ timeout: 20_000 });
+    assert.equal((await api(server, await cookieOf(contextC), 'GET', '/api/mls/devices')).body.devices.length, 2, 'not re-registered on its own');
   });
 
   await t.test('the recovery key and the passphrase are nowhere in the data dir; no console errors or CSP violations', async () => {

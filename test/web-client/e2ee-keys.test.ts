@@ -187,6 +187,19 @@ test('identity layer against a real server', async (t) => {
     await keysFor(server, other).keys.restoreWithRecoveryKey(dave.user.id, resumed.state === 'setup' ? resumed.recoveryKey : '');
   });
 
+  await t.test('a device removed from another browser is not re-registered from its kept keys', async () => {
+    const mine = await login(server, 'alice', password);
+    const kv = new MemoryKeyValueStore();
+    const { keys } = keysFor(server, mine, kv);
+    const deviceId = await keys.restoreWithRecoveryKey(alice.user.id, recoveryKey);
+    const elsewhere = await login(server, 'alice', password);
+    await keysFor(server, elsewhere).keys.removeDevice(deviceId);
+    const count = (await api(server, mine.cookie, 'GET', '/api/mls/devices')).body.devices.length;
+    assert.deepEqual(await keys.check(alice.user.id), { state: 'restore', hasPassphrase: true });
+    assert.equal((await api(server, mine.cookie, 'GET', '/api/mls/devices')).body.devices.length, count, 'no device added');
+    assert.equal([...kv.map.keys()].filter((k) => k.startsWith(alice.user.id)).length, 0, 'the kept keys are forgotten');
+  });
+
   await t.test('unreadable local records are dropped and the browser unlocks from the backup', async () => {
     const session = await login(server, 'alice', password);
     const kv = new MemoryKeyValueStore();

@@ -78,6 +78,11 @@ function withLock<T>(userId: string, f: () => Promise<T>): Promise<T> {
   return locks ? (locks.request(`chatroom-keys:${userId}`, f) as Promise<T>) : f();
 }
 
+/** This browser's device is no longer on the account's device list. */
+class DeviceRemoved extends Error {
+  override readonly name = 'DeviceRemoved';
+}
+
 function wipe(bytes: Uint8Array): void {
   bytes.fill(0);
 }
@@ -172,9 +177,9 @@ export class DeviceKeys {
         const local = await this.checkLocal(userId);
         if (local) return local;
       } catch (err) {
-        if (!(err instanceof VaultError)) throw err;
-        // Unreadable here (the wrapping key was lost or the records damaged): what remains is
-        // useless, so forget it and unlock from the server backup like a new browser.
+        if (!(err instanceof VaultError) && !(err instanceof DeviceRemoved)) throw err;
+        // Unreadable here (the wrapping key was lost or the records damaged), or this device was
+        // removed: forget what is kept here and unlock from the server backup like a new browser.
         await (await Vault.open(this.opts.kv, userId)).destroy();
       }
     }
@@ -201,12 +206,9 @@ export class DeviceKeys {
     const [identityBytes, secret] = unpackFields(record, DEVICE_RECORD_VERSION, 'device record');
     const identity = await decodeDeviceIdentity(identityBytes);
     const listed = (await this.client.ownDevices()).devices.find((d) => d.id === identity.deviceId);
-    if (!listed) {
-      // Revoked from another device (or the server forgot it): start over as a new device.
-      await vault.delete('device');
-      await vault.delete('key-packages');
-      return this.registerDevice(vault, account);
-    }
+    // Removed from another device (perhaps because this browser was lost): never re-register
+    // silently with the keys kept here; only the recovery key brings this browser back.
+    if (!listed) throw new DeviceRemoved();
     if (!listed.current) await this.client.rebind(identity.deviceId, fromUtf8(secret));
     return identity;
   }
@@ -329,6 +331,11 @@ export class DeviceKeys {
     } finally {
       wipe(bk);
     }
+  }
+
+  /** Removes another of the caller's devices; it can come back only with the recovery key. */
+  async removeDevice(deviceId: string): Promise<void> {
+    await this.client.deleteDevice(deviceId);
   }
 
   /** The caller's devices as the server lists them. */

@@ -172,6 +172,11 @@ export class ChatStore extends EventTarget {
     return (await deviceKeys()).devices();
   }
 
+  /** Removes another device of this user (it needs the recovery key to come back). */
+  async removeDevice(deviceId: string): Promise<void> {
+    await (await deviceKeys()).removeDevice(deviceId);
+  }
+
   /** Refills this device's KeyPackages in the background once the chat runs (never blocks it). */
   private refillKeyPackages(): void {
     const userId = this.session?.user.id;
