@@ -5,15 +5,23 @@
  */
 import { request } from 'node:http';
 
-const MAX_BODY_BYTES = 256 * 1024;
+/** The answer was over the caller's byte cap; the rest was not read. */
+export class LanAnswerTooLarge extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`the router's answer is larger than ${Math.round(maxBytes / 1024)} KiB, so it was not read`);
+  }
+}
 
 export interface LanHttpAnswer {
   status: number;
   body: string;
 }
 
-/** GET or POST `url`; rejects with 'timeout' or the socket error, resolves with any status. */
-export function lanHttp(url: string, opts: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; timeoutMs: number }): Promise<LanHttpAnswer> {
+/**
+ * GET or POST `url`; rejects with 'timeout', LanAnswerTooLarge (a body over `maxBytes`, also when
+ * Content-Length announces it) or the socket error; resolves with any status.
+ */
+export function lanHttp(url: string, opts: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; timeoutMs: number; maxBytes: number }): Promise<LanHttpAnswer> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     if (u.protocol !== 'http:') return reject(new Error(`unsupported URL scheme ${u.protocol}`));
@@ -28,18 +36,21 @@ export function lanHttp(url: string, opts: { method?: 'GET' | 'POST'; headers?: 
         headers: { Connection: 'close', ...(body ? { 'Content-Length': String(body.length) } : {}), ...opts.headers },
       },
       (res) => {
+        res.on('error', fail);
         const chunks: Buffer[] = [];
         let size = 0;
+        const announced = Number(res.headers['content-length']);
+        if (announced > opts.maxBytes) return void req.destroy(new LanAnswerTooLarge(opts.maxBytes));
         res.on('data', (c: Buffer) => {
           size += c.length;
-          if (size > MAX_BODY_BYTES) req.destroy(new Error('router answer too large'));
+          if (size > opts.maxBytes) req.destroy(new LanAnswerTooLarge(opts.maxBytes));
           else chunks.push(c);
         });
         res.on('end', () => {
+          if (size > opts.maxBytes) return;
           clearTimeout(timer);
           resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
         });
-        res.on('error', fail);
       },
     );
     const fail = (err: Error) => {

@@ -17,6 +17,20 @@ import { UpnpClient } from './upnp-client.ts';
 export const MAPPING_DESCRIPTION = 'chatroom';
 /** 30 min: inside the 20–60 min window, so a SIGKILLed run's mapping lapses soon. */
 export const DEFAULT_LEASE_SECONDS = 1800;
+/** Renewal delay bounds, seconds: a router granting 0–1 s must not make us spin, nor one granting 2^32 s overflow setTimeout (which then fires after 1 ms). */
+export const MIN_RENEWAL_SECONDS = 30;
+export const MAX_RENEWAL_SECONDS = 12 * 3600;
+
+/**
+ * When to renew a mapping the router granted for `grantedSeconds`, seconds: half of it, clamped to
+ * [30 s, 12 h]. The floor drops to half of our own `requestedSeconds` when that is shorter (only
+ * the netlab's short test leases are), so a short lease we asked for is still renewed in time.
+ */
+export function renewalDelaySeconds(grantedSeconds: number, requestedSeconds: number): number {
+  const floor = Math.min(MIN_RENEWAL_SECONDS, Math.max(1, requestedSeconds / 2));
+  const half = Number.isFinite(grantedSeconds) ? grantedSeconds / 2 : MAX_RENEWAL_SECONDS;
+  return Math.min(MAX_RENEWAL_SECONDS, Math.max(floor, half));
+}
 
 export interface WantedPort {
   label: 'https' | 'http';
@@ -52,6 +66,8 @@ interface Active {
   want: WantedPort;
   externalPort: number;
   lifetimeSeconds: number;
+  /** The lease we asked for, seconds; 0 = permanent (after a UPnP 725): nothing to renew. */
+  requestedSeconds: number;
   timer?: NodeJS.Timeout;
   failing: boolean;
 }
@@ -187,26 +203,29 @@ export class MappingSession {
     // Recorded before asking: if we are killed right after the router says yes, the next start still knows.
     this.record(client.protocol, { label: want.label, internalPort: want.internalPort, externalPort });
     let granted;
+    let requestedSeconds = req.leaseSeconds;
     try {
       granted = any && client instanceof UpnpClient ? await client.addAny(req) : await client.add(req);
     } catch (err) {
       if (err instanceof MappingError && err.reason === 'permanent-only') {
+        requestedSeconds = 0;
         granted = any && client instanceof UpnpClient ? await client.addAny({ ...req, leaseSeconds: 0 }) : await client.add({ ...req, leaseSeconds: 0 });
       } else {
         this.unrecord(want.label);
         throw err;
       }
     }
-    const a: Active = { client, want, externalPort: granted.externalPort, lifetimeSeconds: granted.lifetimeSeconds, failing: false };
+    const a: Active = { client, want, externalPort: granted.externalPort, lifetimeSeconds: granted.lifetimeSeconds, requestedSeconds, failing: false };
     this.active.set(want.label, a);
     this.record(client.protocol, { label: want.label, internalPort: want.internalPort, externalPort: granted.externalPort }, lowPortRefused);
     this.scheduleRenewal(a);
     return { label: want.label, ok: true, internalPort: granted.internalPort, externalPort: granted.externalPort, lifetimeSeconds: granted.lifetimeSeconds, lowPortRefused, preferredTaken };
   }
 
-  private scheduleRenewal(a: Active, delaySeconds = a.lifetimeSeconds / 2): void {
+  /** `delaySeconds` defaults to renewalDelaySeconds(); a retry passes its own (5–60 s). */
+  private scheduleRenewal(a: Active, delaySeconds = renewalDelaySeconds(a.lifetimeSeconds, a.requestedSeconds)): void {
     clearTimeout(a.timer);
-    if (this.closed || a.lifetimeSeconds === 0) return;
+    if (this.closed || a.requestedSeconds === 0) return;
     a.timer = setTimeout(() => void this.serial(() => this.renew(a)), Math.max(1, delaySeconds) * 1000);
     a.timer.unref();
   }
@@ -229,7 +248,7 @@ export class MappingSession {
       if (!a.failing) this.opts.events?.renewFailed?.(a.want.label, e);
       a.failing = true;
       // Retry well before the old lease runs out: a quarter of it, at least 5 s, at most 60 s.
-      this.scheduleRenewal(a, Math.min(60, Math.max(5, a.lifetimeSeconds / 4)));
+      this.scheduleRenewal(a, Math.min(60, Math.max(5, (Number.isFinite(a.lifetimeSeconds) ? a.lifetimeSeconds : 0) / 4)));
     }
   }
 

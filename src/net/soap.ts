@@ -3,6 +3,7 @@
  * of an answer, and the UPnPError code of a fault.
  */
 import { decodeXml, encodeXml, tagText } from './igd-description.ts';
+import { routerText } from './lan-trust.ts';
 
 export type SoapArgs = Array<[name: string, value: string | number]>;
 
@@ -25,12 +26,12 @@ export function soapActionHeader(serviceType: string, action: string): string {
 export function parseSoapFault(xml: string): { code: number; description: string } | null {
   const code = tagText(xml, 'errorCode');
   if (!code || !/^\d+$/.test(code)) return null;
-  return { code: Number(code), description: decodeXml(tagText(xml, 'errorDescription')) };
+  return { code: Number(code), description: routerText(decodeXml(tagText(xml, 'errorDescription'))) };
 }
 
-/** The named output arguments of an answer ('' for a missing one). */
+/** The named output arguments of an answer ('' for a missing one), control characters removed. */
 export function parseSoapValues<K extends string>(xml: string, names: readonly K[]): Record<K, string> {
   const out = {} as Record<K, string>;
-  for (const n of names) out[n] = decodeXml(tagText(xml, n));
+  for (const n of names) out[n] = routerText(decodeXml(tagText(xml, n)));
   return out;
 }

@@ -4,6 +4,7 @@
  * multicast gets lost, on the interface that leads to the router.
  */
 import { createSocket } from 'node:dgram';
+import { trustedRouterUrl } from './lan-trust.ts';
 
 export const SSDP_ADDRESS = '239.255.255.250';
 export const SSDP_PORT = 1900;
@@ -41,12 +42,18 @@ export function parseSsdpResponse(packet: Buffer | string): SsdpResponse | null 
 export interface DiscoverOptions {
   /** This host's LAN address: the multicast leaves through that interface only. */
   localAddress: string | null;
-  /** Answers from this address win over others (a second IGD on the LAN is not our router). */
-  preferHost: string | null;
+  /**
+   * The default gateway: only an answer whose LOCATION is http:// at this (private) address is
+   * kept, since any device on the LAN can answer (see lan-trust.ts).
+   */
+  gateway: string | null;
   timeoutMs: number;
 }
 
-/** All IGDs that answered within the budget, the preferred host first; stops early once it answered. */
+/** Distinct LOCATIONs kept, at most: the router has one or two; the rest would be a flood. */
+const MAX_ANSWERS = 4;
+
+/** The gateway's IGD descriptions that answered within the budget; stops early once one did. */
 export function discoverIgd(opts: DiscoverOptions): Promise<SsdpResponse[]> {
   return new Promise((resolve) => {
     const socket = createSocket({ type: 'udp4', reuseAddr: false });
@@ -58,17 +65,15 @@ export function discoverIgd(opts: DiscoverOptions): Promise<SsdpResponse[]> {
       done = true;
       for (const t of timers) clearTimeout(t);
       socket.close();
-      const list = [...found.values()];
-      list.sort((a, b) => Number(hostOf(b.location) === opts.preferHost) - Number(hostOf(a.location) === opts.preferHost));
-      resolve(list);
+      resolve([...found.values()]);
     };
     socket.on('error', finish);
     socket.on('message', (packet) => {
       const res = parseSsdpResponse(packet);
-      if (!res || !IGD_TARGETS.some((t) => res.searchTarget === t)) return;
-      if (!found.has(res.location)) found.set(res.location, res);
+      if (!res || !IGD_TARGETS.some((t) => res.searchTarget === t) || !trustedRouterUrl(res.location, opts.gateway)) return;
+      if (!found.has(res.location) && found.size < MAX_ANSWERS) found.set(res.location, res);
       // The router itself answered: no need to wait for the rest of the window.
-      if (opts.preferHost && hostOf(res.location) === opts.preferHost) setImmediate(finish);
+      setImmediate(finish);
     });
     socket.bind(0, opts.localAddress ?? undefined, () => {
       try {
@@ -86,12 +91,4 @@ export function discoverIgd(opts: DiscoverOptions): Promise<SsdpResponse[]> {
       timers.push(setTimeout(finish, opts.timeoutMs));
     });
   });
-}
-
-function hostOf(url: string): string | null {
-  try {
-    return new URL(url).hostname;
-  } catch {
-    return null;
-  }
 }

@@ -5,11 +5,18 @@
  */
 import { MappingError, timeoutText, upnpErrorText } from './errors.ts';
 import { localAddressTowards } from './gateway.ts';
-import { lanHttp } from './http-lan.ts';
+import { isIP } from 'node:net';
+import { LanAnswerTooLarge, lanHttp } from './http-lan.ts';
 import { parseIgdDescription, type IgdService } from './igd-description.ts';
+import { isPrivateLanIPv4, trustedRouterUrl } from './lan-trust.ts';
 import { parseSoapFault, parseSoapValues, soapActionHeader, soapEnvelope, type SoapArgs } from './soap.ts';
-import { discoverIgd } from './ssdp.ts';
+import { discoverIgd, type SsdpResponse } from './ssdp.ts';
 import type { GrantedMapping, MapRequest, MappingClient, RouterTableEntry } from './types.ts';
+
+/** Cap on a device description, bytes: miniupnpd's is ~4 KB, big vendor ones ~20 KB. */
+export const MAX_DESCRIPTION_BYTES = 64 * 1024;
+/** Cap on a SOAP answer, bytes: the largest (GetGenericPortMappingEntry) is under 1 KB. */
+export const MAX_SOAP_BYTES = 16 * 1024;
 
 export class UpnpClient implements MappingClient {
   readonly protocol: 'upnp-igd2' | 'upnp-igd1';
@@ -23,21 +30,33 @@ export class UpnpClient implements MappingClient {
     this.gateway = new URL(service.controlUrl).hostname;
   }
 
-  /** SSDP discovery + description: the first IGD with a usable connection service, or null. */
+  /**
+   * SSDP discovery + description: the first IGD at the default gateway with a usable connection
+   * service, or null. No gateway (or one that is not a private LAN address): UPnP is not asked.
+   */
   static async discover(opts: { localAddress: string | null; gateway: string | null; timeoutMs: number }): Promise<UpnpClient | null> {
-    const answers = await discoverIgd({ localAddress: opts.localAddress, preferHost: opts.gateway, timeoutMs: opts.timeoutMs });
+    if (!opts.gateway || !isPrivateLanIPv4(opts.gateway)) return null;
+    const answers = await discoverIgd({ localAddress: opts.localAddress, gateway: opts.gateway, timeoutMs: opts.timeoutMs });
+    return UpnpClient.fromAnswers(answers, opts);
+  }
+
+  /**
+   * The first SSDP answer whose LOCATION is http:// at `gateway` and whose description has a
+   * connection service on that same origin; the others are never contacted.
+   */
+  static async fromAnswers(answers: SsdpResponse[], opts: { localAddress: string | null; gateway: string | null; timeoutMs: number }): Promise<UpnpClient | null> {
     for (const a of answers) {
+      if (!trustedRouterUrl(a.location, opts.gateway)) continue;
       try {
-        const res = await lanHttp(a.location, { timeoutMs: opts.timeoutMs });
+        const res = await lanHttp(a.location, { timeoutMs: opts.timeoutMs, maxBytes: MAX_DESCRIPTION_BYTES });
         if (res.status !== 200) continue;
         const service = parseIgdDescription(res.body, a.location);
         if (!service) continue;
-        const host = new URL(service.controlUrl).hostname;
-        const internal = opts.localAddress ?? (await localAddressTowards(host, 80));
+        const internal = opts.localAddress ?? (await localAddressTowards(opts.gateway!, 80));
         if (!internal) continue;
         return new UpnpClient(service, internal, opts.timeoutMs);
       } catch {
-        // this device's description is unreachable or broken: try the next answer
+        // this device's description is unreachable, too large or broken: try the next answer
       }
     }
     return null;
@@ -46,7 +65,8 @@ export class UpnpClient implements MappingClient {
   async externalAddress(): Promise<string | null> {
     const v = await this.call('GetExternalIPAddress', [], ['NewExternalIPAddress']);
     const a = v.NewExternalIPAddress.trim();
-    return a && a !== '0.0.0.0' ? a : null;
+    // Anything but an IP address is no address (and never text for the terminal).
+    return isIP(a) && a !== '0.0.0.0' ? a : null;
   }
 
   async add(request: MapRequest): Promise<GrantedMapping> {
@@ -135,10 +155,12 @@ export class UpnpClient implements MappingClient {
       res = await lanHttp(this.service.controlUrl, {
         method: 'POST',
         timeoutMs: this.timeoutMs,
+        maxBytes: MAX_SOAP_BYTES,
         headers: { 'Content-Type': 'text/xml; charset="utf-8"', SOAPAction: soapActionHeader(this.service.serviceType, action) },
         body: soapEnvelope(this.service.serviceType, action, args),
       });
     } catch (err) {
+      if (err instanceof LanAnswerTooLarge) throw new MappingError(this.protocol, 'other', `UPnP ${action}: ${err.message}`);
       const why = (err as Error).message === 'timeout' ? timeoutText(`UPnP ${action}`, this.timeoutMs) : `UPnP ${action}: cannot reach the router (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
       throw new MappingError(this.protocol, 'timeout', why);
     }

@@ -36,10 +36,14 @@ test('description: WANIPConnection:2 wins over :1 and PPP, and controlURL resolv
   assert.deepEqual(s, { serviceType: 'urn:schemas-upnp-org:service:WANIPConnection:2', controlUrl: 'http://192.168.77.1:5000/ctl/IPConn', version: 2, friendlyName: 'Home & router' });
 });
 
-test('description: IGDv1 only (force_igd_desc_v1) gives WANIPConnection:1; URLBase wins over the location', () => {
-  const s = parseIgdDescription(desc(svc('WANIPConnection:1', 'ctl/IPConn'), 'http://192.168.1.1:49152/'), 'http://192.168.77.1:5000/rootDesc.xml');
+test('description: IGDv1 only (force_igd_desc_v1) gives WANIPConnection:1; a relative controlURL resolves against URLBase', () => {
+  const s = parseIgdDescription(desc(svc('WANIPConnection:1', 'ctl/IPConn'), 'http://192.168.77.1:5000/upnp/'), 'http://192.168.77.1:5000/rootDesc.xml');
   assert.equal(s?.version, 1);
-  assert.equal(s?.controlUrl, 'http://192.168.1.1:49152/ctl/IPConn');
+  assert.equal(s?.controlUrl, 'http://192.168.77.1:5000/upnp/ctl/IPConn');
+});
+
+test('description: a URLBase on another origin than the LOCATION is not followed (lan-trust.test.ts has more)', () => {
+  assert.equal(parseIgdDescription(desc(svc('WANIPConnection:1', 'ctl/IPConn'), 'http://192.168.1.1:49152/'), 'http://192.168.77.1:5000/rootDesc.xml'), null);
 });
 
 test('description: PPP only is used; no connection service at all is null', () => {

@@ -6,6 +6,7 @@
 import type { CheckGroup, Check, DoctorFacts } from '../types.ts';
 import { isLoopbackHost } from '../../../tls/addresses.ts';
 import { readNetworkState } from '../../../net/state.ts';
+import { terminalSafe } from '../sanitize.ts';
 import { surveyRouter, type RouterSurvey } from '../../../net/survey.ts';
 import { MAPPING_DESCRIPTION } from '../../../net/session.ts';
 import type { MappingProtocol, RouterTableEntry } from '../../../net/types.ts';
@@ -69,7 +70,7 @@ export const routerChecks: CheckGroup = async (ctx) => {
           section: 'router',
           status: 'ok',
           title: 'Port mapping',
-          value: `${protocolList}${survey.upnpName ? ` (${survey.upnpName})` : ''}`,
+          value: `${protocolList}${survey.upnpName ? ` (${terminalSafe(survey.upnpName)})` : ''}`,
           details: { protocols: survey.protocols },
         }
       : {
@@ -145,12 +146,12 @@ function mappingCheck(
       return e !== null && !isOurs(e);
     });
     const taken = entryAt(takenAt);
-    const holder = taken ? (taken.internalClient === survey.localAddress ? `this computer’s port ${taken.internalPort}` : `another device (${taken.internalClient}:${taken.internalPort})`) : '';
+    const holder = taken ? (taken.internalClient === survey.localAddress ? `this computer’s port ${taken.internalPort}` : `another device (${terminalSafe(taken.internalClient)}:${taken.internalPort})`) : '';
     const freeIt = `Remove that forward on the router’s port-forwarding / UPnP page (or stop the program on that device that asked for it), then restart \`chatroom start\`.`;
-    if (taken) facts.push({ protocol: 'tcp', externalPort: takenAt!, internalPort: taken.internalPort, internalClient: taken.internalClient, ours: false });
+    if (taken) facts.push({ protocol: 'tcp', externalPort: takenAt!, internalPort: taken.internalPort, internalClient: terminalSafe(taken.internalClient), ours: false });
     if (oursAt !== undefined) {
       const e = survey.entries.get(oursAt)!;
-      facts.push({ protocol: 'tcp', externalPort: oursAt, internalPort: e.internalPort, internalClient: e.internalClient, ours: true });
+      facts.push({ protocol: 'tcp', externalPort: oursAt, internalPort: e.internalPort, internalClient: terminalSafe(e.internalClient), ours: true });
       const lease = e.leaseSeconds ? `, lease ${e.leaseSeconds} s left` : ', permanent';
       const value = `external ${oursAt} → this computer:${e.internalPort}${lease}`;
       const details = { externalPort: oursAt, internalPort: e.internalPort, ours: true, leaseSeconds: e.leaseSeconds };
@@ -167,7 +168,7 @@ function mappingCheck(
       return {
         ...base,
         status: 'fail',
-        value: `external port ${takenAt} is already forwarded to ${holder}${taken.description && taken.description !== MAPPING_DESCRIPTION ? ` (“${taken.description}”)` : ''}`,
+        value: `external port ${takenAt} is already forwarded to ${holder}${taken.description && taken.description !== MAPPING_DESCRIPTION ? ` (“${terminalSafe(taken.description)}”)` : ''}`,
         fix: [freeIt, `Or leave it: \`chatroom start\` then falls back to external port ${w.internalPort}.`],
         details: { externalPort: takenAt, ours: false },
       };
