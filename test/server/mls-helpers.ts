@@ -16,14 +16,14 @@ const LIMITS = { loginsPerMinute: 1000, registrationsPerHour: 1000 };
 
 /**
  * Like startTestServer (real SQLite on disk, HTTP on 127.0.0.1:0), but the app gets
- * AppDeps.mlsAdversary, which only a test can pass.
+ * AppDeps.mlsAdversary, which only a test can pass, and optionally a clock (`now`, ms).
  */
-export async function startMlsServer(opts: { adversary?: MlsAdversary } = {}): Promise<TestServer> {
+export async function startMlsServer(opts: { adversary?: MlsAdversary; now?: () => number } = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'chatroom-mls-'));
   const config = resolveConfig(withDefaults({ host: '127.0.0.1', port: 0, httpPort: 0, upnp: false, tls: { mode: 'off' }, limits: LIMITS }), dir);
   const secrets: Secrets = { saltKey: randomBytes(32).toString('base64'), addressKey: randomBytes(32).toString('base64') };
   const store = await openStore(config);
-  const app = await buildApp(config, { store, secrets, mlsAdversary: opts.adversary });
+  const app = await buildApp(config, { store, secrets, mlsAdversary: opts.adversary, ...(opts.now ? { now: opts.now } : {}) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const addr = app.server.address();
   if (!addr || typeof addr === 'string') throw new Error('no address');

@@ -166,3 +166,40 @@ test('log paging: a far-behind client gets the first page of winners in the 409 
   assert.deepEqual(page.body.entries.map((e: any) => e.seq), [4, 5]);
   assert.equal(page.body.hasMore, true);
 });
+
+test('claims are limited per target too: past claimTargetBurst, requesters together get only the last-resort package', async (t) => {
+  // Real time for the setup, then a stopped clock: buckets refill only when the test says so.
+  let clock: number | null = null;
+  const s = await startMlsServer({ now: () => clock ?? Date.now() });
+  t.after(() => s.close());
+  const [alice, mallory, bob] = await people(s, 'mallory', 'bob');
+  const aliceSessions = [alice, await login(s, alice.user.username, alice.password)];
+  // Two devices, so one claim takes two packages: the stock outgrows the target's budget.
+  const perDevice = MlsLimits.claimTargetBurst / 2 + 10;
+  assert.ok(perDevice <= MlsLimits.keyPackagesPerDevice);
+  for (const [d, session] of aliceSessions.entries()) {
+    await registerDevice(s, session, `d${d}`);
+    for (let i = 0; i < perDevice; i += MlsLimits.keyPackagesPerUpload) {
+      const n = Math.min(MlsLimits.keyPackagesPerUpload, perDevice - i);
+      const res = await api(s, session.cookie, 'POST', '/api/mls/key-packages', { keyPackages: Array.from({ length: n }, (_, j) => b64u(`kp${d}-${i + j}`)), lastResort: b64u(`last${d}`) });
+      assert.equal(res.status, 200);
+    }
+  }
+  clock = Date.now();
+  // Two requesters, each well inside their own claimBurst, share the target's budget.
+  const claimsInBudget = MlsLimits.claimTargetBurst / 2;
+  assert.ok(claimsInBudget < MlsLimits.claimBurst);
+  const kinds: boolean[] = [];
+  for (let i = 0; i < claimsInBudget + 5; i++) {
+    const res = await api(s, (i % 2 ? mallory : bob).cookie, 'POST', `/api/mls/users/${alice.user.id}/key-packages/claim`, {});
+    assert.equal(res.status, 200);
+    assert.equal(res.body.packages.length, 2);
+    kinds.push(res.body.packages.every((p: any) => p.lastResort));
+  }
+  assert.deepEqual(kinds.slice(0, claimsInBudget), Array(claimsInBudget).fill(false));
+  assert.deepEqual(kinds.slice(claimsInBudget), Array(5).fill(true), 'the last resort, not another one-time package');
+  assert.deepEqual((await api(s, alice.cookie, 'GET', '/api/mls/key-packages')).body, { oneTime: 10, hasLastResort: true }, 'the rest of the stock survives');
+  clock += MlsLimits.claimRefillMs;
+  const later = await api(s, bob.cookie, 'POST', `/api/mls/users/${alice.user.id}/key-packages/claim`, {});
+  assert.equal(later.body.packages[0].lastResort, false, 'refilled');
+});

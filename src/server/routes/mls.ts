@@ -1,7 +1,8 @@
 /**
  * The MLS delivery service (src/shared/mls-api.ts): devices, the KeyPackage directory, the
  * per-conversation handshake log, Welcomes and the wrapped recovery blobs. The server stores and
- * forwards opaque MLS bytes; it never parses them, and logs nothing about them.
+ * forwards opaque MLS bytes; it never decrypts them (of a commit it reads only the cleartext
+ * header: ../mls/framing.ts), and logs nothing about them.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { backupRoutes } from '../mls/backup-routes.ts';
