@@ -79,8 +79,8 @@ test('real ts-mls commits from web-client/src/crypto pass the check: add with a 
   assert.equal((await api(s, aliceUser.cookie, 'POST', `/api/mls/groups/${conv}`)).status, 201);
 
   const [alice, bob] = await Promise.all([makeClient(aliceUser.user.id), makeClient(bobUser.user.id)]);
-  alice.group = await MlsGroup.create(alice.device, conversationGroupId(conv), alice.pins);
-  const add = await alice.group.add([{ userId: bob.userId, keyPackage: bob.keyPackages[0].keyPackage }]);
+  let aliceGroup: MlsGroup = await MlsGroup.create(alice.device, conversationGroupId(conv), alice.pins);
+  const add = await aliceGroup.add([{ userId: bob.userId, keyPackage: bob.keyPackages[0].keyPackage }]);
   assert.ok(add.welcome);
   const posted = await api(s, aliceUser.cookie, 'POST', `/api/mls/groups/${conv}/commits`, {
     epoch: 0,
@@ -88,28 +88,28 @@ test('real ts-mls commits from web-client/src/crypto pass the check: add with a 
     welcome: { bytes: b64u(add.welcome), devices: [bobDevice.id] },
   });
   assert.equal(posted.status, 201, posted.text);
-  alice.group = add.accept();
+  aliceGroup = add.accept();
 
   const [welcome] = (await api(s, bobUser.cookie, 'GET', '/api/mls/welcomes')).body.welcomes;
   const joined = await MlsGroup.join(bob.device, Buffer.from(welcome.welcome, 'base64url'), bob.keyPackages, bob.pins, { expectedGroupId: conversationGroupId(conv) });
-  bob.group = joined.group;
-  assert.equal(bob.group.epoch, 1n);
+  let bobGroup: MlsGroup = joined.group;
+  assert.equal(bobGroup.epoch, 1n);
 
   // Alice rotates twice; Bob catches up from the log and ends in the same epoch with the same secret.
   for (const epoch of [1, 2]) {
-    const update = await alice.group.selfUpdate();
+    const update = await aliceGroup.selfUpdate();
     const res = await api(s, aliceUser.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch, commit: b64u(update.commit) });
     assert.equal(res.status, 201, res.text);
-    alice.group = update.accept();
+    aliceGroup = update.accept();
   }
   // A real commit posted under the wrong epoch is caught by the header, before the epoch check.
-  const replayed = await alice.group.selfUpdate();
+  const replayed = await aliceGroup.selfUpdate();
   const wrong = await api(s, aliceUser.cookie, 'POST', `/api/mls/groups/${conv}/commits`, { epoch: 2, commit: b64u(replayed.commit) });
   assert.equal(wrong.body.error.code, 'MLS_BAD_COMMIT');
   assert.equal(wrong.body.error.reason, 'epoch');
 
   const log = await api(s, bobUser.cookie, 'GET', `/api/mls/groups/${conv}/log?fromEpoch=1`);
-  for (const entry of log.body.entries) bob.group = (await bob.group.process(Buffer.from(entry.commit, 'base64url'))).group;
-  assert.equal(bob.group.epoch, 3n);
-  assert.equal(Buffer.from((await bob.group.epochKeys()).contentSecret).toString('hex'), Buffer.from((await alice.group.epochKeys()).contentSecret).toString('hex'));
+  for (const entry of log.body.entries) bobGroup = (await bobGroup.process(Buffer.from(entry.commit, 'base64url'))).group;
+  assert.equal(bobGroup.epoch, 3n);
+  assert.equal(Buffer.from((await bobGroup.epochKeys()).contentSecret).toString('hex'), Buffer.from((await aliceGroup.epochKeys()).contentSecret).toString('hex'));
 });
