@@ -23,7 +23,7 @@ test('adversary: a device with a bogus certificate appears in a listing', async 
   t.after(() => s.close());
   const honest = await api(s, alice.cookie, 'GET', `/api/mls/users/${bob.user.id}/devices`);
   assert.deepEqual(honest.body.devices.map((d: any) => d.id), [devices[1].id]);
-  const fake = { id: 'injected', userId: bob.user.id, certificate: b64u('no valid signature'), createdAt: 0 };
+  const fake = { id: 'injected', userId: bob.user.id, certificate: b64u('no valid signature') };
   adversary.devices = injectDevice(bob.user.id, fake);
   const lied = await api(s, alice.cookie, 'GET', `/api/mls/users/${bob.user.id}/devices`);
   assert.deepEqual(lied.body.devices.map((d: any) => d.id), [devices[1].id, 'injected']);

@@ -221,6 +221,45 @@ export function runMlsStoreContract(name: string, open: () => Promise<OpenedStor
           assert.equal((await s.mls.getGroup(conv))?.epoch, 1);
         }));
 
+      it('pages the log by count and bytes (at least one commit per page)', () =>
+        withStore(async (s) => {
+          const { user: u, device } = await withDevice(s);
+          const conv = await groupConversation(s, [u]);
+          await s.mls.createGroup(conv, 1);
+          for (let e = 0; e < 5; e++) await s.mls.appendCommit({ convId: conv, epoch: e, senderDeviceId: device.id, data: new Uint8Array(100).fill(e), ts: e });
+          const byCount = await s.mls.commitPage(conv, 0, { maxCount: 2, maxBytes: 10_000 });
+          assert.deepEqual([byCount.commits.map((c) => c.epoch), byCount.hasMore], [[0, 1], true]);
+          const byBytes = await s.mls.commitPage(conv, 1, { maxCount: 10, maxBytes: 250 });
+          assert.deepEqual([byBytes.commits.map((c) => c.epoch), byBytes.hasMore], [[1, 2], true]);
+          assert.deepEqual((await s.mls.commitPage(conv, 4, { maxCount: 10, maxBytes: 1 })).commits.map((c) => c.epoch), [4], 'one even past the cap');
+          assert.equal((await s.mls.commitPage(conv, 3, { maxCount: 10, maxBytes: 10_000 })).hasMore, false);
+        }));
+
+      it('pages a device’s Welcomes with a cursor, caps its inbox atomically, and expires old ones', () =>
+        withStore(async (s) => {
+          const a = await withDevice(s);
+          const b = await withDevice(s);
+          const conv = await groupConversation(s, [a.user, b.user]);
+          await s.mls.createGroup(conv, 1);
+          for (let e = 0; e < 3; e++) {
+            const r = await s.mls.appendCommit({ convId: conv, epoch: e, senderDeviceId: a.device.id, data: enc('c'), ts: 100 + e, welcome: { data: new Uint8Array(100), deviceIds: [b.device.id] }, maxWelcomesPerDevice: 3 });
+            assert.ok(r.accepted);
+          }
+          await rejects(
+            s.mls.appendCommit({ convId: conv, epoch: 3, senderDeviceId: a.device.id, data: enc('c'), ts: 200, welcome: { data: enc('W'), deviceIds: [b.device.id] }, maxWelcomesPerDevice: 3 }),
+            'MLS_WELCOME_INBOX_FULL',
+          );
+          assert.equal((await s.mls.getGroup(conv))?.epoch, 3, 'the refused commit was not stored');
+          const first = await s.mls.welcomePage(b.device.id, { after: 0, maxCount: 2, maxBytes: 10_000 });
+          assert.deepEqual([first.welcomes.map((w) => w.epoch), first.hasMore], [[1, 2], true]);
+          const rest = await s.mls.welcomePage(b.device.id, { after: first.next!, maxCount: 2, maxBytes: 10_000 });
+          assert.deepEqual([rest.welcomes.map((w) => w.epoch), rest.hasMore, rest.next], [[3], false, null]);
+          const bySize = await s.mls.welcomePage(b.device.id, { after: 0, maxCount: 10, maxBytes: 150 });
+          assert.deepEqual([bySize.welcomes.length, bySize.hasMore], [1, true]);
+          assert.equal(await s.mls.expireWelcomes(102), 2, 'received before 102');
+          assert.deepEqual((await s.mls.welcomesFor(b.device.id)).map((w) => w.epoch), [3]);
+        }));
+
       it('records pending removals only for conversations with a group, and a commit resolves them', () =>
         withStore(async (s) => {
           const a = await withDevice(s);
