@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import { ChatroomError } from '../../shared/errors.ts';
 import type { BlobRecord, BlobState, BlobStore, ClaimResult, CreateBlobInput, SweepInput } from '../blob-types.ts';
 import { newId } from './ids.ts';
+import { statementCache, type StatementCache } from './statements.ts';
 
 interface BlobRow {
   id: string;
@@ -37,19 +38,14 @@ const SWEEP_BATCH = 500;
 
 export class SqliteBlobStore implements BlobStore {
   private readonly listeners = new Set<() => void>();
-  private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(private readonly db: Database.Database) {}
+  /** Statements prepared once per SQL text. */
+  private readonly q: StatementCache;
 
-  /** A statement prepared once per SQL text. */
-  private q<R = unknown>(sql: string): Database.Statement<unknown[], R> {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s as Database.Statement<unknown[], R>;
+  constructor(private readonly db: Database.Database) {
+    this.q = statementCache(db);
   }
+
 
   async create(input: CreateBlobInput): Promise<BlobRecord> {
     const record: BlobRecord = {

@@ -21,6 +21,7 @@ import type {
   WelcomeRecord,
 } from '../mls-types.ts';
 import { newId } from './ids.ts';
+import { statementCache, type StatementCache } from './statements.ts';
 
 /** Largest log page, whatever the caller asks. */
 const MAX_LOG_PAGE = 1000;
@@ -81,18 +82,14 @@ function referencing<T>(fn: () => T): T {
 
 /** MLS tables on one better-sqlite3 connection; multi-row writes are IMMEDIATE transactions. */
 export class SqliteMlsStore implements MlsStore {
-  private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(private readonly db: Database.Database) {}
+  /** Statements prepared once per SQL text. */
+  private readonly q: StatementCache;
 
-  private q<R = unknown>(sql: string): Database.Statement<unknown[], R> {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s as Database.Statement<unknown[], R>;
+  constructor(private readonly db: Database.Database) {
+    this.q = statementCache(db);
   }
+
 
   private tx<T>(fn: () => T): T {
     return referencing(() => this.db.transaction(fn).immediate());

@@ -19,6 +19,7 @@ import type {
 import { Checkpointer, type CheckpointMode, type CheckpointResult, type CheckpointerOptions } from './checkpointer.ts';
 import { GroupCommitter } from './group-commit.ts';
 import { newId } from './ids.ts';
+import { statementCache, type StatementCache } from './statements.ts';
 import { SqliteBlobStore } from './blob-store.ts';
 import { SqliteMlsStore } from './mls-store.ts';
 import { migrateDatabase } from './migrate.ts';
@@ -94,9 +95,10 @@ function clampLimit(limit: number): number {
 
 /** The Store on one SQLite file; open it with openSqliteStore/openStore (src/store/index.ts), which migrate first. */
 export class SqliteStore implements Store {
-  private readonly statements = new Map<string, Database.Statement>();
   readonly blobs: SqliteBlobStore;
   readonly mls: SqliteMlsStore;
+  /** Statements prepared once per SQL text. */
+  private readonly q: StatementCache;
   private readonly committer: GroupCommitter;
   private readonly checkpointer: Checkpointer;
   private mainThreadCheckpoints = 0;
@@ -109,6 +111,7 @@ export class SqliteStore implements Store {
     file: string,
     opts: SqliteStoreOptions = {},
   ) {
+    this.q = statementCache(db);
     this.mls = new SqliteMlsStore(db);
     this.blobs = new SqliteBlobStore(db);
     this.committer = new GroupCommitter(db, file, () => this.checkpointer.noteCommit());
@@ -126,15 +129,6 @@ export class SqliteStore implements Store {
     );
   }
 
-  /** A statement prepared once per SQL text. */
-  private q<R = unknown>(sql: string): Database.Statement<unknown[], R> {
-    let s = this.statements.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.statements.set(sql, s);
-    }
-    return s as Database.Statement<unknown[], R>;
-  }
 
   async migrate(): Promise<void> {
     migrateDatabase(this.db);
