@@ -5,10 +5,8 @@
  * of 3 runs. `--chromium` runs the same code in headless Chromium (/usr/bin/chromium) instead of
  * Node. Prints one line per size and a JSON summary.
  */
-import { createServer } from 'node:http';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { serveModulePage } from '../test/helpers/module-page.ts';
 import { chromium } from 'playwright-core';
 import * as fileChunks from '../web-client/src/crypto/file-chunks.ts';
 
@@ -59,27 +57,11 @@ type Measure = (fc: typeof fileChunks, sizes: Array<[string, number]>, runs: num
 
 async function inChromium(sizes: Array<[string, number]>): Promise<{ runtime: string; results: Record<string, Figures> }> {
   const modulePath = fileURLToPath(new URL('../web-client/src/crypto/file-chunks.ts', import.meta.url));
-  const bundle = await build({
-    stdin: { contents: `export * from ${JSON.stringify(modulePath)};`, resolveDir: process.cwd(), loader: 'ts' },
-    bundle: true,
-    format: 'iife',
-    globalName: 'fileChunks',
-    write: false,
-  });
-  const js = bundle.outputFiles[0].text;
-  // 127.0.0.1 is a secure context, so the page has Web Crypto.
-  const server = createServer((req, res) => {
-    if (req.url === '/file-chunks.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
-    res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script src="/file-chunks.js"></script>');
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const addr = server.address();
-  if (!addr || typeof addr === 'string') throw new Error('no address');
+  const { url, server } = await serveModulePage(modulePath, 'fileChunks');
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] });
   try {
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${addr.port}/`);
+    await page.goto(url);
     const runtime = await page.evaluate(() => navigator.userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? 'Chromium');
     const results = (await page.evaluate(`(${MEASURE_SOURCE})(globalThis.fileChunks, ${JSON.stringify(sizes)}, ${RUNS})`)) as Record<string, Figures>;
     return { runtime, results };

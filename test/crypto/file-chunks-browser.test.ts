@@ -1,34 +1,16 @@
 // web-client/src/crypto/file-chunks.ts in Chromium: the golden vector matches Node's, a round trip works, and a tampered ciphertext is refused with the same typed errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { serveModulePage } from '../helpers/module-page.ts';
 import { chromiumSkipReason, launchBrowser } from '../helpers/browser.ts';
 import { CHUNK_PLAIN_BYTES, encryptBytes } from '../../web-client/src/crypto/file-chunks.ts';
 
 const modulePath = fileURLToPath(new URL('../../web-client/src/crypto/file-chunks.ts', import.meta.url));
 
-/** Serves a blank page and the bundled module on 127.0.0.1 (a secure context, so Web Crypto exists). */
-async function serveModule(): Promise<{ url: string; server: Server }> {
-  const bundle = await build({
-    stdin: { contents: `export * from ${JSON.stringify(modulePath)};`, resolveDir: process.cwd(), loader: 'ts' },
-    bundle: true,
-    format: 'iife',
-    globalName: 'fileChunks',
-    write: false,
-  });
-  const js = bundle.outputFiles[0].text;
-  const server = createServer((req, res) => {
-    if (req.url === '/file-chunks.js') return res.writeHead(200, { 'content-type': 'text/javascript' }).end(js);
-    res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><script src="/file-chunks.js"></script>');
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const addr = server.address();
-  if (!addr || typeof addr === 'string') throw new Error('no address');
-  return { url: `http://127.0.0.1:${addr.port}/`, server };
+/** The module on a blank page at 127.0.0.1, as globalThis.fileChunks. */
+function serveModule() {
+  return serveModulePage(modulePath, 'fileChunks');
 }
 
 test('Chromium: same bytes as Node for the golden vector, round trip, typed rejections', { skip: chromiumSkipReason() }, async (t) => {
