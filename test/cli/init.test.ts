@@ -1,12 +1,12 @@
 // chatroom init: --yes without a TTY, flags written into the commented file, overwrite rules, bad flags, and the interactive wizard through a real pseudo-terminal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { BIN, requireBuild, runCli, tempDir } from './helpers.ts';
+import { runCli, tempDir } from './helpers.ts';
+import { noPty, runInPty } from './pty.ts';
 
 const SETUP_LINE = /^Admin setup link: (https?:\/\/\S+\/setup\/\S+)$/m;
 
@@ -107,71 +107,10 @@ test('an unknown option is a usage error (exit 2)', async (t) => {
   assert.match(r.stderr, /unknown option/);
 });
 
-/**
- * Drives `chatroom init` in a real pseudo-terminal (python3's pty module): waits for each prompt's
- * text, then types the answer. Prints the child's output and its exit code as the last line.
- */
-const PTY_DRIVER = `
-import json, os, pty, select, sys, time
-steps = json.loads(sys.argv[1])
-argv = sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.environ['NO_COLOR'] = '1'
-    os.execvp(argv[0], argv)
-out = b''
-seen = 0
-def read_until(pattern, deadline):
-    global out
-    while pattern.encode() not in out[seen:]:
-        left = deadline - time.time()
-        if left <= 0:
-            return False
-        r, _, _ = select.select([fd], [], [], left)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                return False
-            if not chunk:
-                return False
-            out += chunk
-    return True
-for expect, send in steps:
-    if not read_until(expect, time.time() + 20):
-        sys.stdout.write(out.decode(errors='replace'))
-        sys.stdout.write('\\nPTY-TIMEOUT waiting for ' + expect + '\\n')
-        os.kill(pid, 9)
-        sys.exit(3)
-    seen = out.index(expect.encode(), seen) + len(expect)
-    os.write(fd, send.encode())
-while True:
-    r, _, _ = select.select([fd], [], [], 20)
-    if not r:
-        break
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        break
-    if not chunk:
-        break
-    out += chunk
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors='replace'))
-sys.stdout.write('\\nEXIT ' + str(os.waitstatus_to_exitcode(status)) + '\\n')
-`;
-
-function runInPty(args: string[], steps: Array<[string, string]>): { code: number; output: string } {
-  requireBuild();
-  const r = spawnSync('python3', ['-c', PTY_DRIVER, JSON.stringify(steps), process.execPath, BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
-  const m = /\nEXIT (-?\d+)\n$/.exec(r.stdout);
-  assert.ok(m, `the pty driver finished:\n${r.stdout}\n${r.stderr}`);
-  return { code: Number(m[1]), output: r.stdout };
-}
 
 const DOWN = '\x1b[B';
 
-test('interactive init in a pseudo-terminal asks every question and writes the answers', { skip: spawnSync('python3', ['-c', 'import pty']).status !== 0 && 'python3 with pty is not available' }, (t) => {
+test('interactive init in a pseudo-terminal asks every question and writes the answers', { skip: noPty }, (t) => {
   const dir = join(tempDir(t), 'wizard');
   const { code, output } = runInPty(['init', '--dir', dir], [
     ['Server name', 'Pty chat\r'],
@@ -194,7 +133,7 @@ test('interactive init in a pseudo-terminal asks every question and writes the a
   assert.match(output, /chatroom init --yes --dir \S+ --name 'Pty chat' .*--port 9555 --host 127\.0\.0\.1 --tls off --no-upnp --registration open --retention 30/);
 });
 
-test('interactive init asks before overwriting, and a "no" leaves the file alone', { skip: spawnSync('python3', ['-c', 'import pty']).status !== 0 && 'python3 with pty is not available' }, (t) => {
+test('interactive init asks before overwriting, and a "no" leaves the file alone', { skip: noPty }, (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'chatroom.yaml'), 'name: keep me\n');
   const { code, output } = runInPty(['init', '--dir', dir], [['Overwrite it?', 'n\r']]);
@@ -202,7 +141,7 @@ test('interactive init asks before overwriting, and a "no" leaves the file alone
   assert.equal(readFileSync(join(dir, 'chatroom.yaml'), 'utf8'), 'name: keep me\n');
 });
 
-test('start without a config on a terminal runs the wizard, then serves until Ctrl+C and exits 0', { skip: spawnSync('python3', ['-c', 'import pty']).status !== 0 && 'python3 with pty is not available' }, (t) => {
+test('start without a config on a terminal runs the wizard, then serves until Ctrl+C and exits 0', { skip: noPty }, (t) => {
   const dir = join(tempDir(t), 'first-run');
   const { code, output } = runInPty(['start', '--dir', dir, '--http-port', '0', '--no-upnp'], [
     ['Server name', '\r'],

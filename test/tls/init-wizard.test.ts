@@ -1,76 +1,12 @@
 // The init wizard's TLS questions in a real pseudo-terminal: acme asks the domain and an email, files asks the two paths and checks the pair before writing anything.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { BIN, requireBuild, tempDir } from '../cli/helpers.ts';
+import { tempDir } from '../cli/helpers.ts';
+import { noPty, runInPty } from '../cli/pty.ts';
 import { opensslPair } from './helpers.ts';
-
-const noPty = spawnSync('python3', ['-c', 'import pty']).status !== 0 && 'python3 with pty is not available';
-
-/**
- * Drives `chatroom init` in a pseudo-terminal (python3's pty module): waits for each prompt's text,
- * then types the answer; prints the child's output and its exit code as the last line.
- */
-const PTY_DRIVER = `
-import json, os, pty, select, sys, time
-steps = json.loads(sys.argv[1])
-argv = sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.environ['NO_COLOR'] = '1'
-    os.execvp(argv[0], argv)
-out = b''
-seen = 0
-def read_until(pattern, deadline):
-    global out
-    while pattern.encode() not in out[seen:]:
-        left = deadline - time.time()
-        if left <= 0:
-            return False
-        r, _, _ = select.select([fd], [], [], left)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                return False
-            if not chunk:
-                return False
-            out += chunk
-    return True
-for expect, send in steps:
-    if not read_until(expect, time.time() + 20):
-        sys.stdout.write(out.decode(errors='replace'))
-        sys.stdout.write('\\nPTY-TIMEOUT waiting for ' + expect + '\\n')
-        os.kill(pid, 9)
-        sys.exit(3)
-    seen = out.index(expect.encode(), seen) + len(expect)
-    os.write(fd, send.encode())
-while True:
-    r, _, _ = select.select([fd], [], [], 20)
-    if not r:
-        break
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        break
-    if not chunk:
-        break
-    out += chunk
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors='replace'))
-sys.stdout.write('\\nEXIT ' + str(os.waitstatus_to_exitcode(status)) + '\\n')
-`;
-
-function runInPty(args: string[], steps: Array<[string, string]>): { code: number; output: string } {
-  requireBuild();
-  const r = spawnSync('python3', ['-c', PTY_DRIVER, JSON.stringify(steps), process.execPath, BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
-  const m = /\nEXIT (-?\d+)\n$/.exec(r.stdout);
-  assert.ok(m, `the pty driver finished:\n${r.stdout}\n${r.stderr}`);
-  return { code: Number(m[1]), output: r.stdout };
-}
 
 const DOWN = '\x1b[B';
 const FIRST = (certificate: Array<[string, string]>): Array<[string, string]> => [
