@@ -20,17 +20,19 @@ async function user(store: Store, username = `user${++counter}`, role: User['rol
   return store.createUser({ username, role, salt: randomBytes(16), iterations: 600_000, verifier: `$argon2id$fake$${username}` });
 }
 
+/** Runs `fn` against a fresh store from `open` and always cleans up. */
+export async function withFreshStore(open: () => Promise<OpenedStore>, fn: (store: Store) => Promise<void>): Promise<void> {
+  const { store, cleanup } = await open();
+  try {
+    await fn(store);
+  } finally {
+    await cleanup();
+  }
+}
+
 /** Registers the contract tests for one adapter; `open` gives a fresh, migrated, empty store. */
 export function runStoreContract(name: string, open: () => Promise<OpenedStore>): void {
-  /** Runs `fn` against a fresh store and always cleans up. */
-  async function withStore(fn: (store: Store) => Promise<void>): Promise<void> {
-    const { store, cleanup } = await open();
-    try {
-      await fn(store);
-    } finally {
-      await cleanup();
-    }
-  }
+  const withStore = (fn: (store: Store) => Promise<void>) => withFreshStore(open, fn);
 
   describe(`Store contract: ${name}`, () => {
     describe('users and credentials', () => {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Store, User } from '../../src/store/types.ts';
-import type { OpenedStore } from './contract.ts';
+import { withFreshStore, type OpenedStore } from './contract.ts';
 
 let counter = 0;
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -42,14 +42,7 @@ async function rejects(p: Promise<unknown>, code: string): Promise<void> {
 
 /** Registers the MLS contract tests for one adapter; `open` gives a fresh, migrated, empty store. */
 export function runMlsStoreContract(name: string, open: () => Promise<OpenedStore>): void {
-  async function withStore(fn: (store: Store) => Promise<void>): Promise<void> {
-    const { store, cleanup } = await open();
-    try {
-      await fn(store);
-    } finally {
-      await cleanup();
-    }
-  }
+  const withStore = (fn: (store: Store) => Promise<void>) => withFreshStore(open, fn);
 
   describe(`MlsStore contract: ${name}`, () => {
     describe('devices', () => {
