@@ -89,7 +89,7 @@ test('end-to-end keys in Chromium', { skip: chromiumSkipReason(), timeout: 300_0
     const conv = new URL(pageA.url()).pathname.split('/').pop()!;
     const history = await api(server, await cookieOf(contextA), 'GET', `/api/conversations/${conv}/messages?limit=5`);
     const bodies = history.body.messages.map((m: { body: string }) => decodeBody(m.body));
-    assert.deepEqual(bodies, [{ type: 'text', text: 'hello before encryption' }]);
+    assert.deepEqual(bodies, [{ kind: 'text', text: 'hello before encryption' }]);
     // Reloading keeps the keys: straight back into the chat.
     await pageA.reload();
     await pageA.getByRole('button', { name: 'Keys on this device' }).waitFor();

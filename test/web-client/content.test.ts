@@ -1,4 +1,4 @@
-// web-client/src/content.ts: text bodies survive encode → decode (any Unicode), and garbage decodes to `unsupported` without throwing.
+// web-client/src/content.ts: text bodies survive encode → decode (any Unicode), and garbage decodes to `unknown` without throwing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -9,18 +9,18 @@ const utf8 = (s: string) => toBase64(new TextEncoder().encode(s));
 
 test('text round-trips, including emoji, RTL, NUL and markup', () => {
   for (const text of ['', 'hello', 'héllo wörld', '👩‍👩‍👧 ok', 'مرحبا', 'a\u0000b', '<script>x</script>', 'line\nline']) {
-    assert.deepEqual(decodeBody(encodeText(text)), { type: 'text', text });
+    assert.deepEqual(decodeBody(encodeText(text)), { kind: 'text', text });
   }
 });
 
 test('any string round-trips (property)', () => {
   fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), (text) => {
-    assert.deepEqual(decodeBody(encodeText(text)), { type: 'text', text });
+    assert.deepEqual(decodeBody(encodeText(text)), { kind: 'text', text });
   }));
 });
 
 test('the body is base64 of UTF-8 JSON', () => {
-  assert.equal(encodeText('hi'), utf8('{"type":"text","text":"hi"}'));
+  assert.equal(encodeText('hi'), utf8('{"kind":"text","text":"hi"}'));
 });
 
 test('garbage is unsupported, never an exception', () => {
@@ -34,19 +34,19 @@ test('garbage is unsupported, never an exception', () => {
     utf8('"text"'),
     utf8('[]'),
     utf8('{}'),
-    utf8('{"type":"image","text":"x"}'),
-    utf8('{"type":"text"}'),
-    utf8('{"type":"text","text":5}'),
-    utf8('{"type":"text","text":null}'),
-    utf8('{"type":"text","text":["a"]}'),
+    utf8('{"kind":"text"}'),
+    utf8('{"kind":"text","text":5}'),
+    utf8('{"kind":"text","text":null}'),
+    utf8('{"kind":"text","text":["a"]}'),
+    utf8('{"kind":"reply","target":"nothex","text":"x"}'),
   ];
-  for (const body of garbage) assert.deepEqual(decodeBody(body), { type: 'unsupported' }, `body ${JSON.stringify(body)}`);
+  for (const body of garbage) assert.deepEqual(decodeBody(body), { kind: 'unknown', type: '' }, `body ${JSON.stringify(body)}`);
 });
 
 test('random bytes never throw (property)', () => {
   fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
     const content = decodeBody(toBase64(bytes));
-    assert.ok(content.type === 'unsupported' || typeof content.text === 'string');
+    assert.ok(content.kind === 'unknown' || (content.kind === 'text' && typeof content.text === 'string'));
   }));
   fc.assert(fc.property(fc.string({ maxLength: 64 }), (body) => {
     assert.doesNotThrow(() => decodeBody(body));

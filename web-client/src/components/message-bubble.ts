@@ -1,7 +1,7 @@
-/** <message-bubble>: one message as an article — author, time, text; own messages on the right. */
+/** <message-bubble>: one message as an article — author, time, content; own messages on the right. */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import { decodeBody } from '../content.ts';
+import type { DecodedBody } from '../state/body-codec.ts';
 import { linkify } from '../linkify.ts';
 import { usernameColorIndex } from '../username-color.ts';
 import { MessageActionEvent } from './events.ts';
@@ -43,24 +43,26 @@ export class MessageBubble extends LitElement {
       :host([own]) .bubble a { color: inherit; }
       :host([pending]) .bubble { opacity: 0.7; }
       .unsupported { font-style: italic; color: var(--chat-color-text-muted); }
+      .undecryptable { font-style: italic; color: var(--chat-color-danger); }
+      .waiting { color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); }
       .failed { color: var(--chat-color-danger); font-size: var(--chat-font-size-small); display: flex; gap: var(--chat-space-2); align-items: center; }
       .failed button { font-size: var(--chat-font-size-small); padding: 0 var(--chat-space-2); }
     `,
   ];
 
   @property() author = '';
-  /** base64 body (decoded by content.ts), or `text` for a message still being sent. */
-  @property() body = '';
-  @property() text: string | undefined;
+  /** What the body decoded to; undefined while it is being decrypted. */
+  @property({ attribute: false }) decoded: DecodedBody | undefined;
   @property({ type: Number }) ts = 0;
   @property({ type: Boolean, reflect: true }) own = false;
   /** Same author as the previous message: the name is shown to screen readers only. */
   @property({ type: Boolean, reflect: true }) continued = false;
   @property({ type: Boolean, reflect: true }) pending = false;
   @property() error = '';
+  /** A pending message waits for keys: why, in one sentence. */
+  @property() waiting = '';
 
   override render() {
-    const content = this.text !== undefined ? { type: 'text' as const, text: this.text } : decodeBody(this.body);
     const when = new Date(this.ts);
     return html`
       <article>
@@ -68,10 +70,9 @@ export class MessageBubble extends LitElement {
           <span class="author c${usernameColorIndex(this.author)}">${this.author}</span>
           <time datetime=${when.toISOString()} title=${fullFormat.format(when)}>${timeFormat.format(when)}</time>
         </header>
-        <div class="bubble">${content.type === 'text'
-          ? linkify(content.text)
-          : html`<span class="unsupported">This message cannot be shown by this version of chatroom.</span>`}</div>
-        ${this.pending && !this.error ? html`<span class="visually-hidden">Sending…</span>` : nothing}
+        <div class="bubble">${this.renderContent()}</div>
+        ${this.pending && !this.error && !this.waiting ? html`<span class="visually-hidden">Sending…</span>` : nothing}
+        ${this.waiting && !this.error ? html`<div class="waiting" role="status">Not sent yet: ${this.waiting}</div>` : nothing}
         ${this.error
           ? html`<div class="failed" role="alert">
               Not sent: ${this.error}
@@ -81,6 +82,22 @@ export class MessageBubble extends LitElement {
           : nothing}
       </article>
     `;
+  }
+
+  private renderContent() {
+    const d = this.decoded;
+    if (!d) return html`<span class="unsupported">Decrypting…</span>`;
+    if (!d.ok) return html`<span class="undecryptable" role="note">Cannot decrypt this message: ${d.reason}</span>`;
+    const c = d.content;
+    switch (c.kind) {
+      case 'text':
+      case 'reply':
+        return linkify(c.text);
+      case 'unknown':
+        return html`<span class="unsupported">This message was sent from a newer version of chatroom and cannot be shown here.</span>`;
+      default:
+        return html`<span class="unsupported">This message cannot be shown by this version of chatroom.</span>`;
+    }
   }
 }
 

@@ -59,7 +59,7 @@ export class MessageView extends LitElement {
       const day = dayKey(m.ts);
       if (!prev || dayKey(prev.ts) !== day) rows.push(html`<div class="day" role="separator" aria-label=${dayFormat.format(m.ts)}>${dayFormat.format(m.ts)}</div>`);
       const continued = !!prev && prev.sender === m.sender && dayKey(prev.ts) === day && m.ts - prev.ts < GROUP_GAP_MS;
-      rows.push(html`<message-bubble .author=${m.senderName} .body=${m.body} .ts=${m.ts} ?own=${m.sender === me} ?continued=${continued}></message-bubble>`);
+      rows.push(html`<message-bubble .author=${m.senderName} .decoded=${store.decodedOf(m.conv, m.seq)} .ts=${m.ts} ?own=${m.sender === me} ?continued=${continued}></message-bubble>`);
       prev = m;
     }
     this.renderedFirst = messages[0]?.seq;
@@ -71,7 +71,7 @@ export class MessageView extends LitElement {
         ${repeat(
           pending,
           (p) => p.ref,
-          (p, i) => html`<message-bubble .author=${store.session?.user.username ?? ''} .text=${p.text} .ts=${p.ts} own pending
+          (p, i) => html`<message-bubble .author=${store.session?.user.username ?? ''} .decoded=${{ ok: true, content: p.content }} .ts=${p.ts} own pending .waiting=${p.waiting ?? ''}
             ?continued=${i > 0 || prev?.sender === me} .error=${p.error ?? ''}
             @chat-message-action=${(e: MessageActionEvent) => store.retry(p.ref, e.action === 'discard')}></message-bubble>`,
         )}

@@ -14,11 +14,12 @@ import type {
   StoredMessage,
 } from '../../../src/shared/api.ts';
 import type { ServerFrame } from '../../../src/shared/protocol.ts';
-import { encodeText } from '../content.ts';
 import { ApiError, api } from './api.ts';
 import { register, signIn } from './auth.ts';
+import { KEYS_EVENT, SendRefused, type BodyCodec, type DecodedBody, type MessageContent } from './body-codec.ts';
 import { Connection, type ConnectionStatus } from './connection.ts';
 import { deviceKeys, keyErrorMessage, keyStateOf, type KeyState } from './key-gate.ts';
+import { PlainCodec } from './plain-codec.ts';
 import { parseRoute, routePath, type Route } from './router.ts';
 import { Timelines } from './timelines.ts';
 import { TYPING_SHOW_MS, TypingState, type Typist } from './typing.ts';
@@ -32,9 +33,16 @@ const PAGE_SIZE = 50;
 export interface PendingMessage {
   ref: string;
   conv: string;
-  text: string;
+  content: MessageContent;
+  /** Blobs the content references (attachments), declared to the server with the send. */
+  blobIds?: string[];
+  /** The encoded body, once the codec made it; resent as is after a reconnect. */
+  body?: string;
   ts: number;
+  /** Not sent, with the reason; Retry encodes again. */
   error?: string;
+  /** Encoding waits for keys (another member must add this device); sent when they arrive. */
+  waiting?: string;
 }
 
 export class ChatStore extends EventTarget {
@@ -58,6 +66,11 @@ export class ChatStore extends EventTarget {
   private readonly memberLists = new Map<string, Member[]>();
   private readonly loadingMembers = new Set<string>();
   private readonly pending = new Map<string, PendingMessage>();
+  /** What each message body decoded to, per conversation and seq (absent while decoding). */
+  private readonly decoded = new Map<string, Map<number, DecodedBody>>();
+  /** Reads and writes bodies; replaced by the end-to-end codec once this browser's keys are ready. */
+  private codec: BodyCodec = new PlainCodec();
+  private readonly onKeys = () => this.keysArrived();
   private refCounter = 0;
   /** Conversations this user is leaving on purpose: losing them needs no notice. */
   private readonly leaving = new Set<string>();
@@ -243,6 +256,8 @@ export class ChatStore extends EventTarget {
     this.typingState.clear();
     this.memberLists.clear();
     this.pending.clear();
+    this.decoded.clear();
+    this.useCodec(new PlainCodec());
     this.leaving.clear();
     this.notice = notice;
     this.navigate({ name: 'signin' }, true);
@@ -312,6 +327,8 @@ export class ChatStore extends EventTarget {
   private forget(id: string): void {
     this.byId.delete(id);
     this.memberLists.delete(id);
+    this.timelines.drop(id);
+    this.decoded.delete(id);
     this.list = {
       servers: this.list.servers
         .map((s) => ({ ...s, channels: s.channels.filter((c) => c.id !== id) }))
@@ -334,6 +351,16 @@ export class ChatStore extends EventTarget {
 
   messagesOf(conv: string): StoredMessage[] {
     return this.timelines.list(conv);
+  }
+
+  /** What a message's body says, or undefined while it is being decrypted. */
+  decodedOf(conv: string, seq: number): DecodedBody | undefined {
+    return this.decoded.get(conv)?.get(seq);
+  }
+
+  /** True when this conversation's messages are end-to-end encrypted on this device. */
+  get encrypted(): boolean {
+    return this.codec.encrypted;
   }
 
   hasMore(conv: string): boolean {
@@ -369,11 +396,51 @@ export class ChatStore extends EventTarget {
   }
 
   /** Adds to the timeline and moves the conversation's head; false for a duplicate. */
-  private addMessage(m: StoredMessage): boolean {
+  private addMessage(m: StoredMessage, known?: DecodedBody): boolean {
     if (!this.timelines.add(m)) return false;
     const c = this.byId.get(m.conv);
     if (c && m.seq > c.head) c.head = m.seq;
+    if (known) this.setDecoded(m.conv, m.seq, known);
+    else this.decodeMessage(m);
     return true;
+  }
+
+  private setDecoded(conv: string, seq: number, d: DecodedBody): void {
+    let map = this.decoded.get(conv);
+    if (!map) this.decoded.set(conv, (map = new Map()));
+    map.set(seq, d);
+  }
+
+  private decodeMessage(m: StoredMessage): void {
+    const codec = this.codec;
+    void codec.decode(m.conv, m).then((d) => {
+      if (codec !== this.codec || !this.timelines.has(m.conv, m.seq)) return;
+      this.setDecoded(m.conv, m.seq, d);
+      this.changed();
+    });
+  }
+
+  /** Switches the body codec (sign-in with keys, sign-out); every held message is decoded again. */
+  private useCodec(codec: BodyCodec): void {
+    if (codec === this.codec) return;
+    this.codec.removeEventListener(KEYS_EVENT, this.onKeys);
+    this.codec.close();
+    this.codec = codec;
+    codec.addEventListener(KEYS_EVENT, this.onKeys);
+    this.decoded.clear();
+    for (const conv of this.timelines.conversations()) for (const m of this.timelines.list(conv)) this.decodeMessage(m);
+  }
+
+  /** New keys: retry what could not be decrypted yet, and sends that waited for them. */
+  private keysArrived(): void {
+    for (const [conv, map] of this.decoded) {
+      for (const [seq, d] of map) {
+        if (d.ok || !d.retryable) continue;
+        const m = this.timelines.get(conv, seq);
+        if (m) this.decodeMessage(m);
+      }
+    }
+    for (const p of this.pending.values()) if (p.waiting) void this.transmit(p);
   }
 
   async createDm(username: string): Promise<void> {
@@ -473,12 +540,43 @@ export class ChatStore extends EventTarget {
 
   /** Sends a text message; it shows as pending until the server's ack. */
   send(conv: string, text: string): void {
+    this.sendContent(conv, { kind: 'text', text });
+  }
+
+  /** Sends any content (an attachment names its uploaded `blobIds`); pending until the ack. */
+  sendContent(conv: string, content: MessageContent, blobIds?: string[]): PendingMessage {
     const ref = `m${Date.now().toString(36)}${(this.refCounter++).toString(36)}`;
-    const p: PendingMessage = { ref, conv, text, ts: Date.now() };
+    const p: PendingMessage = { ref, conv, content, ts: Date.now(), ...(blobIds?.length ? { blobIds } : {}) };
     this.pending.set(ref, p);
     this.typingState.sent(conv);
-    this.socket.send({ t: 'send', ref, conv, body: encodeText(text) });
+    void this.transmit(p);
     this.changed();
+    return p;
+  }
+
+  /** Encodes (once) and sends a pending message; a refusal becomes its error or its wait. */
+  private async transmit(p: PendingMessage): Promise<void> {
+    if (p.body === undefined) {
+      const codec = this.codec;
+      try {
+        const body = await codec.encode(p.conv, p.content);
+        if (codec !== this.codec) return;
+        p.body = body;
+        p.waiting = undefined;
+      } catch (err) {
+        if (err instanceof SendRefused && err.waiting) {
+          p.waiting = err.message;
+        } else {
+          p.waiting = undefined;
+          p.error = err instanceof Error ? err.message : String(err);
+        }
+        if (this.pending.get(p.ref) === p) this.changed();
+        return;
+      }
+      this.changed();
+    }
+    if (this.pending.get(p.ref) !== p || p.error) return;
+    this.socket.send({ t: 'send', ref: p.ref, conv: p.conv, body: p.body, ...(p.blobIds ? { blobIds: p.blobIds } : {}) });
   }
 
   pendingOf(conv: string): PendingMessage[] {
@@ -490,7 +588,7 @@ export class ChatStore extends EventTarget {
     const p = this.pending.get(ref);
     if (!p) return;
     this.pending.delete(ref);
-    if (!discard) this.send(p.conv, p.text);
+    if (!discard) this.sendContent(p.conv, p.content, p.blobIds);
     else this.changed();
   }
 
@@ -551,9 +649,8 @@ export class ChatStore extends EventTarget {
   private onStatus(status: ConnectionStatus): void {
     this.connection = status;
     if (status === 'open') {
-      for (const p of this.pending.values()) {
-        if (!p.error) this.socket.send({ t: 'send', ref: p.ref, conv: p.conv, body: encodeText(p.text) });
-      }
+      this.codec.onConnected();
+      for (const p of this.pending.values()) if (p.body !== undefined && !p.error) void this.transmit(p);
       // The list may have changed while we were away (new DMs, groups, channels).
       if (this.session) void this.refreshList().catch(() => undefined);
     }
@@ -561,6 +658,7 @@ export class ChatStore extends EventTarget {
   }
 
   private onFrame(f: ServerFrame): void {
+    this.codec.onFrame(f);
     switch (f.t) {
       case 'msg': {
         const c = this.byId.get(f.conv);
@@ -583,7 +681,9 @@ export class ChatStore extends EventTarget {
         if (!p) return;
         this.pending.delete(f.ref);
         const me = this.session?.user;
-        if (me) this.addMessage({ conv: f.conv, seq: f.seq, sender: me.id, senderName: me.username, ts: f.ts, body: encodeText(p.text) });
+        if (me && p.body !== undefined) {
+          this.addMessage({ conv: f.conv, seq: f.seq, sender: me.id, senderName: me.username, ts: f.ts, body: p.body }, { ok: true, content: p.content });
+        }
         this.socket.seen(f.conv, f.seq);
         const c = this.byId.get(f.conv);
         if (c && f.conv === this.activeId) this.markActiveRead();

@@ -21,6 +21,27 @@ export class Timelines {
     return true;
   }
 
+  has(conv: string, seq: number): boolean {
+    return this.bySeq.get(conv)?.has(seq) ?? false;
+  }
+
+  get(conv: string, seq: number): StoredMessage | undefined {
+    return this.bySeq.get(conv)?.get(seq);
+  }
+
+  /** Ids of the conversations holding messages. */
+  conversations(): string[] {
+    return [...this.bySeq.keys()];
+  }
+
+  /** Forgets one conversation's messages (access lost). */
+  drop(conv: string): void {
+    this.bySeq.delete(conv);
+    this.sorted.delete(conv);
+    this.more.delete(conv);
+    this.loading.delete(conv);
+  }
+
   /** Messages of `conv`, ascending by seq. */
   list(conv: string): StoredMessage[] {
     let list = this.sorted.get(conv);
