@@ -32,6 +32,7 @@ import {
   type AccountKey,
   type Argon2Params,
   type DeviceIdentity,
+  type OwnKeyPackage,
 } from '../crypto/index.ts';
 import { ApiError } from '../state/api.ts';
 import { decodeAccountKeyBackup, encodeAccountKeyBackup, encodeArchive } from './backup-format.ts';
@@ -336,6 +337,36 @@ export class DeviceKeys {
   /** Removes another of the caller's devices; it can come back only with the recovery key. */
   async removeDevice(deviceId: string): Promise<void> {
     await this.client.deleteDevice(deviceId);
+  }
+
+  /**
+   * What the conversation engine (groups/) needs once `check` said ready: this device's identity
+   * and the user's vault. Throws when this browser has no device for the account.
+   */
+  async engineKeys(userId: string): Promise<{ device: DeviceIdentity; vault: Vault }> {
+    const vault = await Vault.open(this.opts.kv, userId);
+    const record = await vault.read('device');
+    if (!record) throw new CryptoError('malformed', 'This browser has no device for this account.');
+    return { device: await decodeDeviceIdentity(unpackFields(record, DEVICE_RECORD_VERSION, 'device record')[0]), vault };
+  }
+
+  /** The private halves of this device's KeyPackages (to join from a Welcome). */
+  async keyPackageSecrets(userId: string): Promise<OwnKeyPackage[]> {
+    const kept = await (await Vault.open(this.opts.kv, userId)).read('key-packages');
+    return kept ? decodeOwnKeyPackages(kept) : [];
+  }
+
+  /** Forgets a one-time KeyPackage a Welcome consumed (a last-resort one stays: it may be handed out again). */
+  consumeKeyPackage(userId: string, ref: Uint8Array): Promise<void> {
+    return withLock(userId, async () => {
+      const vault = await Vault.open(this.opts.kv, userId);
+      const kept = await vault.read('key-packages');
+      if (!kept) return;
+      const list = decodeOwnKeyPackages(kept);
+      const same = (a: Uint8Array) => a.length === ref.length && a.every((b, i) => b === ref[i]);
+      const left = list.filter((k) => k.lastResort || !same(k.ref));
+      if (left.length !== list.length) await vault.write('key-packages', encodeOwnKeyPackages(left));
+    });
   }
 
   /** The caller's devices as the server lists them. */

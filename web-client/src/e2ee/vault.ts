@@ -30,8 +30,25 @@ export class MemoryKeyValueStore implements KeyValueStore {
 /**
  * Names of the records one user has. `setup-pending` holds the wrapped account-key backup from
  * sign-up until the user left the recovery key screen, so an interrupted setup resumes.
+ *
+ * The conversation engine (groups/) adds: `pins` (pinned account keys), `archive-pending` (epoch
+ * keys not yet in the server archive), `group/<conv>` (this device's MLS state of a conversation)
+ * and `epoch/<conv>/<epoch>` (the content keys of one epoch, kept to read old history). Those
+ * per-conversation names are listed in `record-index` so `destroy` can find them.
  */
-export type RecordName = 'device' | 'backup-key' | 'key-packages' | 'setup-pending';
+export type RecordName =
+  | 'device'
+  | 'backup-key'
+  | 'key-packages'
+  | 'setup-pending'
+  | 'pins'
+  | 'archive-pending'
+  | 'record-index'
+  | `group/${string}`
+  | `epoch/${string}/${string}`;
+
+/** Records with a fixed name (the per-conversation ones are found through `record-index`). */
+const FIXED_RECORDS = ['device', 'backup-key', 'key-packages', 'setup-pending', 'pins', 'archive-pending', 'record-index'] as const;
 
 interface SealedRecord {
   iv: Uint8Array;
@@ -124,8 +141,38 @@ export class Vault {
     await this.kv.delete(slot(this.userId, name));
   }
 
+  /** The names `remember` recorded (empty when the index is missing or does not open). */
+  async remembered(): Promise<Set<RecordName>> {
+    let bytes: Uint8Array | null = null;
+    try {
+      bytes = await this.read('record-index');
+    } catch (err) {
+      if (!(err instanceof VaultError)) throw err;
+    }
+    const text = bytes ? new TextDecoder().decode(bytes) : '';
+    return new Set(text.split('\n').filter(Boolean) as RecordName[]);
+  }
+
+  /** Adds per-conversation record names to `record-index`, so `destroy` deletes them too. */
+  remember(names: RecordName[]): Promise<void> {
+    // Read-modify-write of one record: calls from different conversations must not interleave.
+    const run = this.indexWrites.then(() => this.rememberNow(names));
+    this.indexWrites = run.catch(() => undefined);
+    return run;
+  }
+
+  private indexWrites: Promise<void> = Promise.resolve();
+
+  private async rememberNow(names: RecordName[]): Promise<void> {
+    const known = await this.remembered();
+    const before = known.size;
+    for (const n of names) known.add(n);
+    if (known.size !== before) await this.write('record-index', new TextEncoder().encode([...known].join('\n')));
+  }
+
   /** Forgets everything this browser holds for the user. */
   async destroy(): Promise<void> {
-    for (const name of ['device', 'backup-key', 'key-packages', 'setup-pending', 'account-key', 'wrapping-key']) await this.kv.delete(slot(this.userId, name));
+    for (const name of await this.remembered()) await this.kv.delete(slot(this.userId, name));
+    for (const name of [...FIXED_RECORDS, 'account-key', 'wrapping-key']) await this.kv.delete(slot(this.userId, name));
   }
 }

@@ -1,0 +1,84 @@
+/**
+ * This device's per-conversation records in the vault (encrypted at rest):
+ *
+ *   group/<conv>            = fields(v1): deviceId ‖ MlsGroup.encode() ‖ usage JSON
+ *   epoch/<conv>/<epoch>    = encodeEpochKeys(keys of that epoch)
+ *
+ * The group state resumes the conversation after a reload without re-joining; the epoch keys of
+ * every epoch this device held open old history after the group moved on. Both are listed in the
+ * vault's record index so signing out of the browser's keys deletes them too.
+ */
+import { decodeEpochKeys, encodeEpochKeys, type EpochKeys, type EpochUsage } from '../../crypto/index.ts';
+import { fromUtf8, packFields, unpackFields, utf8 } from '../codec.ts';
+import type { RecordName, Vault } from '../vault.ts';
+
+const GROUP_RECORD_VERSION = 1;
+
+/** How much the current epoch has been used (for rotation), kept with the group state. */
+export type Usage = Pick<EpochUsage, 'epochStartedAt' | 'messages'>;
+
+export interface StoredGroup {
+  /** The device the state belongs to (a restored browser has a new device: old states are useless). */
+  deviceId: string;
+  state: Uint8Array;
+  usage: Usage;
+}
+
+const groupName = (conv: string): RecordName => `group/${conv}`;
+const epochName = (conv: string, epoch: bigint): RecordName => `epoch/${conv}/${epoch}`;
+
+export class GroupStore {
+  /** Epoch keys already read or written, per conversation then epoch (small: ~100 bytes per member). */
+  private readonly keys = new Map<string, Map<bigint, EpochKeys | null>>();
+
+  constructor(readonly vault: Vault) {}
+
+  async loadGroup(conv: string): Promise<StoredGroup | null> {
+    const bytes = await this.vault.read(groupName(conv));
+    if (!bytes) return null;
+    const [deviceId, state, usage] = unpackFields(bytes, GROUP_RECORD_VERSION, 'group record');
+    const u = JSON.parse(fromUtf8(usage)) as Usage;
+    return { deviceId: fromUtf8(deviceId), state, usage: { epochStartedAt: Number(u.epochStartedAt), messages: Number(u.messages) } };
+  }
+
+  async saveGroup(conv: string, g: StoredGroup): Promise<void> {
+    await this.vault.remember([groupName(conv)]);
+    await this.vault.write(groupName(conv), packFields(GROUP_RECORD_VERSION, [utf8(g.deviceId), g.state, utf8(JSON.stringify(g.usage))]));
+  }
+
+  async deleteGroup(conv: string): Promise<void> {
+    await this.vault.delete(groupName(conv));
+  }
+
+  /** Conversations this device holds a group state for (from the record index). */
+  async conversations(): Promise<string[]> {
+    const out: string[] = [];
+    for (const name of await this.vault.remembered()) if (name.startsWith('group/')) out.push(name.slice('group/'.length));
+    return out;
+  }
+
+  private cache(conv: string): Map<bigint, EpochKeys | null> {
+    let m = this.keys.get(conv);
+    if (!m) this.keys.set(conv, (m = new Map()));
+    return m;
+  }
+
+  /** Keys of one epoch this device held (or took from the archive), or undefined. */
+  async epochKeys(conv: string, epoch: bigint): Promise<EpochKeys | undefined> {
+    const m = this.cache(conv);
+    if (m.has(epoch)) return m.get(epoch) ?? undefined;
+    const bytes = await this.vault.read(epochName(conv, epoch));
+    const keys = bytes ? decodeEpochKeys(bytes) : null;
+    m.set(epoch, keys);
+    return keys ?? undefined;
+  }
+
+  /** Keeps an epoch's keys; false when they were already kept. */
+  async putEpochKeys(conv: string, keys: EpochKeys): Promise<boolean> {
+    if (await this.epochKeys(conv, keys.epoch)) return false;
+    this.cache(conv).set(keys.epoch, keys);
+    await this.vault.remember([epochName(conv, keys.epoch)]);
+    await this.vault.write(epochName(conv, keys.epoch), encodeEpochKeys(keys));
+    return true;
+  }
+}
