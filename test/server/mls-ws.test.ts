@@ -69,3 +69,22 @@ test('mls.* frames reach exactly the users concerned', async (t) => {
   void aliceDevice;
   void carolDevice;
 });
+
+test('removing another device signs its session out (cookie refused, socket closed); removing this session’s own device keeps the session', async (t) => {
+  const s = await startMlsServer();
+  t.after(() => s.close());
+  const alice = await createUser(s, 'alice');
+  const phone = { ...(await createSession(s, alice.user.id)), user: alice.user };
+  const phoneDevice = await registerDevice(s, phone, 'phone');
+  const laptopDevice = await registerDevice(s, alice, 'laptop');
+  const phoneSocket = await connect(s, phone.cookie);
+  t.after(() => phoneSocket.close());
+
+  assert.equal((await api(s, alice.cookie, 'DELETE', `/api/mls/devices/${phoneDevice.id}`)).status, 204);
+  assert.equal((await phoneSocket.closed).code, 4001, 'the removed device’s socket is closed as signed out');
+  assert.equal((await api(s, phone.cookie, 'GET', '/api/me')).status, 401, 'the removed device’s session is gone');
+  assert.equal((await api(s, alice.cookie, 'GET', '/api/me')).status, 200, 'the remover stays signed in');
+
+  assert.equal((await api(s, alice.cookie, 'DELETE', `/api/mls/devices/${laptopDevice.id}`)).status, 204);
+  assert.equal((await api(s, alice.cookie, 'GET', '/api/me')).status, 200, 'removing one’s own current device does not sign out');
+});

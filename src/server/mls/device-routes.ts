@@ -12,6 +12,7 @@ import {
   type RegisteredDevice,
 } from '../../shared/mls-api.ts';
 import { ChatroomError } from '../../shared/errors.ts';
+import { CloseCode } from '../../shared/protocol.ts';
 import { requireAuth } from '../plugins/authenticate.ts';
 import { IdParams } from '../routes/params.ts';
 import type { MlsRouteOptions } from './options.ts';
@@ -94,8 +95,16 @@ export const deviceRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opt
   app.delete<{ Params: IdParams }>('/api/mls/devices/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const auth = requireAuth(request);
     const convIds = await visibleConversationIds(deps, auth.userId);
+    const target = (await store.mls.listDevices(auth.userId)).find((d) => d.id === request.params.id);
     const recorded = await store.mls.deleteDevice({ deviceId: request.params.id, userId: auth.userId, convIds, now: deps.now() });
     if (recorded === null) throw new ChatroomError('NOT_FOUND', 'No such device.');
+    // A removed device is signed out too: its session would otherwise keep reading (and, with a
+    // new device, re-keying) as if nothing happened. Removing this session's own device keeps the session.
+    const bound = target?.sessionHash;
+    if (bound && bound !== auth.sessionHash) {
+      await store.deleteSession(bound);
+      deps.hub.closeSessions([bound], CloseCode.signedOut, 'device removed');
+    }
     await announceRemovals(deps, recorded, auth.userId);
     return reply.code(204).send();
   });
