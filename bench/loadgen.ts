@@ -6,13 +6,15 @@
  * JSON file named on the command line; writes one JSON result line to stdout and progress to
  * stderr (counts and timings only: no token, body or address).
  */
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { LogHistogram } from './lib/histogram.ts';
 import { makeBody, readStamp } from './lib/body.ts';
 import { clientToken, roomOf, SEED_ENV, type Layout, type StatsReport } from './lib/layout.ts';
-import { cpuBetween, processRssBytes, sampleCpu } from './lib/proc.ts';
+import { cpuBetween, processRssBytes, sampleCpu, threadCpuSeconds, threadsBetween } from './lib/proc.ts';
 import type { IdleResult, IdleStage, LoadgenConfig, LoadgenResult, StepResult } from './lib/results.ts';
 
 /** Pacing timer period, ms: sends due since the last tick go out together. */
@@ -219,6 +221,23 @@ function send(client: Client, stepId: number): void {
   client.ws.send(`{"t":"send","ref":"${nextRef++}","conv":"${client.conv}","body":"${body}"}`);
 }
 
+/** `perf record` of every server thread from now until stopPerf, when the run asked for --perf. */
+function startPerf(plan: StepPlan): ChildProcess | null {
+  if (!config.perfDir) return null;
+  mkdirSync(config.perfDir, { recursive: true });
+  const out = join(config.perfDir, `${plan.label.replace(/[^a-z0-9]+/gi, '_')}-try${nextStepId}.perf.data`);
+  // 999 Hz with call graphs: enough samples in a 5 s step, small enough not to skew the figures much.
+  return spawn('perf', ['record', '-q', '-F', '999', '-g', '-p', String(serverPid), '-o', out], { stdio: 'ignore' });
+}
+
+async function stopPerf(perf: ChildProcess | null): Promise<void> {
+  if (!perf || perf.pid === undefined || perf.exitCode !== null) return;
+  const done = new Promise((resolve) => perf.once('exit', resolve));
+  // SIGINT: perf writes its data and exits.
+  process.kill(perf.pid, 'SIGINT');
+  await done;
+}
+
 async function runStepOnce(plan: StepPlan): Promise<StepResult> {
   const quiet = await waitQuiet();
   const startReport = await tryServerStats(); // re-arms the server's loop monitor and leaves a collected heap
@@ -233,6 +252,8 @@ async function runStepOnce(plan: StepPlan): Promise<StepResult> {
   const total = Math.floor((plan.stepMs * plan.ratePerSec) / 1000);
   let sent = 0;
 
+  const perf = startPerf(plan);
+  const threadsBefore = threadCpuSeconds(serverPid);
   const before = sampleCpu(serverPid);
   const t0 = performance.now();
   await new Promise<void>((resolve) => {
@@ -247,6 +268,8 @@ async function runStepOnce(plan: StepPlan): Promise<StepResult> {
     }, TICK_MS);
   });
   const after = sampleCpu(serverPid);
+  const threadsAfter = threadCpuSeconds(serverPid);
+  await stopPerf(perf);
   const inWindow = received;
   const expected = sent * plan.recipients;
   const drainStart = performance.now();
@@ -269,6 +292,7 @@ async function runStepOnce(plan: StepPlan): Promise<StepResult> {
     clientCpuPct: cpu.clientPct,
     softirqCpuPct: cpu.softirqPct,
     otherCpuPct: cpu.otherPct,
+    serverThreads: threadsBetween(threadsBefore, threadsAfter, after.wallS - before.wallS),
     cpuPerDeliveryUs: inWindow === 0 ? 0 : Math.round((10 * cpu.serverCpuS * 1e6) / inWindow) / 10,
     serverRssBytes: processRssBytes(serverPid),
     // -1: the server was too starved to report (the step's other figures still stand).
@@ -288,6 +312,7 @@ async function runStepOnce(plan: StepPlan): Promise<StepResult> {
     noisy: false,
   };
   log(`${config.target} ${config.mode} ${plan.label}: ${result.deliveredPct}% delivered, ${result.deliveriesPerSec}/s, p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms, server ${cpu.serverPct}% (${result.cpuPerDeliveryUs} µs/delivery), other ${cpu.otherPct}%`);
+  log(`  server threads (user+sys %): ${(result.serverThreads ?? []).map((t) => `${t.tid === serverPid ? 'main' : `${t.name}/${t.tid}`} ${t.userPct}+${t.systemPct}`).join(', ')}`);
   return result;
 }
 

@@ -5,7 +5,8 @@
  * and prints a table. Loopback only; every child is bounded by a timeout and stopped by its PID.
  *
  * Flags: --quick (≤ 2 min profile), --reps N, --only idle,fanout,rooms, --targets floor,project,
- * --cpu-prof (servers write V8 CPU profiles to a temp folder, printed at the end; skews CPU figures).
+ * --cpu-prof (servers write V8 CPU profiles to a temp folder, printed at the end; skews CPU figures),
+ * --perf (Linux `perf record` of the server over each step's send window: every thread, kernel included).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -37,11 +38,14 @@ interface Options {
   targets: Target[];
   /** Folder for server CPU profiles, when --cpu-prof. */
   profileDir: string | null;
+  /** Folder for `perf record` data of each step, when --perf. */
+  perfDir: string | null;
 }
 
 function parseArgs(argv: string[]): Options {
   let profile = FULL;
   let profileDir: string | null = null;
+  let perfDir: string | null = null;
   let reps: number | undefined;
   let modes: Mode[] = ['idle', 'fanout', 'rooms'];
   let targets: Target[] = ['floor', 'project'];
@@ -52,12 +56,14 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--only') modes = argv[++i].split(',') as Mode[];
     else if (a === '--targets') targets = argv[++i].split(',') as Target[];
     else if (a === '--cpu-prof') profileDir = mkdtempSync(join(tmpdir(), 'chatroom-bench-profiles-'));
-    else throw new Error(`unknown flag ${a}; use --quick, --reps 3, --only idle,fanout,rooms, --targets floor,project or --cpu-prof`);
+    else if (a === '--perf') perfDir = mkdtempSync(join(tmpdir(), 'chatroom-bench-perf-'));
+    else throw new Error(`unknown flag ${a}; use --quick, --reps 3, --only idle,fanout,rooms, --targets floor,project, --cpu-prof or --perf`);
   }
   if (reps !== undefined && !(Number.isInteger(reps) && reps >= 1)) throw new Error('--reps needs a whole number ≥ 1, e.g. --reps 3');
   for (const m of modes) if (!['idle', 'fanout', 'rooms'].includes(m)) throw new Error(`--only: unknown scenario ${m} (idle, fanout, rooms)`);
   for (const t of targets) if (!['floor', 'project'].includes(t)) throw new Error(`--targets: unknown target ${t} (floor, project)`);
-  return { profile: { ...profile, reps: reps ?? profile.reps }, modes, targets, profileDir };
+  if (perfDir && spawnSync('perf', ['--version'], { stdio: 'ignore' }).status !== 0) throw new Error('--perf needs Linux perf on the PATH (Debian: linux-perf)');
+  return { profile: { ...profile, reps: reps ?? profile.reps }, modes, targets, profileDir, perfDir };
 }
 
 // ---------------------------------------------------------------- children
@@ -127,7 +133,7 @@ function collectStdout(child: ChildProcess): Promise<string> {
 
 const seed = randomBytes(32).toString('base64url');
 
-async function runOne({ profile, profileDir }: Options, rep: number, mode: Mode, target: Target): Promise<RunRecord> {
+async function runOne({ profile, profileDir, perfDir }: Options, rep: number, mode: Mode, target: Target): Promise<RunRecord> {
   const startedAt = new Date();
   const t0 = performance.now();
   const record: RunRecord = { rep, mode, target, startedAt: startedAt.toISOString(), wallS: 0 };
@@ -166,6 +172,7 @@ async function runOne({ profile, profileDir }: Options, rep: number, mode: Mode,
       // Leave the load generator time to report before run.ts kills it.
       deadlineMs: profile.loadgenTimeoutMs - 15_000,
       quiet: profile.quiet,
+      ...(perfDir ? { perfDir: join(perfDir, `${mode}-${target}-rep${rep}`) } : {}),
       ...(mode === 'idle' ? { idle: profile.idle } : mode === 'fanout' ? { fanout: profile.fanout } : { rooms: profile.rooms }),
     };
     const configFile = join(dir, 'loadgen.json');
@@ -234,6 +241,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\nchatroom bench · ${profile.name} · ${profile.reps} rep(s) · ${out.wallS} s · ratios are medians of same-repetition project ÷ floor\n\n`);
   process.stdout.write(`${renderTable(summary)}\n\nwrote ${latest}\n`);
   if (options.profileDir) process.stdout.write(`server CPU profiles in ${options.profileDir}\n`);
+  if (options.perfDir) process.stdout.write(`perf data per step in ${options.perfDir} (summarize: node --import tsx bench/perf-summary.ts <file>)\n`);
   const failed = records.filter((r) => r.error);
   if (failed.length > 0) {
     process.stdout.write(`\n${failed.length} run(s) failed: ${failed.map((r) => `${r.mode}/${r.target}/rep${r.rep}: ${r.error}`).join('; ')}\n`);

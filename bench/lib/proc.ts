@@ -2,7 +2,7 @@
  * Linux /proc readers: process CPU (utime + stime of every thread), resident memory, and the
  * machine-wide CPU split that tells us how busy the other tenants of this shared box are.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Kernel clock ticks per second for /proc times (`getconf CLK_TCK`; 100 on every Linux we run). */
 export const CLOCK_TICKS_PER_SECOND = 100;
@@ -15,6 +15,51 @@ export function processCpuSeconds(pid: number): number {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return (utime + stime) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** User and system CPU seconds of one thread, with its kernel name (`/proc/<pid>/task/<tid>/comm`). */
+export interface ThreadCpu {
+  tid: number;
+  name: string;
+  userS: number;
+  systemS: number;
+}
+
+/** Every thread of the process with its CPU so far; a thread that ended meanwhile is left out. */
+export function threadCpuSeconds(pid: number): ThreadCpu[] {
+  const threads: ThreadCpu[] = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      threads.push({ tid: Number(tid), name, userS: Number(fields[11]) / CLOCK_TICKS_PER_SECOND, systemS: Number(fields[12]) / CLOCK_TICKS_PER_SECOND });
+    } catch {
+      // The thread ended between readdir and read.
+    }
+  }
+  return threads;
+}
+
+/** One thread's CPU between two readings, % of one core. */
+export interface ThreadUse {
+  tid: number;
+  name: string;
+  userPct: number;
+  systemPct: number;
+}
+
+/** Threads that used at least `minPct` between the readings, busiest first (the main thread's tid is the pid). */
+export function threadsBetween(a: ThreadCpu[], b: ThreadCpu[], wallS: number, minPct = 0.5): ThreadUse[] {
+  const before = new Map(a.map((t) => [t.tid, t]));
+  const pct = (s: number) => Math.round((1000 * s) / wallS) / 10;
+  return b
+    .map((t) => {
+      const t0 = before.get(t.tid);
+      return { tid: t.tid, name: t.name, userPct: pct(t.userS - (t0?.userS ?? 0)), systemPct: pct(t.systemS - (t0?.systemS ?? 0)) };
+    })
+    .filter((t) => t.userPct + t.systemPct >= minPct)
+    .sort((x, y) => y.userPct + y.systemPct - (x.userPct + x.systemPct));
 }
 
 /** VmRSS of the process, bytes. */

@@ -1,5 +1,6 @@
 /** The shapes passed between run.ts and loadgen.ts: what to run, and what one run measured. */
 import type { Layout } from './layout.ts';
+import type { ThreadUse } from './proc.ts';
 
 export type Mode = 'idle' | 'fanout' | 'rooms';
 export type Target = 'floor' | 'project';
@@ -27,6 +28,8 @@ export interface LoadgenConfig {
   connectBudgetMs: number;
   /** No new step (or retry) starts unless it can finish this long after the start, ms. */
   deadlineMs: number;
+  /** When set, `perf record` samples the server over each step's send window into this folder. */
+  perfDir?: string;
   idle?: { stages: number[]; settleMs: number };
   fanout?: { rates: number[]; stepMs: number; drainMs: number } & StopRule;
   rooms?: { ratesPerClient: number[]; stepMs: number; drainMs: number } & StopRule;
@@ -63,6 +66,8 @@ export interface StepResult {
   clientCpuPct: number;
   softirqCpuPct: number;
   otherCpuPct: number;
+  /** Server CPU per thread inside the send window (threads under 0.5 % left out), busiest first; the main thread's tid is the server's pid. */
+  serverThreads?: ThreadUse[];
   /** Server CPU inside the send window ÷ deliveries inside it, µs. */
   cpuPerDeliveryUs: number;
   serverRssBytes: number;

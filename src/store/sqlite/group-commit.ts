@@ -207,6 +207,19 @@ parentPort.on('message', (m) => {
 });
 `;
 
+/** The process's --cpu-prof flags (`node --cpu-prof` profiles an eval worker too, if it is given them). */
+export function cpuProfileFlags(argv: readonly string[] = process.execArgv): string[] {
+  const flags: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--cpu-prof')) continue;
+    flags.push(a);
+    // `--cpu-prof-dir dir` (two words) as well as `--cpu-prof-dir=dir`.
+    if (!a.includes('=') && a !== '--cpu-prof' && i + 1 < argv.length) flags.push(argv[++i]);
+  }
+  return flags;
+}
+
 function readKey(userId: string, convId: string): string {
   return `${userId}\n${convId}`;
 }
@@ -251,8 +264,8 @@ export class GroupCommitter {
   }
 
   private spawn(): void {
-    // No tsx or test flags in the worker: it is plain CommonJS.
-    const worker = new Worker(workerSource, { eval: true, execArgv: [], workerData: this.workerData });
+    // No tsx or test flags in the worker (it is plain CommonJS), only V8 CPU profiling when the process has it.
+    const worker = new Worker(workerSource, { eval: true, execArgv: cpuProfileFlags(), workerData: this.workerData });
     this.worker = worker;
     worker.on('message', (m: DoneMessage) => this.onDone(m));
     // An error ends the worker ('exit' follows); without a listener it would crash the process.
