@@ -94,14 +94,16 @@ export async function newPage(context: BrowserContext): Promise<Page> {
 }
 
 /**
- * Chromium logs every non-2xx fetch as a console error. Two probes answer that way by design: the
- * client's "am I signed in?" request (GET /api/me, 401 when signed out) and "does this account
+ * Chromium logs every non-2xx fetch as a console error. Three probes answer that way by design: the
+ * client's "am I signed in?" request (GET /api/me, 401 when signed out), "does this account
  * have a key backup?" (GET /api/mls/backup/account-key, 404 for an account without end-to-end
- * keys); those lines are not problems.
+ * keys) and "does this conversation have an MLS group yet?" (GET /api/mls/groups/<conv>, 404
+ * until its first member creates it); those lines are not problems.
  */
 function isSignedOutProbe(text: string, url: string): boolean {
   const path = new URL(url, 'http://x').pathname;
-  return (/status of 401\b/.test(text) && path === '/api/me') || (/status of 404\b/.test(text) && path === '/api/mls/backup/account-key');
+  if (/status of 401\b/.test(text) && path === '/api/me') return true;
+  return /status of 404\b/.test(text) && (path === '/api/mls/backup/account-key' || /^\/api\/mls\/groups\/[^/]+$/.test(path));
 }
 
 /**

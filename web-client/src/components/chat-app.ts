@@ -24,6 +24,7 @@ import './new-group-dialog.ts';
 import './devices-dialog.ts';
 import './recovery-key-view.ts';
 import './restore-keys-view.ts';
+import { SafetyNumberEvent, type SafetyNumberDialog } from './safety-number-dialog.ts';
 import { sharedStyles } from './shared-styles.ts';
 import { THEME_CHANGE_EVENT, parseThemeChoice, setThemeChoice, themeChoice } from '../theme.ts';
 import './sign-in-view.ts';
@@ -93,6 +94,7 @@ export class ChatApp extends LitElement {
     this.addEventListener(OpenDialogEvent.type, (e) => this.openDialog(e));
     this.addEventListener(ConfirmEvent.type, (e) => void this.renderRoot.querySelector<ConfirmDialog>('confirm-dialog')?.ask(e.request));
     this.addEventListener(ConversationPickedEvent.type, () => (this.sidebarOpen = false));
+    this.addEventListener(SafetyNumberEvent.type, (e) => void this.renderRoot.querySelector<SafetyNumberDialog>('safety-number-dialog')?.open(e.userId, e.username));
     this.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && this.sidebarOpen) this.sidebarOpen = false;
     });
@@ -168,6 +170,7 @@ export class ChatApp extends LitElement {
       <add-member-dialog></add-member-dialog>
       <confirm-dialog></confirm-dialog>
       <devices-dialog></devices-dialog>
+      <safety-number-dialog></safety-number-dialog>
     `;
   }
 

@@ -1,4 +1,7 @@
-/** <conversation-pane>: the open conversation — title, Messages log, typing notice, composer, members. */
+/**
+ * <conversation-pane>: the open conversation — title with the end-to-end lock, key-change banner,
+ * Messages log, typing notice, composer (or why this browser cannot send), members.
+ */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import type { ConversationSummary } from '../../../src/shared/api.ts';
@@ -6,9 +9,11 @@ import { StoreController } from '../state/store-controller.ts';
 import type { ChatStore } from '../state/store.ts';
 import type { ComposerBox } from './composer-box.ts';
 import './composer-box.ts';
+import './key-change-banner.ts';
 import './member-list.ts';
 import './message-view.ts';
 import { ConfirmEvent, OpenDialogEvent, type ConfirmRequest } from './events.ts';
+import { SafetyNumberEvent } from './safety-number-dialog.ts';
 import { sharedStyles } from './shared-styles.ts';
 
 @customElement('conversation-pane')
@@ -26,8 +31,13 @@ export class ConversationPane extends LitElement {
       h1 { font-size: var(--chat-font-size-large); margin: 0; flex: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
       .sigil { color: var(--chat-color-text-muted); }
       header button { font-size: var(--chat-font-size-small); padding: var(--chat-space-1) var(--chat-space-2); white-space: nowrap; }
-      .keys::before { content: '🔑 '; }
-      .keys.missing::before { content: ''; }
+      .e2ee { margin: 0; color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); white-space: nowrap; }
+      .no-keys {
+        display: flex; flex-wrap: wrap; gap: var(--chat-space-2); align-items: center;
+        margin: 0; padding: var(--chat-space-3) var(--chat-space-4);
+        border-top: var(--chat-border-width) solid var(--chat-color-border); color: var(--chat-color-text-muted);
+      }
+      .no-keys span { flex: 1 1 20rem; }
       message-view { flex: 1; }
       .typing { min-height: 1.4em; margin: 0; padding: 0 var(--chat-space-4); color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); font-style: italic; }
       member-list { width: var(--chat-members-width); border-left: var(--chat-border-width) solid var(--chat-color-border); background: var(--chat-color-sidebar); overflow-y: auto; }
@@ -59,42 +69,49 @@ export class ConversationPane extends LitElement {
       <section class="main" aria-label=${c.name}>
         <header>
           <h1><span class="sigil" aria-hidden="true">${sigil}</span> ${c.name}</h1>
-          ${this.keyIndicator(store)}
+          ${this.lock(store)}
+          ${this.verifyDm(store, c)}
           ${this.membershipActions(store, c)}
           <button type="button" class="quiet members-toggle" aria-expanded=${this.membersOpen ? 'true' : 'false'}
             @click=${() => (this.membersOpen = !this.membersOpen)}>Members</button>
         </header>
         ${store.connection !== 'open' ? html`<p class="offline" role="status">Reconnecting…</p>` : nothing}
+        <key-change-banner .conv=${c.id}></key-change-banner>
         <message-view .conv=${c.id}></message-view>
         <p class="typing" aria-live="polite">${typingText(typists.map((t) => t.username))}</p>
-        <composer-box .conv=${c.id} placeholder=${`Message ${c.kind === 'channel' ? '#' : ''}${c.name}`}></composer-box>
+        ${this.composerOrWhy(store, c)}
       </section>
       <member-list .conv=${c.id}></member-list>
     `;
   }
 
-  /**
-   * Says whether this browser holds the account's end-to-end keys, and no more: message bodies are
-   * not end-to-end encrypted yet, so the note says so rather than implying it.
-   */
-  private keyIndicator(store: ChatStore) {
-    const keys = store.keys;
-    const note = html`<span id="keys-note" class="visually-hidden">Messages are not end-to-end encrypted yet.</span>`;
-    if (keys.name === 'ready') {
-      return html`<button type="button" class="quiet keys" aria-describedby="keys-note"
-        title="This browser holds your end-to-end keys. Messages are not end-to-end encrypted yet."
-        @click=${() => this.dispatchEvent(new OpenDialogEvent('devices'))}>Keys on this device</button>${note}`;
+  /** The lock: shown only when this browser really seals and opens this conversation's messages. */
+  private lock(store: ChatStore) {
+    if (!store.encrypted) return nothing;
+    return html`<p class="e2ee" role="note" aria-label="End-to-end encrypted"
+      title="Only the members’ devices hold the keys to these messages. The server stores and relays them encrypted."><span aria-hidden="true">🔒</span> End-to-end encrypted</p>`;
+  }
+
+  /** In a DM: the safety number with the other person. */
+  private verifyDm(store: ChatStore, c: ConversationSummary) {
+    if (c.kind !== 'dm' || !store.encrypted) return nothing;
+    const other = store.membersOf(c.id).find((m) => m.id !== store.session?.user.id);
+    if (!other) return nothing;
+    return html`${store.isVerified(other.id) ? html`<span class="e2ee verified">Verified</span>` : nothing}
+      <button type="button" class="quiet" aria-label=${`Verify safety number with ${other.username}`}
+        @click=${() => this.dispatchEvent(new SafetyNumberEvent(other.id, other.username))}>Verify safety number</button>`;
+  }
+
+  /** The composer, or (without usable keys) why this browser cannot send and what to do. */
+  private composerOrWhy(store: ChatStore, c: ConversationSummary) {
+    const blocked = store.sendBlock;
+    if (blocked) {
+      return html`<div class="no-keys" role="status">
+        <span>${blocked}</span>
+        ${store.keys.name === 'none' ? html`<button type="button" class="primary" @click=${() => void store.createKeys()}>Set up keys</button>` : nothing}
+      </div>`;
     }
-    if (keys.name === 'none') {
-      return html`<button type="button" class="quiet keys missing" aria-describedby="keys-note"
-        title="Your account has no end-to-end keys yet. Setting them up shows a recovery key to save."
-        @click=${() => void store.createKeys()}>Set up keys</button>${note}`;
-    }
-    if (keys.name === 'unavailable') {
-      return html`<button type="button" class="quiet keys missing" title=${keys.reason}
-        @click=${() => this.dispatchEvent(new OpenDialogEvent('devices'))}>No keys here</button>`;
-    }
-    return nothing;
+    return html`<composer-box .conv=${c.id} placeholder=${`Message ${c.kind === 'channel' ? '#' : ''}${c.name}`}></composer-box>`;
   }
 
   /** Add people / Leave group for a group; Leave server for a channel of a server this user does not own. */

@@ -1,10 +1,11 @@
-/** <member-list>: who is in the open conversation, with presence dots; Kick/Ban for server moderators. */
+/** <member-list>: who is in the open conversation, with presence dots, verified badges and Verify safety number; Kick/Ban for server moderators. */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { Member } from '../../../src/shared/api.ts';
 import { StoreController } from '../state/store-controller.ts';
 import type { ChatStore } from '../state/store.ts';
 import { ConfirmEvent } from './events.ts';
+import { SafetyNumberEvent } from './safety-number-dialog.ts';
 import { sharedStyles } from './shared-styles.ts';
 
 @customElement('member-list')
@@ -24,6 +25,8 @@ export class MemberList extends LitElement {
       .moderate { display: flex; gap: var(--chat-space-1); }
       .moderate button { font-size: var(--chat-font-size-small); padding: 0 var(--chat-space-1); }
       .moderate button.ban { color: var(--chat-color-danger); }
+      .verified { color: var(--chat-color-online); font-size: var(--chat-font-size-small); }
+      .verify { font-size: var(--chat-font-size-small); padding: 0 var(--chat-space-1); }
     `,
   ];
 
@@ -46,6 +49,11 @@ export class MemberList extends LitElement {
               <span class="name">${m.username}</span>
               <span class="visually-hidden">${m.online ? 'online' : 'offline'}</span>
               ${m.role && m.role !== 'member' ? html`<span class="role">${m.role}</span>` : nothing}
+              ${store.isVerified(m.id) ? html`<span class="verified" title="You compared safety numbers with ${m.username}">✓ verified</span>` : nothing}
+              ${store.encrypted && m.id !== store.session?.user.id
+                ? html`<button type="button" class="quiet verify" aria-label=${`Verify safety number with ${m.username}`} title="Verify safety number"
+                    @click=${() => this.dispatchEvent(new SafetyNumberEvent(m.id, m.username))}>Verify</button>`
+                : nothing}
               ${store.canModerate(m) ? this.moderation(store, m) : nothing}
             </li>`,
           )}

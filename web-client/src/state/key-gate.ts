@@ -6,10 +6,13 @@
  */
 import { assertCryptoSupport, isCryptoError } from '../crypto/index.ts';
 import { DeviceKeys, type KeyCheck } from '../e2ee/device-keys.ts';
+import { openE2eeCodec, type E2eeCodec } from '../e2ee/groups/index.ts';
 import { openIdbStore } from '../e2ee/idb-store.ts';
 import { workerKdf } from '../e2ee/kdf-worker.ts';
 import { MlsClient } from '../e2ee/mls-client.ts';
 import { VaultError } from '../e2ee/vault.ts';
+import type { ServerFrame } from '../../../src/shared/protocol.ts';
+import { SendRefused, type BodyCodec, type DecodedBody, type MessageContent } from './body-codec.ts';
 
 export type KeyState =
   /** Not known yet (checking with the server). */
@@ -22,7 +25,7 @@ export type KeyState =
   | { name: 'restore'; hasPassphrase: boolean }
   /** The account has no keys yet (made before end-to-end keys, or by another client). */
   | { name: 'none' }
-  /** Keys cannot be used here; `reason` says why. The chat still works. */
+  /** Keys cannot be used here; `reason` says why. Messages can be neither read nor sent here. */
   | { name: 'unavailable'; reason: string };
 
 /** The screen state for what DeviceKeys.check found. */
@@ -69,4 +72,52 @@ export function deviceKeys(): Promise<DeviceKeys> {
   })();
   keys.catch(() => (keys = undefined));
   return keys;
+}
+
+/** The end-to-end codec of this browser's device for `userId` (call once `check` said ready). */
+export async function openCodec(userId: string): Promise<E2eeCodec> {
+  return openE2eeCodec({ userId, deviceKeys: await deviceKeys() });
+}
+
+/**
+ * Why this browser cannot send or read with `keys`, and what the user can do about it; undefined
+ * once the keys are ready. The composer and the refusals show it.
+ */
+export function noKeysReason(keys: KeyState): string | undefined {
+  switch (keys.name) {
+    case 'ready':
+      return undefined;
+    case 'none':
+      return 'Your account has no end-to-end keys yet, so this browser can neither send nor read messages. Set up keys to start (you will get a recovery key to save).';
+    case 'restore':
+      return 'This browser does not hold your end-to-end keys yet. Unlock them with your recovery key or backup passphrase.';
+    case 'unavailable':
+      return `Messages cannot be sent or read in this browser: ${keys.reason}`;
+    default:
+      return 'Your end-to-end keys are still being checked.';
+  }
+}
+
+/**
+ * The body codec of a browser without end-to-end keys: it sends nothing (the server must never
+ * receive plaintext) and opens nothing, each time with a sentence saying why.
+ */
+export class NoKeysCodec extends EventTarget implements BodyCodec {
+  readonly encrypted = false;
+
+  constructor(private readonly reason: string) {
+    super();
+  }
+
+  encode(_conv: string, _content: MessageContent): Promise<string> {
+    return Promise.reject(new SendRefused('keys_unavailable', this.reason));
+  }
+
+  decode(): Promise<DecodedBody> {
+    return Promise.resolve({ ok: false, code: 'keys_unavailable', reason: this.reason, retryable: true });
+  }
+
+  onFrame(_f: ServerFrame): void {}
+  onConnected(): void {}
+  close(): void {}
 }

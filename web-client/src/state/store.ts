@@ -18,8 +18,9 @@ import { ApiError, api } from './api.ts';
 import { register, signIn } from './auth.ts';
 import { KEYS_EVENT, SendRefused, type BodyCodec, type DecodedBody, type MessageContent } from './body-codec.ts';
 import { Connection, type ConnectionStatus } from './connection.ts';
-import { deviceKeys, keyErrorMessage, keyStateOf, type KeyState } from './key-gate.ts';
-import { PlainCodec } from './plain-codec.ts';
+import { E2eeCodec, WARNINGS_EVENT, type E2eeWarning, type KeyChangeNotice } from '../e2ee/groups/index.ts';
+import { safetyNumber, safetyQrPayload } from '../crypto/index.ts';
+import { deviceKeys, keyErrorMessage, keyStateOf, noKeysReason, NoKeysCodec, openCodec, type KeyState } from './key-gate.ts';
 import { parseRoute, routePath, type Route } from './router.ts';
 import { Timelines } from './timelines.ts';
 import { TYPING_SHOW_MS, TypingState, type Typist } from './typing.ts';
@@ -41,8 +42,24 @@ export interface PendingMessage {
   ts: number;
   /** Not sent, with the reason; Retry encodes again. */
   error?: string;
+  /** The refusal's code when the codec refused (e.g. `send_blocked` after a changed safety number). */
+  errorCode?: string;
   /** Encoding waits for keys (another member must add this device); sent when they arrive. */
   waiting?: string;
+}
+
+/** What the safety-number dialog shows for one contact. */
+export interface SafetyView {
+  userId: string;
+  /** 60 digits, the same on both sides. */
+  digits: string;
+  /** The digits in 12 groups of 5. */
+  groups: string[];
+  /** What this user's QR code encodes (the other side scans it). */
+  qr: string;
+  verified: boolean;
+  /** The contact's account key changed and the change is not accepted yet (the number is the new key's). */
+  changed: boolean;
 }
 
 export class ChatStore extends EventTarget {
@@ -68,9 +85,14 @@ export class ChatStore extends EventTarget {
   private readonly pending = new Map<string, PendingMessage>();
   /** What each message body decoded to, per conversation and seq (absent while decoding). */
   private readonly decoded = new Map<string, Map<number, DecodedBody>>();
-  /** Reads and writes bodies; replaced by the end-to-end codec once this browser's keys are ready. */
-  private codec: BodyCodec = new PlainCodec();
+  /** Reads and writes bodies: the end-to-end codec once this browser's keys are ready, else one that refuses. */
+  private codec: BodyCodec = new NoKeysCodec(noKeysReason({ name: 'checking' })!);
   private readonly onKeys = () => this.keysArrived();
+  private readonly onWarnings = () => void this.refreshTrust();
+  /** Contacts whose account key changed (sending to them is blocked until accepted). */
+  private keyChangeList: KeyChangeNotice[] = [];
+  /** Contacts whose current account key this user verified. */
+  private readonly verifiedUsers = new Set<string>();
   private refCounter = 0;
   /** Conversations this user is leaving on purpose: losing them needs no notice. */
   private readonly leaving = new Set<string>();
@@ -203,7 +225,30 @@ export class ChatStore extends EventTarget {
       });
   }
 
+  /** The end-to-end codec when this browser's keys are ready; otherwise one that neither sends nor reads. */
+  private async chooseCodec(): Promise<void> {
+    const userId = this.session?.user.id;
+    if (!userId) return;
+    if (this.keys.name === 'ready') {
+      if (this.codec instanceof E2eeCodec && this.codec.userId === userId) return;
+      try {
+        const codec = await openCodec(userId);
+        if (this.session?.user.id !== userId) {
+          codec.close();
+          return;
+        }
+        this.useCodec(codec);
+        void this.refreshTrust();
+        return;
+      } catch (err) {
+        this.keys = { name: 'unavailable', reason: keyErrorMessage(err) };
+      }
+    }
+    this.useCodec(new NoKeysCodec(noKeysReason(this.keys)!));
+  }
+
   private async startChat(): Promise<void> {
+    await this.chooseCodec();
     this.refillKeyPackages();
     if (this.chatStarted) {
       this.changed();
@@ -257,7 +302,9 @@ export class ChatStore extends EventTarget {
     this.memberLists.clear();
     this.pending.clear();
     this.decoded.clear();
-    this.useCodec(new PlainCodec());
+    this.useCodec(new NoKeysCodec(noKeysReason(this.keys)!));
+    this.keyChangeList = [];
+    this.verifiedUsers.clear();
     this.leaving.clear();
     this.notice = notice;
     this.navigate({ name: 'signin' }, true);
@@ -424,9 +471,11 @@ export class ChatStore extends EventTarget {
   private useCodec(codec: BodyCodec): void {
     if (codec === this.codec) return;
     this.codec.removeEventListener(KEYS_EVENT, this.onKeys);
+    this.codec.removeEventListener(WARNINGS_EVENT, this.onWarnings);
     this.codec.close();
     this.codec = codec;
     codec.addEventListener(KEYS_EVENT, this.onKeys);
+    codec.addEventListener(WARNINGS_EVENT, this.onWarnings);
     this.decoded.clear();
     for (const conv of this.timelines.conversations()) for (const m of this.timelines.list(conv)) this.decodeMessage(m);
   }
@@ -569,6 +618,7 @@ export class ChatStore extends EventTarget {
         } else {
           p.waiting = undefined;
           p.error = err instanceof Error ? err.message : String(err);
+          if (err instanceof SendRefused) p.errorCode = err.code;
         }
         if (this.pending.get(p.ref) === p) this.changed();
         return;
@@ -636,6 +686,7 @@ export class ChatStore extends EventTarget {
       const { members } = await api.members(conv);
       this.memberLists.set(conv, members);
       for (const m of members) this.online.set(m.id, m.online);
+      void this.refreshTrust();
       this.changed();
     } catch {
       // The member list is secondary; the conversation stays usable without it.
@@ -728,6 +779,80 @@ export class ChatStore extends EventTarget {
       case 'pong':
         return;
     }
+    this.changed();
+  }
+
+  // ------------------------------------------------------------------ end-to-end trust
+
+  /**
+   * Why this browser cannot send at all (no end-to-end keys here, or they cannot be used), with
+   * what to do; undefined when it can.
+   */
+  get sendBlock(): string | undefined {
+    return this.codec.encrypted ? undefined : noKeysReason(this.keys.name === 'ready' ? { name: 'checking' } : this.keys);
+  }
+
+  /** Members of `conv` whose account key changed since it was pinned: sending there is refused until accepted. */
+  keyChangesIn(conv: string): Array<{ userId: string; username: string }> {
+    const members = this.memberLists.get(conv) ?? [];
+    return this.keyChangeList
+      .filter((k) => members.some((m) => m.id === k.userId))
+      .map((k) => ({ userId: k.userId, username: members.find((m) => m.id === k.userId)?.username ?? k.username ?? 'Someone' }));
+  }
+
+  /** True when this user compared `userId`'s safety number for their current account key. */
+  isVerified(userId: string): boolean {
+    return this.verifiedUsers.has(userId);
+  }
+
+  /** Devices, packages, Welcomes or commits the end-to-end layer refused in `conv` (the server-as-adversary cases). */
+  warningsIn(conv: string): E2eeWarning[] {
+    return this.codec instanceof E2eeCodec ? this.codec.warnings.filter((w) => w.conv === conv) : [];
+  }
+
+  /** The safety number with `userId` (computed here from both account keys; ~5,200 SHA-512 rounds each). */
+  async safetyNumberWith(userId: string): Promise<SafetyView> {
+    const codec = this.e2ee();
+    const inputs = await codec.safetyInputs(userId);
+    const n = safetyNumber(inputs.me, inputs.them);
+    return { userId, digits: n.digits, groups: n.groups, qr: safetyQrPayload(inputs.me, inputs.them), verified: inputs.verified, changed: inputs.changed };
+  }
+
+  /** Records that the safety number with `userId` was compared (the verified badge). */
+  async markVerified(userId: string): Promise<void> {
+    await this.e2ee().markVerified(userId);
+    await this.refreshTrust();
+  }
+
+  /**
+   * Accepts `userId`'s new account key: sending to conversations with them works again; messages
+   * refused meanwhile are sent now.
+   */
+  async acceptKeyChange(userId: string): Promise<void> {
+    await this.e2ee().acknowledgeKeyChange(userId);
+    await this.refreshTrust();
+    const blocked = [...this.pending.values()].filter((p) => p.errorCode === 'send_blocked' && this.keyChangesIn(p.conv).length === 0);
+    for (const p of blocked) this.retry(p.ref);
+  }
+
+  private e2ee(): E2eeCodec {
+    if (!(this.codec instanceof E2eeCodec)) throw new Error(noKeysReason(this.keys) ?? 'End-to-end encryption is not ready in this browser yet.');
+    return this.codec;
+  }
+
+  /** Re-reads key changes and verified badges from the codec (on its warnings event and new member lists). */
+  private async refreshTrust(): Promise<void> {
+    const codec = this.codec;
+    if (!(codec instanceof E2eeCodec)) return;
+    const changes = await codec.keyChanges();
+    const ids = new Set<string>();
+    for (const list of this.memberLists.values()) for (const m of list) if (m.id !== this.session?.user.id) ids.add(m.id);
+    const verified = new Set<string>();
+    for (const id of ids) if (await codec.isVerified(id)) verified.add(id);
+    if (codec !== this.codec) return;
+    this.keyChangeList = changes;
+    this.verifiedUsers.clear();
+    for (const id of verified) this.verifiedUsers.add(id);
     this.changed();
   }
 
