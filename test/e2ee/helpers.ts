@@ -11,7 +11,8 @@ import type { ServerFrame } from '../../src/shared/protocol.ts';
 import type { StoredMessage } from '../../src/shared/api.ts';
 import { DeviceKeys } from '../../web-client/src/e2ee/device-keys.ts';
 import { MemoryKeyValueStore } from '../../web-client/src/e2ee/vault.ts';
-import { openE2eeCodec, type E2eeCodec } from '../../web-client/src/e2ee/groups/index.ts';
+import { openE2eeCodec, type E2eeCodec, type OpenCodecOptions } from '../../web-client/src/e2ee/groups/index.ts';
+import { MlsClient } from '../../web-client/src/e2ee/mls-client.ts';
 import type { Transport } from '../../web-client/src/e2ee/mls-client.ts';
 import type { DecodedBody } from '../../web-client/src/state/body-codec.ts';
 import type { MessageContent } from '../../web-client/src/crypto/index.ts';
@@ -36,36 +37,37 @@ export interface Client {
 
 const ENGINE = { reconcileStaggerMs: 20, reconcileEveryMs: 60_000 };
 
+/** Engine options a test may set (rotation policy, clock, stagger). */
+export type EngineOptions = Partial<Omit<OpenCodecOptions, 'userId' | 'deviceKeys' | 'transport'>>;
+
 /** An account's first device: keys created at sign-up, then the codec (no socket yet). */
-export async function firstDevice(server: TestServer, who: SignedIn): Promise<Client> {
+export async function firstDevice(server: TestServer, who: SignedIn, engine: EngineOptions = {}): Promise<Client> {
   const kv = new MemoryKeyValueStore();
-  const keys = new DeviceKeys({ kv, client: new (await import('../../web-client/src/e2ee/mls-client.ts')).MlsClient(transportFor(server, who.cookie)) });
+  const keys = new DeviceKeys({ kv, client: new MlsClient(transportFor(server, who.cookie)) });
   const { recoveryKey } = await keys.create(who.user.id);
   await keys.finishSetup(who.user.id);
   const check = await keys.check(who.user.id);
   if (check.state !== 'ready') throw new Error(`keys not ready: ${check.state}`);
-  const codec = await openE2eeCodec({ userId: who.user.id, deviceKeys: keys, transport: transportFor(server, who.cookie), ...ENGINE });
+  const codec = await openE2eeCodec({ userId: who.user.id, deviceKeys: keys, transport: transportFor(server, who.cookie), ...ENGINE, ...engine });
   return { who, kv, keys, codec, recoveryKey };
 }
 
 /** The codec again on the same browser storage (a page reload), with a fresh session. */
-export async function reload(server: TestServer, c: Client): Promise<Client> {
+export async function reload(server: TestServer, c: Client, engine: EngineOptions = {}): Promise<Client> {
   c.codec.close();
   await c.ws?.close();
   const who = await login(server, c.who.user.username, c.who.password);
-  const { MlsClient } = await import('../../web-client/src/e2ee/mls-client.ts');
   const keys = new DeviceKeys({ kv: c.kv, client: new MlsClient(transportFor(server, who.cookie)) });
   const check = await keys.check(who.user.id);
   if (check.state !== 'ready') throw new Error(`keys not ready after reload: ${check.state}`);
-  const codec = await openE2eeCodec({ userId: who.user.id, deviceKeys: keys, transport: transportFor(server, who.cookie), ...ENGINE });
-  return { who, kv: c.kv, keys, codec };
+  const codec = await openE2eeCodec({ userId: who.user.id, deviceKeys: keys, transport: transportFor(server, who.cookie), ...ENGINE, ...engine });
+  return { who, kv: c.kv, keys, codec, recoveryKey: c.recoveryKey };
 }
 
 /** A new browser for an existing account, restored with the recovery key. */
 export async function restoredDevice(server: TestServer, c: Client, recoveryKey: string): Promise<Client> {
   const who = await login(server, c.who.user.username, c.who.password);
   const kv = new MemoryKeyValueStore();
-  const { MlsClient } = await import('../../web-client/src/e2ee/mls-client.ts');
   const keys = new DeviceKeys({ kv, client: new MlsClient(transportFor(server, who.cookie)) });
   await keys.restoreWithRecoveryKey(who.user.id, recoveryKey);
   const codec = await openE2eeCodec({ userId: who.user.id, deviceKeys: keys, transport: transportFor(server, who.cookie), ...ENGINE });

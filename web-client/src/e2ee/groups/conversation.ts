@@ -193,8 +193,9 @@ export class ConversationGroup {
     return 'applied';
   }
 
+  /** Applies entries in epoch order (the server's order, which a lying server could shuffle); false at a gap. */
   private async applyAll(entries: LogEntry[]): Promise<boolean> {
-    for (const e of entries) if ((await this.apply(e)) === 'gap') return false;
+    for (const e of [...entries].sort((a, b) => a.epoch - b.epoch)) if ((await this.apply(e)) === 'gap') return false;
     return true;
   }
 
@@ -211,8 +212,14 @@ export class ConversationGroup {
         this.needsCatchUp = true;
         throw err;
       }
+      const before = this.group.epoch;
       const contiguous = await this.applyAll(page.entries);
       if (contiguous && !page.hasMore) return;
+      if (this.group?.epoch === before) {
+        // Nothing applied (a gap the server does not fill): try again on the next trigger, not in a loop.
+        this.needsCatchUp = true;
+        return;
+      }
     }
   }
 

@@ -342,6 +342,15 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
     });
   }
 
+  /** The MLS epoch this device holds for `conv`, or undefined before it joined. */
+  async epoch(conv: string): Promise<number | undefined> {
+    const c = this.conv(conv);
+    return this.queue.run(conv, async () => {
+      await c.ensureLoaded();
+      return c.joined ? Number(c.group!.epoch) : undefined;
+    });
+  }
+
   /** True once this device holds `conv`'s group (it can send there). */
   async isJoined(conv: string): Promise<boolean> {
     const c = this.conv(conv);
