@@ -5,6 +5,7 @@ import type { DecodedBody } from '../state/body-codec.ts';
 import { linkify } from '../linkify.ts';
 import { usernameColorIndex } from '../username-color.ts';
 import { MessageActionEvent } from './events.ts';
+import './media/index.ts';
 import { sharedStyles } from './shared-styles.ts';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -93,6 +94,8 @@ export class MessageBubble extends LitElement {
       case 'text':
       case 'reply':
         return linkify(c.text);
+      case 'attachment':
+        return html`<attachment-view .content=${c} author=${this.author}></attachment-view>`;
       case 'unknown':
         return html`<span class="unsupported">This message was sent from a newer version of chatroom and cannot be shown here.</span>`;
       default:

@@ -9,6 +9,9 @@ import type { StoredMessage } from '../../../src/shared/api.ts';
 import { StoreController } from '../state/store-controller.ts';
 import type { MessageActionEvent } from './events.ts';
 import './message-bubble.ts';
+import type { PhotoOpenEvent } from './media/media-events.ts';
+import type { PhotoViewer } from './media/photo-viewer.ts';
+import './media/photo-viewer.ts';
 import { sharedStyles } from './shared-styles.ts';
 
 /** Messages by one author within this many ms form one group (one name shown). */
@@ -39,6 +42,7 @@ export class MessageView extends LitElement {
 
   @property() conv = '';
   @query('.log') private log!: HTMLElement;
+  @query('photo-viewer') private viewer!: PhotoViewer;
 
   private readonly chat = new StoreController(this);
   /** Scroll state captured before an update, to restore after it. */
@@ -65,7 +69,8 @@ export class MessageView extends LitElement {
     this.renderedFirst = messages[0]?.seq;
     const hasMore = store.hasMore(this.conv);
     return html`
-      <div class="log" role="log" aria-label="Messages" aria-live="polite" tabindex="0" @scroll=${this.onScroll}>
+      <div class="log" role="log" aria-label="Messages" aria-live="polite" tabindex="0" @scroll=${this.onScroll}
+        @photo-open=${(e: PhotoOpenEvent) => void this.viewer.show(e.blobId)}>
         <p class="edge">${store.isLoading(this.conv) ? 'Loading messages…' : hasMore ? '' : 'This is the beginning of the conversation.'}</p>
         ${rows}
         ${repeat(
@@ -76,6 +81,7 @@ export class MessageView extends LitElement {
             @chat-message-action=${(e: MessageActionEvent) => store.retry(p.ref, e.action === 'discard')}></message-bubble>`,
         )}
       </div>
+      <photo-viewer conv=${this.conv}></photo-viewer>
     `;
   }
 

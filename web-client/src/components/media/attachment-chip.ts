@@ -64,6 +64,8 @@ export class AttachmentChip extends LitElement {
   @property({ type: Number }) progress = -1;
   /** Shown when `state` is "failed". */
   @property() error = '';
+  /** A failed transfer can also be given up (Cancel next to Retry), e.g. an upload in the composer. */
+  @property({ type: Boolean }) cancellable = false;
 
   render() {
     const family = mimeFamily(this.mime);
@@ -87,6 +89,7 @@ export class AttachmentChip extends LitElement {
         <span class="actions">
           ${busy ? html`<button type="button" aria-label=${`Cancel ${what.toLowerCase()} of ${this.name}`} @click=${() => this.emit('cancel')}>Cancel</button>` : nothing}
           ${this.state === 'failed' ? html`<button type="button" aria-label=${`Retry ${this.name}`} @click=${() => this.emit('retry')}>Retry</button>` : nothing}
+          ${this.state === 'failed' && this.cancellable ? html`<button type="button" aria-label=${`Cancel ${this.name}`} @click=${() => this.emit('cancel')}>Cancel</button>` : nothing}
         </span>
         ${busy
           ? this.progress >= 0

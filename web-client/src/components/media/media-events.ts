@@ -25,10 +25,28 @@ export class LightboxClosedEvent extends Event {
   }
 }
 
+/** A photo in a message was activated: show it in the lightbox (`blobId` of its full image). */
+export class PhotoOpenEvent extends Event {
+  static readonly type = 'photo-open';
+  constructor(readonly blobId: string) {
+    super(PhotoOpenEvent.type, { bubbles: true, composed: true });
+  }
+}
+
+/** <photo-lightbox> moved to another photo (Previous / Next, ← / →). */
+export class LightboxIndexEvent extends Event {
+  static readonly type = 'lightbox-index';
+  constructor(readonly index: number) {
+    super(LightboxIndexEvent.type, { bubbles: true, composed: true });
+  }
+}
+
 interface MediaEventMap {
   'voice-recorded': VoiceRecordedEvent;
   'attachment-action': AttachmentActionEvent;
   'lightbox-closed': LightboxClosedEvent;
+  'photo-open': PhotoOpenEvent;
+  'lightbox-index': LightboxIndexEvent;
 }
 
 declare global {

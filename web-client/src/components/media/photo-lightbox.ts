@@ -7,7 +7,7 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { sharedStyles } from '../shared-styles.ts';
-import { LightboxClosedEvent } from './media-events.ts';
+import { LightboxClosedEvent, LightboxIndexEvent } from './media-events.ts';
 
 /** One photo the lightbox can show: a checked blob: URL (safeImageFromBytes) and its names. */
 export interface LightboxPhoto {
@@ -116,6 +116,7 @@ export class PhotoLightbox extends LitElement {
     if (next === this.index) return;
     this.index = next;
     this.resetZoom();
+    this.dispatchEvent(new LightboxIndexEvent(next));
     // At the first or last photo the pressed button turns disabled and the browser drops its
     // focus to the inert page: keep it on the other arrow.
     void this.updateComplete.then(() => {

@@ -23,6 +23,8 @@ export class VoiceRecorder extends LitElement {
 
   /** Longest recording in milliseconds; it stops by itself there. */
   @property({ type: Number, attribute: 'max-duration-ms' }) maxDurationMs = 15 * 60 * 1000;
+  /** Text of the button that ends the recording and keeps it (the composer: "Send voice message"). */
+  @property({ attribute: 'stop-label' }) stopLabel = 'Stop';
   @state() private phase: 'idle' | 'starting' | 'recording' | 'finishing' = 'idle';
   @state() private elapsedMs = 0;
   @state() private level = 0;
@@ -52,7 +54,7 @@ export class VoiceRecorder extends LitElement {
           ? html`
               <span class="time" role="timer" aria-label="Recording time">${formatDuration(this.elapsedMs)}</span>
               <meter aria-label="Microphone level" min="0" max="1" .value=${this.level}></meter>
-              <button type="button" class="primary" @click=${this.stop}>Stop</button>
+              <button type="button" class="primary" @click=${this.stop}>${this.stopLabel}</button>
               <button type="button" class="quiet" @click=${this.cancel}>Cancel</button>
             `
           : nothing}

@@ -1,0 +1,251 @@
+// Attachments in the chat, Chromium with a fake microphone and a real server: alice (signed up in the UI, end-to-end keys) sends a JPEG carrying EXIF GPS and a camera serial, bob sees the thumbnail and the full image in the lightbox with none of the metadata; a 2-second voice message plays at bob's with its duration; a file round-trips byte for byte; one byte over the size limit is refused in the composer with nothing stored; stored blobs look random and no file name is on disk.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { startTestServer } from '../helpers/server.ts';
+import { ensureSetupLink } from '../../src/server/invites.ts';
+import { acceptRecoveryKey, chromiumSkipReason, describeProblems, newContext, newPage } from '../helpers/browser.ts';
+import { launchMediaBrowser } from '../fixtures/media/harness.ts';
+import { CANARY, GPS_LATITUDE, jpegMarkers, makeJpeg, u32, withMetadata } from '../fixtures/media/exif-jpeg.ts';
+import { ciphertextSize } from '../../web-client/src/crypto/file-chunks.ts';
+import { largestPlaintext } from '../../web-client/src/state/uploads.ts';
+
+/** The server's attachment limit in this test, ciphertext bytes (3 MiB). */
+const MAX_UPLOAD = 3 * 1024 * 1024;
+/** Sign-up runs Argon2id (64 MiB) in a Worker: slow on the shared test machine, ms. */
+const SIGN_UP_MS = 90_000;
+const STEP_MS = 60_000;
+const FILE_NAME = 'quarterly-report-NAMECANARY.bin';
+const PHOTO_NAME = 'IMG_NAMECANARY_0001.jpg';
+
+function log(page: Page) {
+  return page.getByRole('log', { name: 'Messages' });
+}
+
+async function signUp(page: Page, link: string, username: string): Promise<void> {
+  await page.goto(link);
+  await page.getByRole('textbox', { name: 'Username' }).fill(username);
+  await page.getByLabel('Password').fill(`${username}: a long enough password here`);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await acceptRecoveryKey(page, { timeout: SIGN_UP_MS });
+  await page.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: SIGN_UP_MS });
+}
+
+async function openGeneral(page: Page): Promise<void> {
+  await page.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: /^general\b/ }).first().click();
+  await page.getByRole('heading', { name: 'general' }).waitFor();
+}
+
+/** Path of a page without CSP on the server's origin (routed in the test), to read blob: URLs from. */
+const PROBE_PATH = '/__attachment-probe';
+
+/**
+ * The bytes behind a blob: URL of `page`. The app's CSP (connect-src 'self') rightly stops the page
+ * itself from fetching blob: URLs, so a second page of the same origin, served by the test without
+ * CSP, reads it (blob: URLs are shared by the documents of one origin).
+ */
+async function bytesOf(page: Page, url: string): Promise<Buffer> {
+  const probe = await page.context().newPage();
+  await probe.goto(new URL(PROBE_PATH, url.slice('blob:'.length)).href);
+  const b64 = await probe.evaluate(async (u) => {
+    const bytes = new Uint8Array(await (await fetch(u)).arrayBuffer());
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  }, url);
+  await probe.close();
+  return Buffer.from(b64, 'base64');
+}
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+/** Shannon entropy of the byte histogram, bits per byte. */
+function entropy(b: Buffer): number {
+  const counts = new Array<number>(256).fill(0);
+  for (const x of b) counts[x]++;
+  let h = 0;
+  for (const c of counts) if (c) h -= (c / b.length) * Math.log2(c / b.length);
+  return h;
+}
+
+/** `text` as it would appear base64-encoded at any of the three byte alignments. */
+function base64Forms(text: string): string[] {
+  return [0, 1, 2].map((pad) => Buffer.from('x'.repeat(pad) + text).toString('base64').slice(pad === 0 ? 0 : 4, -4));
+}
+
+function assertNoMetadata(bytes: Buffer, what: string): void {
+  assert.equal(bytes.readUInt16BE(0), 0xffd8, `${what} is a JPEG`);
+  assert.ok(!bytes.includes(CANARY), `${what}: no camera serial`);
+  assert.ok(!bytes.includes(Buffer.from('Exif')), `${what}: no Exif`);
+  assert.ok(!bytes.includes(Buffer.from('CanaryCam')), `${what}: no camera make`);
+  assert.ok(!bytes.includes(Buffer.from(GPS_LATITUDE.flatMap(u32))), `${what}: no GPS latitude`);
+  const metadata = jpegMarkers(bytes).filter((m) => (m >= 0xe1 && m <= 0xef && m !== 0xe2) || m === 0xfe);
+  assert.deepEqual(metadata, [], `${what}: no APP1, APP3–APP15 or COM segment`);
+}
+
+test('attachments between two people in Chromium', { skip: chromiumSkipReason(), timeout: 600_000 }, async (t) => {
+  const server = await startTestServer({ limits: { maxUploadBytes: MAX_UPLOAD } });
+  const browser = await launchMediaBrowser({ fakeMicrophone: true });
+  t.after(async () => {
+    await browser.close();
+    await server.close();
+  });
+  const setup = await ensureSetupLink(server.store, server.url, 1);
+  assert.ok(setup);
+  const contexts: BrowserContext[] = [await newContext(browser), await newContext(browser)];
+  for (const c of contexts) {
+    c.setDefaultTimeout(STEP_MS);
+    await c.route(`**${PROBE_PATH}`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>probe</title>' }));
+  }
+  await contexts[0].grantPermissions(['microphone'], { origin: server.url });
+  const pageA = await newPage(contexts[0]);
+  const pageB = await newPage(contexts[1]);
+  // tsx compiles with keepNames, which wraps functions passed to evaluate() in __name().
+  for (const p of [pageA, pageB]) await p.addInitScript({ content: 'globalThis.__name = (f) => f;' });
+
+  await signUp(pageA, `${server.url}/setup/${setup.token}`, 'alice');
+  await pageA.getByRole('button', { name: 'Invite people' }).click();
+  const inviteBox = pageA.getByRole('textbox', { name: 'Invite link' });
+  const invite = new URL(await inviteBox.inputValue());
+  await pageA.keyboard.press('Escape');
+  await signUp(pageB, server.url + invite.pathname + invite.search + invite.hash, 'bob');
+  await openGeneral(pageA);
+  await openGeneral(pageB);
+  const aliceId = (await server.store.getUserByUsername('alice'))!.id;
+
+  await t.test('a photo with EXIF GPS and a serial: bob sees the thumbnail, then the full image in the lightbox, with none of the metadata', async () => {
+    const source = withMetadata(await makeJpeg(pageA, 1200, 900, true));
+    assert.ok(source.includes(CANARY) && source.includes(Buffer.from('Exif')), 'the input carries the metadata');
+    const chooser = pageA.waitForEvent('filechooser');
+    await pageA.getByRole('button', { name: 'Attach photo', exact: true }).click();
+    await (await chooser).setFiles({ name: PHOTO_NAME, mimeType: 'image/jpeg', buffer: source });
+
+    const thumb = log(pageB).getByRole('img', { name: 'Photo from alice' });
+    await thumb.waitFor();
+    await pageB.waitForFunction((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0, await thumb.elementHandle());
+    const thumbInfo = await thumb.evaluate((img: HTMLImageElement) => ({ src: img.src, w: img.naturalWidth, h: img.naturalHeight }));
+    assert.match(thumbInfo.src, /^blob:/);
+    // Orientation 6: stored 1200×900, shown 900×1200; the thumbnail's long side is 320 px.
+    assert.deepEqual([thumbInfo.w, thumbInfo.h], [240, 320]);
+    assertNoMetadata(await bytesOf(pageB, thumbInfo.src), 'the thumbnail bob decrypted');
+
+    await log(pageB).getByRole('button', { name: 'Open photo from alice' }).click();
+    const viewer = pageB.getByRole('dialog', { name: 'Photo viewer' });
+    const full = viewer.getByRole('img', { name: 'Photo from alice' });
+    await pageB.waitForFunction((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth === 900, await full.elementHandle());
+    const fullInfo = await full.evaluate((img: HTMLImageElement) => ({ src: img.src, w: img.naturalWidth, h: img.naturalHeight }));
+    assert.deepEqual([fullInfo.w, fullInfo.h], [900, 1200]);
+    assertNoMetadata(await bytesOf(pageB, fullInfo.src), 'the full image bob decrypted');
+    await viewer.getByRole('button', { name: 'Zoom in' }).click();
+    const download = pageB.waitForEvent('download');
+    await viewer.getByRole('link', { name: 'Download' }).click();
+    assert.equal((await download).suggestedFilename(), 'photo.jpg');
+    await pageB.keyboard.press('Escape');
+    await viewer.waitFor({ state: 'hidden' });
+  });
+
+  await t.test('a second photo: Previous / Next in the lightbox walk the conversation', async () => {
+    const chooser = pageA.waitForEvent('filechooser');
+    await pageA.getByRole('button', { name: 'Attach photo', exact: true }).click();
+    await (await chooser).setFiles({ name: 'second.jpg', mimeType: 'image/jpeg', buffer: await makeJpeg(pageA, 640, 480, true) });
+    await log(pageB).getByRole('img', { name: 'Photo from alice' }).nth(1).waitFor();
+    await log(pageB).getByRole('button', { name: 'Open photo from alice' }).nth(1).click();
+    const viewer = pageB.getByRole('dialog', { name: 'Photo viewer' });
+    await viewer.getByText('2 of 2').waitFor();
+    await viewer.getByRole('button', { name: 'Previous photo' }).click();
+    await viewer.getByText('1 of 2').waitFor();
+    const full = viewer.getByRole('img', { name: 'Photo from alice' });
+    await pageB.waitForFunction((img) => (img as HTMLImageElement).naturalWidth === 900, await full.elementHandle());
+    await pageB.keyboard.press('Escape');
+    await viewer.waitFor({ state: 'hidden' });
+  });
+
+  await t.test('a 2-second voice message: bob plays it and its duration is within 0.5 s', async () => {
+    await pageA.getByRole('button', { name: 'Record voice message' }).click();
+    const timer = pageA.getByRole('timer', { name: 'Recording time' });
+    await timer.filter({ hasText: '0:02' }).waitFor();
+    await pageA.getByRole('meter', { name: 'Microphone level' }).waitFor();
+    await pageA.getByRole('button', { name: 'Send voice message' }).click();
+
+    const player = log(pageB).getByRole('group', { name: 'Voice message from alice' });
+    await player.waitFor();
+    await player.getByText('0:02').waitFor();
+    await player.getByRole('button', { name: 'Play', exact: true }).click();
+    const element = pageB.locator('voice-player').last();
+    await pageB.waitForFunction((el) => (el as unknown as { audioElement: HTMLAudioElement }).audioElement.ended || (el as unknown as { audioElement: HTMLAudioElement }).audioElement.currentTime > 1.5, await element.elementHandle());
+    const seconds = await element.evaluate(async (el) => {
+      const audio = (el as unknown as { audioElement: HTMLAudioElement }).audioElement;
+      while (!Number.isFinite(audio.duration)) await new Promise((r) => audio.addEventListener('durationchange', r, { once: true }));
+      return audio.duration;
+    });
+    assert.ok(Math.abs(seconds - 2) <= 0.5, `duration ${seconds} s`);
+  });
+
+  await t.test('a file round-trips byte for byte, saved under its name', async () => {
+    const bytes = randomBytes(300_000);
+    const chooser = pageA.waitForEvent('filechooser');
+    await pageA.getByRole('button', { name: 'Attach file', exact: true }).click();
+    await (await chooser).setFiles({ name: FILE_NAME, mimeType: 'application/octet-stream', buffer: bytes });
+    const chip = log(pageB).getByRole('group', { name: `File: ${FILE_NAME}, 293 KB` });
+    await chip.waitFor();
+    const download = pageB.waitForEvent('download');
+    await chip.getByRole('button', { name: FILE_NAME }).click();
+    const saved = await download;
+    assert.equal(saved.suggestedFilename(), FILE_NAME);
+    const got = readFileSync((await saved.path())!);
+    assert.equal(createHash('sha256').update(got).digest('hex'), createHash('sha256').update(bytes).digest('hex'));
+  });
+
+  await t.test('one byte over the size limit: a clear message in the composer, nothing stored', async () => {
+    const usedBefore = await server.store.blobs.usedBytes(aliceId);
+    const filesBefore = filesUnder(join(server.dir, 'blobs')).length;
+    const size = largestPlaintext(MAX_UPLOAD) + 1;
+    assert.equal(ciphertextSize(size), MAX_UPLOAD + 1, 'its ciphertext is one byte over');
+    const chooser = pageA.waitForEvent('filechooser');
+    await pageA.getByRole('button', { name: 'Attach file', exact: true }).click();
+    await (await chooser).setFiles({ name: 'too-big.bin', mimeType: 'application/octet-stream', buffer: randomBytes(size) });
+    const alert = pageA.getByRole('alert').filter({ hasText: 'too-big.bin: Too large: this server accepts attachments up to 3 MB' });
+    await alert.waitFor();
+    assert.equal(await server.store.blobs.usedBytes(aliceId), usedBefore);
+    assert.equal(filesUnder(join(server.dir, 'blobs')).length, filesBefore);
+    await alert.getByRole('button', { name: 'Dismiss the message about too-big.bin' }).click();
+    await alert.waitFor({ state: 'hidden' });
+  });
+
+  await t.test('stored blobs: no JPEG, WebM or Opus magic, no EXIF, ≥ 7.9 bits/byte; no file name anywhere on disk', async () => {
+    const blobs = filesUnder(join(server.dir, 'blobs')).filter((p) => !p.includes(`${join('blobs', 'tmp')}`));
+    assert.ok(blobs.length >= 6, `photo + thumbnail twice, a voice message and a file: ${blobs.length}`);
+    const all: Buffer[] = [];
+    for (const p of blobs) {
+      const b = readFileSync(p);
+      all.push(b);
+      assert.ok(!(b[0] === 0xff && b[1] === 0xd8), 'no JPEG start');
+      assert.ok(!b.includes(Buffer.from([0x1a, 0x45, 0xdf, 0xa3])), 'no WebM (EBML) magic');
+      for (const s of ['OpusHead', 'OggS', 'Exif', 'webm', 'JFIF', CANARY]) assert.ok(!b.includes(Buffer.from(s)), `no "${s}"`);
+      // The histogram of n random bytes reads ~8 − 184/n bits/byte: below 4 KiB even random data can miss 7.9.
+      if (b.length >= 4096) assert.ok(entropy(b) >= 7.9, `${b.length} bytes at ${entropy(b).toFixed(3)} bits/byte`);
+    }
+    const together = Buffer.concat(all);
+    assert.ok(entropy(together) >= 7.99, `all blobs: ${entropy(together).toFixed(4)} bits/byte over ${together.length} bytes`);
+    for (const p of filesUnder(server.dir).filter((f) => !blobs.includes(f))) {
+      const text = readFileSync(p).toString('latin1');
+      for (const name of [FILE_NAME, PHOTO_NAME, 'NAMECANARY']) {
+        assert.ok(!text.includes(name), `${p} holds "${name}"`);
+        for (const form of base64Forms(name)) assert.ok(!text.includes(form), `${p} holds "${name}" in base64`);
+      }
+    }
+  });
+
+  assert.deepEqual(describeProblems([pageA, pageB]), []);
+});
