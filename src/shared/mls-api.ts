@@ -156,6 +156,16 @@ export type OwnDeviceList = Static<typeof OwnDeviceList>;
 export const DeviceList = Type.Object({ devices: Type.Array(DeviceView) });
 export type DeviceList = Static<typeof DeviceList>;
 
+/**
+ * GET /api/mls/groups/:id/directory → who should be in the conversation's group: every member with
+ * their certified devices, in one answer (instead of the member list plus one device list per
+ * member). Members only; works before the group exists. Clients still verify every certificate.
+ */
+export const DirectoryMember = Type.Object({ id: Id, username: Type.String(), devices: Type.Array(DeviceView) });
+export type DirectoryMember = Static<typeof DirectoryMember>;
+export const GroupDirectory = Type.Object({ members: Type.Array(DirectoryMember) });
+export type GroupDirectory = Static<typeof GroupDirectory>;
+
 /** POST /api/mls/devices/:id/rebind { secret } → 204 (own device; wrong secret → 404 NOT_FOUND). */
 export const RebindDeviceRequest = Type.Object({ secret: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false });
 export type RebindDeviceRequest = Static<typeof RebindDeviceRequest>;
@@ -395,4 +405,5 @@ export type BackupVersion = Static<typeof BackupVersion>;
 //   { t: 'mls.commit', conv, epoch, seq }     a commit was accepted; `epoch` is the new epoch
 //   { t: 'mls.welcome', device, conv }        a Welcome waits for this device (GET /api/mls/welcomes)
 //   { t: 'mls.removal', conv, userId }        a pending removal was recorded for the group
-export { MlsCommitFrame, MlsWelcomeFrame, MlsRemovalFrame } from './protocol.ts';
+//   { t: 'mls.members', conv, userId }        userId joined, or certified a device: add what is missing
+export { MlsCommitFrame, MlsWelcomeFrame, MlsRemovalFrame, MlsMembersFrame } from './protocol.ts';

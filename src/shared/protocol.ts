@@ -129,6 +129,8 @@ export const MlsCommitFrame = Type.Object({ t: Type.Literal('mls.commit'), conv:
 export const MlsWelcomeFrame = Type.Object({ t: Type.Literal('mls.welcome'), device: Id, conv: Id });
 /** MLS: a member left or was removed; the group needs a commit that removes their leaves. */
 export const MlsRemovalFrame = Type.Object({ t: Type.Literal('mls.removal'), conv: Id, userId: Id });
+/** MLS: `userId` joined the conversation or certified a new device; their devices may be missing from the group. */
+export const MlsMembersFrame = Type.Object({ t: Type.Literal('mls.members'), conv: Id, userId: Id });
 
 export const ServerFrame = Type.Union([
   MessageFrame,
@@ -143,6 +145,7 @@ export const ServerFrame = Type.Union([
   MlsCommitFrame,
   MlsWelcomeFrame,
   MlsRemovalFrame,
+  MlsMembersFrame,
 ]);
 export type ServerFrame = Static<typeof ServerFrame>;
 

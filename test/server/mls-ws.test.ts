@@ -1,7 +1,7 @@
-// MLS notifications over the WebSocket: mls.commit to every member's sockets, mls.welcome to the addressee only, mls.removal after a leave or a device revocation.
+// MLS notifications over the WebSocket: mls.commit to every member's sockets, mls.welcome to the addressee only, mls.removal after a leave or a device revocation, mls.members after a join or a newly certified device; the one-call group directory.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api } from '../helpers/client.ts';
+import { api, inviteToken } from '../helpers/client.ts';
 import { connect, createSession, createUser, type WsClient } from '../helpers/direct.ts';
 import { b64u, fakeCommit, registerDevice, startMlsServer } from './mls-helpers.ts';
 
@@ -87,4 +87,59 @@ test('removing another device signs its session out (cookie refused, socket clos
 
   assert.equal((await api(s, alice.cookie, 'DELETE', `/api/mls/devices/${laptopDevice.id}`)).status, 204);
   assert.equal((await api(s, alice.cookie, 'GET', '/api/me')).status, 200, 'removing one’s own current device does not sign out');
+});
+
+test('mls.members tells a conversation’s members that someone joined or certified a device, so they can add it', async (t) => {
+  const s = await startMlsServer();
+  t.after(() => s.close());
+  const [alice, bob, dave] = await Promise.all(['alice', 'bob', 'dave'].map((n) => createUser(s, n)));
+  const group: string = (await api(s, alice.cookie, 'POST', '/api/groups', { name: 'G', members: ['bob'] })).body.id;
+  const sockets = { alice: await connect(s, alice.cookie), bob: await connect(s, bob.cookie), dave: await connect(s, dave.cookie) };
+  t.after(() => Promise.all(Object.values(sockets).map((c) => c.close())));
+  const inConv = (c: WsClient, conv: string) => c.next((f) => f.t === 'mls.members' && f.conv === conv);
+
+  // Bob's new device comes with its certificate: the group's members hear of it; Dave, outside, does not.
+  const bobDevice = await registerDevice(s, bob);
+  for (const c of [sockets.alice, sockets.bob]) assert.deepEqual(await inConv(c, group), { t: 'mls.members', conv: group, userId: bob.user.id });
+  // A device registered first and certified later is announced when the certificate arrives.
+  const aliceSecond = { ...(await createSession(s, alice.user.id)), user: alice.user };
+  const bare = await api(s, aliceSecond.cookie, 'POST', '/api/mls/devices', { label: 'phone' });
+  assert.equal(bare.status, 201);
+  sockets.bob.send({ t: 'ping' });
+  await sockets.bob.nextOf('pong');
+  assert.equal(sockets.bob.all.some((f) => f.t === 'mls.members' && f.userId === alice.user.id), false, 'an uncertified device is not announced');
+  assert.equal((await api(s, aliceSecond.cookie, 'PUT', `/api/mls/devices/${bare.body.device.id}/certificate`, { certificate: b64u('cert:alice:phone') })).status, 200);
+  assert.deepEqual(await inConv(sockets.bob, group), { t: 'mls.members', conv: group, userId: alice.user.id });
+  assert.equal(sockets.dave.all.some((f) => f.t === 'mls.members'), false, 'no one outside the conversation hears of it');
+
+  // Dave joins a server through an invite: its channels' members hear of it.
+  const server = (await api(s, alice.cookie, 'POST', '/api/servers', { name: 'Club' })).body;
+  const channel: string = server.channels[0].id;
+  const token = await inviteToken(s, { serverId: server.id });
+  assert.equal((await api(s, dave.cookie, 'POST', `/api/invites/${token}/accept`)).status, 200);
+  assert.deepEqual(await inConv(sockets.alice, channel), { t: 'mls.members', conv: channel, userId: dave.user.id });
+  void bobDevice;
+});
+
+test('the group directory lists each member with their certified devices, for members only', async (t) => {
+  const s = await startMlsServer();
+  t.after(() => s.close());
+  const [alice, bob, eve] = await Promise.all(['alice', 'bob', 'eve'].map((n) => createUser(s, n)));
+  const group: string = (await api(s, alice.cookie, 'POST', '/api/groups', { name: 'G', members: ['bob'] })).body.id;
+  const bobDevice = await registerDevice(s, bob);
+  const uncertified = await api(s, alice.cookie, 'POST', '/api/mls/devices', { label: 'no cert yet' });
+  assert.equal(uncertified.status, 201);
+
+  const dir = await api(s, alice.cookie, 'GET', `/api/mls/groups/${group}/directory`);
+  assert.equal(dir.status, 200, dir.text);
+  const byName = Object.fromEntries(dir.body.members.map((m: any) => [m.username, m]));
+  assert.deepEqual(Object.keys(byName).sort(), ['alice', 'bob']);
+  assert.deepEqual(byName.alice.devices, [], 'a device without its certificate is not listed');
+  assert.deepEqual(byName.bob.devices.map((d: any) => [d.id, d.userId]), [[bobDevice.id, bob.user.id]]);
+  assert.equal(byName.bob.devices[0].label, undefined, 'labels are for the owner only');
+
+  const outsider = await api(s, eve.cookie, 'GET', `/api/mls/groups/${group}/directory`);
+  const missing = await api(s, eve.cookie, 'GET', '/api/mls/groups/cnope000000000000000/directory');
+  assert.equal(outsider.status, 404);
+  assert.equal(outsider.text, missing.text, 'an outsider gets the answer of a missing conversation');
 });

@@ -17,7 +17,7 @@ import { requireAuth } from '../plugins/authenticate.ts';
 import { IdParams } from '../routes/params.ts';
 import type { MlsRouteOptions } from './options.ts';
 import { decodeB64Url } from './bytes.ts';
-import { announceRemovals } from './membership.ts';
+import { announceArrival, announceRemovals } from './membership.ts';
 import { assertMayContact, requireDevice, visibleConversationIds } from './policy.ts';
 import { deviceView, ownDeviceView } from './views.ts';
 
@@ -42,6 +42,7 @@ export const deviceRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opt
       maxDevices: MlsLimits.devicesPerUser,
       now: deps.now(),
     });
+    if (device.certificate) await announceArrival(deps, await visibleConversationIds(deps, auth.userId), auth.userId);
     reply.code(201);
     return { device: ownDeviceView(device, auth.sessionHash), rebindSecret };
   });
@@ -56,6 +57,8 @@ export const deviceRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opt
       if (device.id !== request.params.id) throw new ChatroomError('NOT_FOUND', 'No such device.');
       const certificate = decodeB64Url(request.body.certificate, 'body.certificate');
       if (!(await store.mls.setCertificate({ deviceId: device.id, userId: auth.userId, certificate }))) throw new ChatroomError('NOT_FOUND', 'No such device.');
+      // A newly certified device can be added now: tell the members of every conversation of this user.
+      await announceArrival(deps, await visibleConversationIds(deps, auth.userId), auth.userId);
       return ownDeviceView({ ...device, certificate }, auth.sessionHash);
     },
   );

@@ -12,6 +12,7 @@ import {
   PostCommitRequest,
   type CommitAccepted,
   type CommitRejectedDetails,
+  type GroupDirectory,
   type GroupState,
   type LogEntry,
   type LogPage,
@@ -25,7 +26,7 @@ import type { MlsRouteOptions } from './options.ts';
 import { decodeB64Url } from './bytes.ts';
 import { commitFramingProblem } from './framing.ts';
 import { requireCertifiedDevice } from './policy.ts';
-import { groupState, logEntry } from './views.ts';
+import { deviceView, groupState, logEntry } from './views.ts';
 
 export const groupRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts) => {
   const { deps } = app;
@@ -39,6 +40,8 @@ export const groupRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts
   // Each page is up to logPageBytes of serialising: a member reading in a loop must not stall everyone.
   const logReads = new RateLimiter({ capacity: MlsLimits.logReadBurst, refillMs: MlsLimits.logReadRefillMs, now: deps.now });
   const page = { maxCount: MlsLimits.logPage, maxBytes: MlsLimits.logPageBytes };
+  // One directory read lists every member's devices: as costly as many log pages, so it is limited alike.
+  const directoryReads = new RateLimiter({ capacity: MlsLimits.logReadBurst, refillMs: MlsLimits.logReadRefillMs, now: deps.now });
 
   const tamperLog = (convId: string, entries: LogEntry[]): LogEntry[] => opts.adversary?.log?.(convId, entries) ?? entries;
 
@@ -61,6 +64,24 @@ export const groupRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts
     if (!created) throw new ChatroomError('MLS_GROUP_EXISTS', undefined, { group: await stateOf(conversation.id) });
     reply.code(201);
     return groupState(created, []);
+  });
+
+  app.get<{ Params: IdParams }>('/api/mls/groups/:id/directory', { schema: { params: IdParams } }, async (request): Promise<GroupDirectory> => {
+    const auth = requireAuth(request);
+    const { conversation } = await accessOrNotFound(deps, request.params.id, auth.userId);
+    const taken = directoryReads.take(auth.userId);
+    if (!taken.ok) throw new ChatroomError('RATE_LIMITED', undefined, { retryAfterSeconds: taken.retryAfterSeconds });
+    const members: GroupDirectory['members'] = [];
+    for (const id of await store.listConversationMemberIds(conversation.id)) {
+      const user = await store.getUser(id);
+      if (!user) continue;
+      // A device without its certificate is not ready to be added to anything.
+      let devices = (await store.mls.listDevices(id)).filter((d) => d.certificate).map(deviceView);
+      const tamper = opts.adversary?.devices;
+      if (tamper) devices = tamper(id, devices);
+      members.push({ id, username: user.username, devices });
+    }
+    return { members };
   });
 
   app.get<{ Params: IdParams; Querystring: LogQuery }>(

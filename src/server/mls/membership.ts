@@ -15,6 +15,16 @@ export async function announceRemovals(deps: Deps, convIds: string[], userId: st
   }
 }
 
+/**
+ * Tells the members of each conversation that `userId` joined it or certified a new device, so an
+ * online member adds the devices missing from its group (only members commit; the server cannot).
+ */
+export async function announceArrival(deps: Deps, convIds: string[], userId: string): Promise<void> {
+  for (const conv of convIds) {
+    deps.hub.notifyUsers(await deps.store.listConversationMemberIds(conv), { t: 'mls.members', conv, userId });
+  }
+}
+
 /** Records (and announces) a pending removal of `userId` in the groups of these conversations. */
 export async function recordMlsRemoval(deps: Deps, convIds: string[], userId: string, reason: RemovalReason): Promise<void> {
   const recorded = await deps.store.mls.recordRemovals({ convIds, userId, reason, now: deps.now() });

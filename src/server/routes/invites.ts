@@ -6,6 +6,7 @@ import type { InviteRecord } from '../../store/types.ts';
 import { hashToken } from '../auth/tokens.ts';
 import { createInviteLink } from '../invites.ts';
 import { requireAuth } from '../plugins/authenticate.ts';
+import { announceArrival } from '../mls/membership.ts';
 import { sendError } from '../plugins/errors.ts';
 import { IdParams, TokenParams } from './params.ts';
 import { requireServerModerator, serverRoleOrNotFound, serverSummary } from './views.ts';
@@ -42,6 +43,7 @@ export const inviteRoutes: FastifyPluginAsync = async (app) => {
       if (!(await deps.store.consumeInvite(invite.tokenHash, deps.now()))) throw new ChatroomError('INVITE_INVALID');
       await deps.store.addServerMember(server.id, auth.userId);
       deps.hub.notifyUsers([auth.userId], { t: 'conversations' });
+      await announceArrival(deps, (await deps.store.listChannels(server.id)).map((c) => c.id), auth.userId);
     }
     return serverSummary(deps, auth.userId, server, existingRole ?? 'member');
   });
