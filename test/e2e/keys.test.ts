@@ -1,4 +1,4 @@
-// End-to-end keys in Chromium: sign-up shows the recovery key once (copy, optional passphrase, same key after a reload) and chat works as before; a second browser unlocks with the recovery key after wrong ones are refused; a third with the passphrase; signing in again needs no key; a device removed in Your devices must unlock again; the recovery key and passphrase are nowhere in the data dir.
+// End-to-end keys in Chromium: sign-up shows the recovery key once (copy, optional passphrase, same key after a reload) and the chat is end-to-end encrypted (the stored body is an envelope); a second browser unlocked with the recovery key reads the earlier message; a second browser unlocks with the recovery key after wrong ones are refused; a third with the passphrase; signing in again needs no key; a device removed in Your devices must unlock again; the recovery key and passphrase are nowhere in the data dir.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { api } from '../helpers/client.ts';
 import { ensureSetupLink } from '../../src/server/invites.ts';
 import { SESSION_COOKIE } from '../../src/server/auth/tokens.ts';
 import { encodeRecoveryKey, newBackupKey, decodeRecoveryKey } from '../../web-client/src/crypto/index.ts';
-import { decodeBody } from '../../web-client/src/content.ts';
+import { fromBase64 } from '../../src/shared/base64.ts';
 import { acceptRecoveryKey, chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage } from '../helpers/browser.ts';
 
 const USERNAME = 'alice';
@@ -59,7 +59,7 @@ test('end-to-end keys in Chromium', { skip: chromiumSkipReason(), timeout: 300_0
   const pages = [pageA];
   let recoveryKey = '';
 
-  await t.test('sign-up shows the recovery key once; Continue (with a passphrase) leads to the chat, which works as before', async () => {
+  await t.test('sign-up shows the recovery key once; Continue (with a passphrase) leads to the chat, which is end-to-end encrypted', async () => {
     await pageA.goto(`${server.url}/setup/${setup.token}`);
     await pageA.getByRole('textbox', { name: 'Username' }).fill(USERNAME);
     await pageA.getByLabel('Password').fill(PASSWORD);
@@ -81,18 +81,23 @@ test('end-to-end keys in Chromium', { skip: chromiumSkipReason(), timeout: 300_0
     assert.match(recoveryKey, /^([0-9A-Z]{4}-){13}[0-9A-Z]{4}$/);
     await pageA.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: ARGON2_MS });
     await pageA.getByRole('heading', { name: 'general' }).waitFor();
-    await pageA.getByRole('button', { name: 'Keys on this device' }).waitFor();
-    await pageA.getByRole('textbox', { name: 'Message' }).fill('hello before encryption');
+    await pageA.getByRole('note', { name: 'End-to-end encrypted' }).waitFor();
+    await pageA.getByRole('textbox', { name: 'Message' }).fill('hello from the first browser');
     await pageA.getByRole('button', { name: 'Send' }).click();
-    await log(pageA).getByRole('article').filter({ hasText: 'hello before encryption' }).waitFor();
-    // Messages still go as today: the stored body is the plain content encoding.
+    const sent = log(pageA).getByRole('article').filter({ hasText: 'hello from the first browser' });
+    await sent.waitFor();
+    await sent.getByText('Sending…').waitFor({ state: 'detached', timeout: 20_000 });
+    // The stored body is a content envelope (version byte 1), not the text.
     const conv = new URL(pageA.url()).pathname.split('/').pop()!;
     const history = await api(server, await cookieOf(contextA), 'GET', `/api/conversations/${conv}/messages?limit=5`);
-    const bodies = history.body.messages.map((m: { body: string }) => decodeBody(m.body));
-    assert.deepEqual(bodies, [{ kind: 'text', text: 'hello before encryption' }]);
-    // Reloading keeps the keys: straight back into the chat.
+    const bodies = history.body.messages.map((m: { body: string }) => Buffer.from(fromBase64(m.body)));
+    assert.equal(bodies.length, 1);
+    assert.equal(bodies[0][0], 1, 'envelope version byte');
+    assert.ok(!bodies[0].includes(Buffer.from('hello from the first browser')), 'the text is not in the stored body');
+    // Reloading keeps the keys: straight back into the chat, which still opens the message.
     await pageA.reload();
-    await pageA.getByRole('button', { name: 'Keys on this device' }).waitFor();
+    await pageA.getByRole('note', { name: 'End-to-end encrypted' }).waitFor({ timeout: 20_000 });
+    await log(pageA).getByRole('article').filter({ hasText: 'hello from the first browser' }).waitFor({ timeout: 20_000 });
   });
 
   await t.test('a second browser: a wrong recovery key is refused, then the right one adds a device', async () => {
@@ -112,7 +117,8 @@ test('end-to-end keys in Chromium', { skip: chromiumSkipReason(), timeout: 300_0
     await field.fill(recoveryKey.toLowerCase().replace(/-/g, ' '));
     await pageB.getByRole('button', { name: 'Unlock' }).click();
     await pageB.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: 20_000 });
-    await log(pageB).getByRole('article').filter({ hasText: 'hello before encryption' }).waitFor();
+    // Sent before this browser had a device: it opens through the epoch-key archive.
+    await log(pageB).getByRole('article').filter({ hasText: 'hello from the first browser' }).waitFor({ timeout: 20_000 });
     const devices = (await api(server, await cookieOf(contextB), 'GET', '/api/mls/devices')).body.devices;
     assert.equal(devices.length, 2, 'the server lists two devices for alice');
     assert.ok(devices.every((d: { certificate: string }) => d.certificate.length > 0), 'both certified');
@@ -126,13 +132,13 @@ test('end-to-end keys in Chromium', { skip: chromiumSkipReason(), timeout: 300_0
     // Signing out and in again on a browser that holds the keys: no key needed, no new device.
     await pageB.getByRole('button', { name: 'Sign out', exact: true }).click();
     await signIn(pageB, server.url);
-    await pageB.getByRole('button', { name: 'Keys on this device' }).waitFor({ timeout: 20_000 });
+    await pageB.getByRole('note', { name: 'End-to-end encrypted' }).waitFor({ timeout: 20_000 });
     const again = (await api(server, await cookieOf(contextB), 'GET', '/api/mls/devices')).body.devices;
     assert.equal(again.length, 2);
     assert.equal(again.filter((d: { current: boolean }) => d.current).length, 1, 'the device is bound to the new session');
   });
 
-  await t.test('a third browser unlocks with the backup passphrase; removed elsewhere, it must unlock again', async () => {
+  await t.test('a third browser unlocks with the backup passphrase; removed elsewhere, it is signed out and must unlock again', async () => {
     const contextC = await newContext(browser);
     const pageC = await newPage(contextC);
     pages.push(pageC);
@@ -156,7 +162,9 @@ test('end-to-end keys in Chromium', { skip: chromiumSkipReason(), timeout: 300_0
     await dialog.getByRole('button', { name: /^Remove device/ }).first().waitFor();
     assert.equal(await dialog.getByRole('listitem').count(), 2);
     await dialog.getByRole('button', { name: 'Close' }).click();
-    await pageC.reload();
+    // Removing it signed its session out; signing in again, the keys kept there no longer count.
+    await pageC.getByText('You were signed out.').waitFor({ timeout: 20_000 });
+    await signIn(pageC, server.url);
     await pageC.getByRole('heading', { name: 'Unlock your keys on this browser' }).waitFor({ timeout: 20_000 });
     assert.equal((await api(server, await cookieOf(contextC), 'GET', '/api/mls/devices')).body.devices.length, 2, 'not re-registered on its own');
   });

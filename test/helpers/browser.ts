@@ -137,3 +137,16 @@ export function describeProblems(pages: Page[]): string[] {
   }
   return lines;
 }
+
+/**
+ * For an account made outside the browser (Node helpers): "Set up keys" in the open conversation,
+ * then Continue on the recovery key screen; resolves with the recovery key once the conversation
+ * shows it is end-to-end encrypted.
+ */
+export async function setUpKeys(page: Page, opts: { timeout?: number } = {}): Promise<string> {
+  const timeout = opts.timeout ?? 20_000;
+  await page.getByRole('button', { name: 'Set up keys' }).click({ timeout });
+  const key = await acceptRecoveryKey(page, { timeout });
+  await page.getByRole('note', { name: 'End-to-end encrypted' }).waitFor({ timeout });
+  return key;
+}
