@@ -5,7 +5,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { api, createUser, createWorld, uniqueName, type DirectUser, type World } from '../helpers/direct.ts';
 import { SESSION_COOKIE } from '../../src/server/auth/tokens.ts';
-import { chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage } from '../helpers/browser.ts';
+import { chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage, setUpKeys } from '../helpers/browser.ts';
 
 const skip = chromiumSkipReason();
 
@@ -64,9 +64,11 @@ test('membership actions in Chromium', { skip, timeout: 600_000 }, async (t) => 
   const pageB = await pageFor(browserContext, server, bob, `/c/${world.general}`);
   const pageC = await pageFor(browserContext, server, carol, `/c/${world.general}`);
   for (const page of [pageA, pageB, pageC]) await page.getByRole('heading', { name: 'general' }).waitFor();
+  // Accounts made by the helpers have no end-to-end keys: each sets them up in its browser first.
+  for (const page of [pageA, pageB, pageC]) await setUpKeys(page, { timeout: STEP_TIMEOUT_MS });
   let groupId = '';
 
-  await t.test('alice creates a group with bob; bob adds carol with Add people; carol sees it and its messages', async () => {
+  await t.test('alice creates a group with bob; bob adds carol with Add people; carol sees it live, and what is sent after she joined', async () => {
     await pageA.getByRole('button', { name: 'New group' }).click();
     const create = pageA.getByRole('dialog', { name: 'New group' });
     await create.getByRole('textbox', { name: 'Group name' }).fill('trio');
@@ -104,9 +106,14 @@ test('membership actions in Chromium', { skip, timeout: 600_000 }, async (t) => 
     await add.waitFor({ state: 'hidden' });
     await members(pageB).getByText(carol.user.username, { exact: true }).waitFor();
 
-    // Carol's list gains the group live (the server's `conversations` frame), with its history.
+    // Carol's list gains the group live (the server's `conversations` frame). What was sent before
+    // she joined was encrypted for the members of that time: it shows as such, with the reason.
     await nav(pageC).getByRole('link', { name: /^trio/ }).click();
-    await log(pageC).getByRole('article').filter({ hasText: 'welcome to trio' }).waitFor();
+    await log(pageC).getByRole('article').filter({ hasText: 'Cannot decrypt this message: Sent before this device joined' }).waitFor();
+    const boxB = pageB.getByRole('textbox', { name: 'Message' });
+    await boxB.fill('hello carol');
+    await boxB.press('Enter');
+    await log(pageC).getByRole('article').filter({ hasText: 'hello carol' }).waitFor();
     assert.equal(await sameLoad(pageC), true, 'no reload');
   });
 
