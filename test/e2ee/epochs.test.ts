@@ -2,7 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { api, registerInvited, setupOwner } from '../helpers/client.ts';
-import { closeAll, firstDevice, online, read, reload, send, settle, startE2eeServer, texts, type Client } from './helpers.ts';
+import { barrier, closeAll, firstDevice, online, read, reload, send, settle, startE2eeServer, texts, traffic, type Client } from './helpers.ts';
 
 /** Rotate after every envelope, so each send is preceded by a commit. */
 const EVERY_MESSAGE = { rotation: { maxMessages: 1, maxAgeMs: 7 * 24 * 3600 * 1000 } };
@@ -69,9 +69,14 @@ test('concurrent commits on one epoch: one wins, the other rebuilds, no fork', a
 
   await t.test('two rotations at once', async () => {
     const before = await logLength(server, alice, group);
-    // Both have used their epoch: both start a self-update on the same epoch.
+    // Both have used their epoch: both build a self-update on the same epoch, and both posts are
+    // held until the other is ready too.
+    traffic.beforeCommit = barrier(2);
+    traffic.commitStatuses.length = 0;
     await Promise.all([send(alice, group, 'a2'), send(bob, group, 'b2')]);
+    traffic.beforeCommit = null;
     await settle(alice, bob);
+    assert.deepEqual([...traffic.commitStatuses].sort(), [201, 409], 'one commit won, the other lost the race');
     const log = (await api(server, alice.who.cookie, 'GET', `/api/mls/groups/${group}/log?fromEpoch=${epoch}`)).body.entries;
     assert.equal(log.filter((e: { epoch: number }) => e.epoch === epoch).length, 1, 'exactly one commit on that epoch');
     assert.ok((await logLength(server, alice, group)) - before <= 2);
@@ -81,9 +86,13 @@ test('concurrent commits on one epoch: one wins, the other rebuilds, no fork', a
 
   await t.test('two members add the same newcomer at once: one add commit, one leaf', async () => {
     const before = await logLength(server, alice, group);
+    traffic.beforeCommit = barrier(2);
+    traffic.commitStatuses.length = 0;
     assert.equal((await api(server, alice.who.cookie, 'POST', `/api/groups/${group}/members`, { username: 'carol' })).status, 204);
     await Promise.all([alice.codec.sync(group), bob.codec.sync(group)]);
+    traffic.beforeCommit = null;
     await settle(alice, bob, carol);
+    assert.deepEqual([...traffic.commitStatuses].sort(), [201, 409], 'both built the add; the loser found carol already in');
     assert.equal((await logLength(server, alice, group)) - before, 1, 'one commit added carol');
     const roster = await alice.codec.roster(group);
     assert.equal(roster.filter((m) => m.userId === carol.who.user.id).length, 1);

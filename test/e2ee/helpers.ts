@@ -22,8 +22,33 @@ export function startE2eeServer(): Promise<TestServer> {
   return startTestServer({ limits: { loginsPerMinute: 10_000, registrationsPerHour: 10_000, connectionsPerIp: 500 } });
 }
 
+/**
+ * Test hooks on every client's HTTP traffic: `beforeCommit` runs before a commit POST leaves
+ * (a test holds several there to make them race), and `commitStatuses` records their answers.
+ */
+export const traffic = {
+  beforeCommit: null as null | ((path: string) => Promise<void>),
+  commitStatuses: [] as number[],
+};
+
 export function transportFor(server: TestServer, cookie: string): Transport {
-  return (path, init) => fetch(server.url + path, { ...init, headers: { ...(init.headers as Record<string, string>), cookie } });
+  return async (path, init) => {
+    const isCommit = init.method === 'POST' && path.endsWith('/commits');
+    if (isCommit && traffic.beforeCommit) await traffic.beforeCommit(path);
+    const res = await fetch(server.url + path, { ...init, headers: { ...(init.headers as Record<string, string>), cookie } });
+    if (isCommit) traffic.commitStatuses.push(res.status);
+    return res;
+  };
+}
+
+/** A beforeCommit hook that lets commits through only once `n` of them are waiting. */
+export function barrier(n: number): (path: string) => Promise<void> {
+  const waiting: Array<() => void> = [];
+  return () =>
+    new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      if (waiting.length >= n) for (const r of waiting.splice(0)) r();
+    });
 }
 
 export interface Client {

@@ -35,6 +35,8 @@ export class EpochArchive {
     private readonly store: GroupStore,
     private readonly now: () => number,
     private readonly onError: (message: string) => void,
+    /** Called when a re-read brought keys this device did not have (failed decodes may now open). */
+    private readonly onNewKeys: () => void = () => undefined,
   ) {}
 
   private async pendingList(): Promise<string[]> {
@@ -161,7 +163,9 @@ export class EpochArchive {
       const stored = await this.client.getBackup('archive');
       const before = this.fromServer.size;
       if (stored) await this.absorb(bk, decodeArchive(stored.data));
-      return this.fromServer.size > before;
+      const more = this.fromServer.size > before;
+      if (more) this.onNewKeys();
+      return more;
     } finally {
       bk.fill(0);
     }

@@ -28,7 +28,7 @@ import { fromB64Url, toB64Url } from '../b64url.ts';
 import { staleEpochDetails } from '../mls-client.ts';
 import type { EngineContext } from './context.ts';
 import type { Usage } from './group-store.ts';
-import { diffRoster, readDirectory, type Directory } from './membership.ts';
+import { diffRoster, readDirectory, rosterMatchesMembers, type Directory } from './membership.ts';
 import { refusal } from './refusals.ts';
 import { SeqReplayWindow } from './replay.ts';
 
@@ -61,8 +61,12 @@ export class ConversationGroup {
   usage: Usage = { epochStartedAt: 0, messages: 0 };
   /** Set by frames and joins: the log may hold commits this device has not applied. */
   needsCatchUp = true;
-  /** Set by membership frames and roster-changing commits: compare the roster with the member list. */
-  needsReconcile = true;
+  /**
+   * Compare the roster with the conversation: 'quick' (membership frames, roster-changing commits)
+   * reads the member list and lists devices only if users differ; 'full' (connect, join, now and
+   * then on send) also lists every member's devices, which finds new and revoked devices.
+   */
+  needsReconcile: false | 'quick' | 'full' = 'full';
   lastReconcile = -Infinity;
   /** Why this device cannot follow the group any more (a commit it cannot apply), if so. */
   stuck: string | undefined;
@@ -78,6 +82,11 @@ export class ConversationGroup {
     readonly conv: string,
     private readonly ctx: EngineContext,
   ) {}
+
+  /** Asks for a roster check of at least this depth. */
+  want(depth: 'quick' | 'full'): void {
+    if (this.needsReconcile !== 'full') this.needsReconcile = depth;
+  }
 
   get joined(): boolean {
     return this.group?.active === true;
@@ -144,7 +153,7 @@ export class ConversationGroup {
     this.group = await MlsGroup.create(this.ctx.device, conversationGroupId(this.conv), this.ctx.pins);
     this.stuck = undefined;
     this.needsCatchUp = false;
-    this.needsReconcile = true;
+    this.needsReconcile = 'full';
     await this.onNewEpoch();
   }
 
@@ -188,7 +197,7 @@ export class ConversationGroup {
       await this.leave();
       return 'applied';
     }
-    if (res.added.length || res.removed.length) this.needsReconcile = true;
+    if (res.added.length || res.removed.length) this.want('quick');
     await this.onNewEpoch();
     return 'applied';
   }
@@ -278,19 +287,21 @@ export class ConversationGroup {
    * members and of revoked devices (naming the pending removals it resolves), then one adding every
    * member's verified devices that have no leaf (Welcome to those devices).
    */
-  async reconcile(): Promise<void> {
+  async reconcile(depth: 'quick' | 'full' = 'full'): Promise<void> {
     this.needsReconcile = false;
     if (!this.group?.active || this.stuck) return;
     let dir: Directory;
     try {
-      dir = await readDirectory(this.ctx.client, this.conv, await this.ctx.client.group(this.conv));
+      const [list, state] = await Promise.all([this.ctx.client.conversationMembers(this.conv), this.ctx.client.group(this.conv)]);
+      for (const m of list) this.names.set(m.id, m.username);
+      if (depth === 'quick' && rosterMatchesMembers(this.group.members(), list, state)) return;
+      dir = await readDirectory(this.ctx.client, list, state);
     } catch (err) {
       if (err instanceof ApiError && err.code === 'NOT_FOUND') return this.leave();
-      this.needsReconcile = true;
+      this.want(depth);
       throw err;
     }
     this.lastReconcile = this.ctx.now();
-    for (const [id, name] of dir.members) this.names.set(id, name);
     for (const r of dir.refused) {
       this.ctx.warn({
         code: 'invalid_device',
@@ -395,7 +406,7 @@ export class ConversationGroup {
     await this.ctx.client.deleteWelcome(w.id);
     const used = secrets.find((k) => equalBytes(k.ref, joined.usedRef));
     if (used && !used.lastResort) await this.ctx.keyPackages.consume(joined.usedRef);
-    this.needsReconcile = true;
+    this.want('full');
     await this.catchUp().catch(() => undefined);
     return true;
   }
@@ -473,6 +484,7 @@ export class ConversationGroup {
     } catch (err) {
       if (!isCryptoError(err)) throw err;
       if (err.code === 'unknown_epoch' && !this.group?.active) return refusal('waiting_for_keys');
+      if (err.code === 'unknown_epoch' && epoch > this.group!.epoch) return refusal('catching_up');
       return this.remember(msg.seq, refusal(err.code));
     }
     // The server says who sent it; the signature says which member did. They must agree.

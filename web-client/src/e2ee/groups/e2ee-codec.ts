@@ -116,7 +116,14 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
       device: opts.device,
       pins: this.pins,
       store,
-      archive: new EpochArchive(opts.client, opts.vault, store, now, (message) => this.warn({ code: 'archive_failed', message })),
+      archive: new EpochArchive(
+        opts.client,
+        opts.vault,
+        store,
+        now,
+        (message) => this.warn({ code: 'archive_failed', message }),
+        () => this.keysArrived(),
+      ),
       keyPackages: opts.keyPackages,
       rotation: opts.rotation ?? DEFAULT_ROTATION_POLICY,
       now,
@@ -188,9 +195,10 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
       if (!c.joined) throw new SendRefused('waiting_for_keys', WAITING_MESSAGE, true);
     }
     if (c.needsCatchUp) await c.catchUp();
-    if (c.joined && (c.needsReconcile || this.ctx.now() - c.lastReconcile > this.reconcileEvery)) {
+    if (c.joined && this.ctx.now() - c.lastReconcile > this.reconcileEvery) c.want('full');
+    if (c.joined && c.needsReconcile) {
       // A failed check must not stop the send: the roster is still the one last agreed.
-      await c.reconcile().catch(() => undefined);
+      await c.reconcile(c.needsReconcile).catch(() => undefined);
     }
     if (!c.joined) throw new SendRefused('waiting_for_keys', WAITING_MESSAGE, true);
     if (c.stuck) throw new SendRefused('group_stuck', 'This conversation’s encryption could not follow a change made by another member, so this device cannot send here.');
@@ -219,14 +227,14 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
         break;
       }
       case 'mls.removal':
-        this.schedule(f.conv, { catchUp: true, reconcile: true });
+        this.schedule(f.conv, { catchUp: true, reconcile: 'quick' });
         break;
       case 'conversations':
         if (f.removed) {
           const c = this.conv(f.removed);
           this.track(this.queue.run(f.removed, () => c.leave()));
         }
-        this.track(this.forEachKnown((conv) => this.schedule(conv, { reconcile: true })));
+        this.track(this.forEachKnown((conv) => this.schedule(conv, { reconcile: 'quick' })));
         break;
       default:
         break;
@@ -236,7 +244,7 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
   onConnected(): void {
     if (this.closed) return;
     this.track(this.pickUpWelcomes());
-    this.track(this.forEachKnown((conv) => this.schedule(conv, { catchUp: true, reconcile: true })));
+    this.track(this.forEachKnown((conv) => this.schedule(conv, { catchUp: true, reconcile: 'full' })));
   }
 
   close(): void {
@@ -253,11 +261,11 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
   }
 
   /** Runs a catch-up and/or roster check of `conv` soon (staggered by leaf rank when it may commit). */
-  private schedule(conv: string, what: { catchUp?: boolean; reconcile?: boolean }): void {
+  private schedule(conv: string, what: { catchUp?: boolean; reconcile?: 'quick' | 'full' }): void {
     if (this.closed) return;
     const c = this.conv(conv);
     if (what.catchUp) c.needsCatchUp = true;
-    if (what.reconcile) c.needsReconcile = true;
+    if (what.reconcile) c.want(what.reconcile);
     if (this.timers.has(conv)) return;
     const delay = what.reconcile ? Math.min(c.rank() * this.stagger, STAGGER_CAP_MS) : 0;
     let release!: () => void;
@@ -276,7 +284,7 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
     await c.ensureLoaded();
     if (!c.joined) return;
     if (c.needsCatchUp) await c.catchUp();
-    if (c.joined && c.needsReconcile) await c.reconcile();
+    if (c.joined && c.needsReconcile) await c.reconcile(c.needsReconcile);
   }
 
   /** Fetches every Welcome for this device (paging), joins, acknowledges; fires KEYS_EVENT on a join. */
@@ -329,7 +337,7 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
   async sync(conv: string): Promise<void> {
     const c = this.conv(conv);
     c.needsCatchUp = true;
-    c.needsReconcile = true;
+    c.want('full');
     await this.queue.run(conv, () => this.syncGroup(c));
   }
 

@@ -4,6 +4,7 @@
  * devices). `diffRoster` compares that with the group's roster: leaves to remove (users no longer
  * members, revoked devices, leaves a pending removal still names) and devices to add.
  */
+import type { Member as ApiMember } from '../../../../src/shared/api.ts';
 import type { GroupState, PendingRemoval } from '../../../../src/shared/mls-api.ts';
 import { equalBytes } from '../../crypto/bytes.ts';
 import { verifyDeviceCertificate, type Member } from '../../crypto/index.ts';
@@ -32,9 +33,8 @@ export interface Directory {
   pendingRemovals: PendingRemoval[];
 }
 
-/** Reads the member list, each member's devices (certificates verified) and the pending removals. */
-export async function readDirectory(client: MlsClient, conv: string, group: GroupState | null): Promise<Directory> {
-  const list = await client.conversationMembers(conv);
+/** Reads each member's devices (certificates verified) beside the member list and the pending removals. */
+export async function readDirectory(client: MlsClient, list: ApiMember[], group: GroupState | null): Promise<Directory> {
   const members = new Map(list.map((m) => [m.id, m.username]));
   const devices = new Map<string, ListedDevice[]>();
   const refused: RefusedDevice[] = [];
@@ -96,4 +96,15 @@ export function diffRoster(roster: Member[], ownLeafIndex: number, dir: Director
     }
   }
   return { remove, resolves, add };
+}
+
+/**
+ * The cheap check a membership frame triggers: true when the users with leaves are exactly the
+ * members and no pending removal still names a user with leaves (so the per-member device
+ * listings can wait for the next full check).
+ */
+export function rosterMatchesMembers(roster: Member[], list: ApiMember[], group: GroupState | null): boolean {
+  const users = new Set(roster.map((m) => m.userId));
+  if (users.size !== list.length || !list.every((m) => users.has(m.id))) return false;
+  return !(group?.pendingRemovals ?? []).some((p) => p.resolvedBySeq === undefined && users.has(p.userId));
 }

@@ -9,6 +9,7 @@ export type Refusal = Extract<DecodedBody, { ok: false }>;
 const REASONS: Record<string, { reason: string; retryable: boolean }> = {
   unknown_epoch: { reason: 'Sent before this device joined, and no key backup covers it yet.', retryable: true },
   waiting_for_keys: { reason: 'This device has not been added to the conversation’s encryption yet; it will open once another member adds it.', retryable: true },
+  catching_up: { reason: 'This device is still catching up with the conversation’s encryption; it will open shortly.', retryable: true },
   unknown_sender: { reason: 'Sent by a device that was not part of this conversation’s encryption at the time.', retryable: false },
   bad_signature: { reason: 'The sender’s signature does not match: the message was altered or forged.', retryable: false },
   decrypt_failed: { reason: 'The message was altered after it was sent, so it cannot be decrypted.', retryable: false },
