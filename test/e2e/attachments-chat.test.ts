@@ -4,60 +4,23 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startTestServer } from '../helpers/server.ts';
-import { ensureSetupLink } from '../../src/server/invites.ts';
-import { acceptRecoveryKey, chromiumSkipReason, describeProblems, newContext, newPage } from '../helpers/browser.ts';
+import { chromiumSkipReason, describeProblems } from '../helpers/browser.ts';
 import { launchMediaBrowser } from '../fixtures/media/harness.ts';
+import { blobBytes, chatPair, chooseFile } from '../fixtures/media/chat-pair.ts';
 import { CANARY, GPS_LATITUDE, jpegMarkers, makeJpeg, u32, withMetadata } from '../fixtures/media/exif-jpeg.ts';
 import { ciphertextSize } from '../../web-client/src/crypto/file-chunks.ts';
 import { largestPlaintext } from '../../web-client/src/state/uploads.ts';
 
 /** The server's attachment limit in this test, ciphertext bytes (3 MiB). */
 const MAX_UPLOAD = 3 * 1024 * 1024;
-/** Sign-up runs Argon2id (64 MiB) in a Worker: slow on the shared test machine, ms. */
-const SIGN_UP_MS = 90_000;
 const STEP_MS = 60_000;
 const FILE_NAME = 'quarterly-report-NAMECANARY.bin';
 const PHOTO_NAME = 'IMG_NAMECANARY_0001.jpg';
 
 function log(page: Page) {
   return page.getByRole('log', { name: 'Messages' });
-}
-
-async function signUp(page: Page, link: string, username: string): Promise<void> {
-  await page.goto(link);
-  await page.getByRole('textbox', { name: 'Username' }).fill(username);
-  await page.getByLabel('Password').fill(`${username}: a long enough password here`);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await acceptRecoveryKey(page, { timeout: SIGN_UP_MS });
-  await page.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: SIGN_UP_MS });
-}
-
-async function openGeneral(page: Page): Promise<void> {
-  await page.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: /^general\b/ }).first().click();
-  await page.getByRole('heading', { name: 'general' }).waitFor();
-}
-
-/** Path of a page without CSP on the server's origin (routed in the test), to read blob: URLs from. */
-const PROBE_PATH = '/__attachment-probe';
-
-/**
- * The bytes behind a blob: URL of `page`. The app's CSP (connect-src 'self') rightly stops the page
- * itself from fetching blob: URLs, so a second page of the same origin, served by the test without
- * CSP, reads it (blob: URLs are shared by the documents of one origin).
- */
-async function bytesOf(page: Page, url: string): Promise<Buffer> {
-  const probe = await page.context().newPage();
-  await probe.goto(new URL(PROBE_PATH, url.slice('blob:'.length)).href);
-  const b64 = await probe.evaluate(async (u) => {
-    const bytes = new Uint8Array(await (await fetch(u)).arrayBuffer());
-    let s = '';
-    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    return btoa(s);
-  }, url);
-  await probe.close();
-  return Buffer.from(b64, 'base64');
 }
 
 function filesUnder(dir: string): string[] {
@@ -101,35 +64,13 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
     await browser.close();
     await server.close();
   });
-  const setup = await ensureSetupLink(server.store, server.url, 1);
-  assert.ok(setup);
-  const contexts: BrowserContext[] = [await newContext(browser), await newContext(browser)];
-  for (const c of contexts) {
-    c.setDefaultTimeout(STEP_MS);
-    await c.route(`**${PROBE_PATH}`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>probe</title>' }));
-  }
-  await contexts[0].grantPermissions(['microphone'], { origin: server.url });
-  const pageA = await newPage(contexts[0]);
-  const pageB = await newPage(contexts[1]);
-  // tsx compiles with keepNames, which wraps functions passed to evaluate() in __name().
-  for (const p of [pageA, pageB]) await p.addInitScript({ content: 'globalThis.__name = (f) => f;' });
-
-  await signUp(pageA, `${server.url}/setup/${setup.token}`, 'alice');
-  await pageA.getByRole('button', { name: 'Invite people' }).click();
-  const inviteBox = pageA.getByRole('textbox', { name: 'Invite link' });
-  const invite = new URL(await inviteBox.inputValue());
-  await pageA.keyboard.press('Escape');
-  await signUp(pageB, server.url + invite.pathname + invite.search + invite.hash, 'bob');
-  await openGeneral(pageA);
-  await openGeneral(pageB);
+  const { alice: pageA, bob: pageB } = await chatPair(browser, server, STEP_MS);
   const aliceId = (await server.store.getUserByUsername('alice'))!.id;
 
   await t.test('a photo with EXIF GPS and a serial: bob sees the thumbnail, then the full image in the lightbox, with none of the metadata', async () => {
     const source = withMetadata(await makeJpeg(pageA, 1200, 900, true));
     assert.ok(source.includes(CANARY) && source.includes(Buffer.from('Exif')), 'the input carries the metadata');
-    const chooser = pageA.waitForEvent('filechooser');
-    await pageA.getByRole('button', { name: 'Attach photo', exact: true }).click();
-    await (await chooser).setFiles({ name: PHOTO_NAME, mimeType: 'image/jpeg', buffer: source });
+    await chooseFile(pageA, 'Attach photo', { name: PHOTO_NAME, mimeType: 'image/jpeg', buffer: source });
 
     const thumb = log(pageB).getByRole('img', { name: 'Photo from alice' });
     await thumb.waitFor();
@@ -138,7 +79,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
     assert.match(thumbInfo.src, /^blob:/);
     // Orientation 6: stored 1200×900, shown 900×1200; the thumbnail's long side is 320 px.
     assert.deepEqual([thumbInfo.w, thumbInfo.h], [240, 320]);
-    assertNoMetadata(await bytesOf(pageB, thumbInfo.src), 'the thumbnail bob decrypted');
+    assertNoMetadata(await blobBytes(pageB, thumbInfo.src), 'the thumbnail bob decrypted');
 
     await log(pageB).getByRole('button', { name: 'Open photo from alice' }).click();
     const viewer = pageB.getByRole('dialog', { name: 'Photo viewer' });
@@ -146,7 +87,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
     await pageB.waitForFunction((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth === 900, await full.elementHandle());
     const fullInfo = await full.evaluate((img: HTMLImageElement) => ({ src: img.src, w: img.naturalWidth, h: img.naturalHeight }));
     assert.deepEqual([fullInfo.w, fullInfo.h], [900, 1200]);
-    assertNoMetadata(await bytesOf(pageB, fullInfo.src), 'the full image bob decrypted');
+    assertNoMetadata(await blobBytes(pageB, fullInfo.src), 'the full image bob decrypted');
     await viewer.getByRole('button', { name: 'Zoom in' }).click();
     const download = pageB.waitForEvent('download');
     await viewer.getByRole('link', { name: 'Download' }).click();
@@ -156,9 +97,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
   });
 
   await t.test('a second photo: Previous / Next in the lightbox walk the conversation', async () => {
-    const chooser = pageA.waitForEvent('filechooser');
-    await pageA.getByRole('button', { name: 'Attach photo', exact: true }).click();
-    await (await chooser).setFiles({ name: 'second.jpg', mimeType: 'image/jpeg', buffer: await makeJpeg(pageA, 640, 480, true) });
+    await chooseFile(pageA, 'Attach photo', { name: 'second.jpg', mimeType: 'image/jpeg', buffer: await makeJpeg(pageA, 640, 480, true) });
     await log(pageB).getByRole('img', { name: 'Photo from alice' }).nth(1).waitFor();
     await log(pageB).getByRole('button', { name: 'Open photo from alice' }).nth(1).click();
     const viewer = pageB.getByRole('dialog', { name: 'Photo viewer' });
@@ -221,9 +160,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
 
   await t.test('a file round-trips byte for byte, saved under its name', async () => {
     const bytes = randomBytes(300_000);
-    const chooser = pageA.waitForEvent('filechooser');
-    await pageA.getByRole('button', { name: 'Attach file', exact: true }).click();
-    await (await chooser).setFiles({ name: FILE_NAME, mimeType: 'application/octet-stream', buffer: bytes });
+    await chooseFile(pageA, 'Attach file', { name: FILE_NAME, mimeType: 'application/octet-stream', buffer: bytes });
     const chip = log(pageB).getByRole('group', { name: `File: ${FILE_NAME}, 293 KB` });
     await chip.waitFor();
     const download = pageB.waitForEvent('download');
@@ -234,14 +171,76 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
     assert.equal(createHash('sha256').update(got).digest('hex'), createHash('sha256').update(bytes).digest('hex'));
   });
 
+  await t.test('drag-and-drop of a photo and paste of a file into the composer send them too', async () => {
+    const photo = (await makeJpeg(pageA, 400, 300, true)).toString('base64');
+    const drop = await pageA.evaluateHandle((b64) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'dropped.jpg', { type: 'image/jpeg' }));
+      return dt;
+    }, photo);
+    const target = pageA.locator('composer-box .composer');
+    await target.dispatchEvent('dragover', { dataTransfer: drop });
+    await target.dispatchEvent('drop', { dataTransfer: drop });
+    await log(pageB).getByRole('img', { name: 'Photo from alice' }).nth(2).waitFor();
+    await pageA.getByRole('textbox', { name: 'Message' }).evaluate((box) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['pasted notes'], 'pasted.txt', { type: 'text/plain' }));
+      box.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    });
+    await log(pageB).getByRole('group', { name: 'Text file: pasted.txt, 12 B' }).waitFor();
+  });
+
+  await t.test('a failed upload: Retry resumes the same upload with the same ciphertext; Cancel deletes what the server holds', async () => {
+    const declared: string[] = [];
+    const deleted: string[] = [];
+    pageA.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (r.method() === 'POST' && path === '/api/blobs') declared.push(path);
+      if (r.method() === 'DELETE' && path.startsWith('/api/blobs/')) deleted.push(path);
+    });
+    const pieces = /\/api\/blobs\/[^/?]+\?offset=/;
+    await pageA.route(pieces, (route) => route.abort('connectionreset'));
+    const bytes = randomBytes(1_000_000);
+    await chooseFile(pageA, 'Attach file', { name: 'resume.bin', mimeType: 'application/octet-stream', buffer: bytes });
+    const uploads = pageA.getByRole('list', { name: 'Uploads' });
+    await uploads.getByText('The upload was interrupted').waitFor();
+    await pageA.unroute(pieces);
+    await uploads.getByRole('button', { name: 'Retry resume.bin' }).click();
+    const chip = log(pageB).getByRole('group', { name: 'File: resume.bin, 977 KB' });
+    await chip.waitFor();
+    assert.equal(declared.length, 1, 'the retry declared no new upload');
+    const download = pageB.waitForEvent('download');
+    await chip.getByRole('button', { name: 'resume.bin' }).click();
+    // B checks the ciphertext's SHA-256 against the message: the resumed bytes are the ones first encrypted.
+    assert.ok(readFileSync((await (await download).path())!).equals(bytes));
+
+    const usedBefore = await server.store.blobs.usedBytes(aliceId);
+    let held: { abort(): Promise<void> } | undefined;
+    const reached = new Promise<void>((resolve) => {
+      void pageA.route(pieces, (route) => {
+        held = route;
+        resolve();
+      });
+    });
+    await chooseFile(pageA, 'Attach file', { name: 'cancel.bin', mimeType: 'application/octet-stream', buffer: randomBytes(500_000) });
+    await reached;
+    assert.ok((await server.store.blobs.usedBytes(aliceId)) > usedBefore, 'the upload was declared');
+    const deleteAnswer = pageA.waitForResponse((r) => r.request().method() === 'DELETE');
+    await uploads.getByRole('button', { name: 'Cancel upload of cancel.bin' }).click();
+    await uploads.waitFor({ state: 'hidden' });
+    assert.equal((await deleteAnswer).status(), 204);
+    await held?.abort().catch(() => {});
+    await pageA.unroute(pieces);
+    assert.equal(await server.store.blobs.usedBytes(aliceId), usedBefore, 'Cancel deleted the upload');
+    assert.equal(deleted.length, 1);
+  });
+
   await t.test('one byte over the size limit: a clear message in the composer, nothing stored', async () => {
     const usedBefore = await server.store.blobs.usedBytes(aliceId);
     const filesBefore = filesUnder(join(server.dir, 'blobs')).length;
     const size = largestPlaintext(MAX_UPLOAD) + 1;
     assert.equal(ciphertextSize(size), MAX_UPLOAD + 1, 'its ciphertext is one byte over');
-    const chooser = pageA.waitForEvent('filechooser');
-    await pageA.getByRole('button', { name: 'Attach file', exact: true }).click();
-    await (await chooser).setFiles({ name: 'too-big.bin', mimeType: 'application/octet-stream', buffer: randomBytes(size) });
+    await chooseFile(pageA, 'Attach file', { name: 'too-big.bin', mimeType: 'application/octet-stream', buffer: randomBytes(size) });
     const alert = pageA.getByRole('alert').filter({ hasText: 'too-big.bin: Too large: this server accepts attachments up to 3 MB' });
     await alert.waitFor();
     assert.equal(await server.store.blobs.usedBytes(aliceId), usedBefore);
@@ -252,7 +251,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
 
   await t.test('stored blobs: no JPEG, WebM or Opus magic, no EXIF, ≥ 7.9 bits/byte; no file name anywhere on disk', async () => {
     const blobs = filesUnder(join(server.dir, 'blobs')).filter((p) => !p.includes(`${join('blobs', 'tmp')}`));
-    assert.ok(blobs.length >= 6, `photo + thumbnail twice, a voice message and a file: ${blobs.length}`);
+    assert.ok(blobs.length >= 10, `photo + thumbnail three times, a voice message and three files: ${blobs.length}`);
     const all: Buffer[] = [];
     for (const p of blobs) {
       const b = readFileSync(p);
@@ -274,5 +273,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
     }
   });
 
-  assert.deepEqual(describeProblems([pageA, pageB]), []);
+  // Chromium logs the piece the test cut on purpose (route.abort): that line is no problem.
+  const induced = /net::ERR_CONNECTION_RESET \(http:\/\/127\.0\.0\.1:\d+\/api\/blobs\/[\w-]+\?offset=0\)$/;
+  assert.deepEqual(describeProblems([pageA, pageB]).filter((line) => !induced.test(line)), []);
 });
