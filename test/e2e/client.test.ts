@@ -1,14 +1,15 @@
-// Web client behaviour in Chromium against a real server: history paging without duplicates, hostile text rendered inert, typing, Shift+Enter, presence, sign-in errors, the sign-up password minimum, dialogs, the dark default theme and the Theme setting, and the 360 px layout.
+// Web client behaviour in Chromium against a real server, every message an envelope from a Node device of the same client code: history paging without duplicates, hostile text rendered inert, bodies that are not envelopes shown as undecryptable (never as text), typing, Shift+Enter, presence, sign-in errors, the sign-up password minimum, dialogs, the dark default theme and the Theme setting, and the 360 px layout.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { connect, createWorld, type DirectUser, type World } from '../helpers/direct.ts';
+import { createUser, createWorld, uniqueName, type DirectUser, type World } from '../helpers/direct.ts';
 import { inviteToken, registerInvited } from '../helpers/client.ts';
 import { SESSION_COOKIE } from '../../src/server/auth/tokens.ts';
 import { encodeText } from '../../web-client/src/content.ts';
 import { fromBase64 } from '../../src/shared/base64.ts';
-import { acceptRecoveryKey, chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage } from '../helpers/browser.ts';
+import { acceptRecoveryKey, chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage, setUpKeys } from '../helpers/browser.ts';
+import { allDecoded, nodeDevice, unlockWithRecoveryKey } from './e2ee-helpers.ts';
 
 const skip = chromiumSkipReason();
 
@@ -57,11 +58,7 @@ function log(page: Page) {
   return page.getByRole('log', { name: 'Messages' });
 }
 
-async function append(server: TestServer, conv: string, sender: DirectUser, text: string, ts = Date.now()): Promise<void> {
-  await server.store.appendMessage({ convId: conv, senderId: sender.user.id, ts, body: fromBase64(encodeText(text)) });
-}
-
-test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
+test('web client in Chromium', { skip, timeout: 300_000 }, async (t) => {
   const server = await startTestServer();
   const world: World = await createWorld(server);
   const browser = await launchBrowser();
@@ -71,10 +68,17 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
   });
   const context = (opts?: Parameters<typeof newContext>[1]) => () => newContext(browser, opts);
 
-  // Two days of history, then hostile text.
+  // Alice's browser gets keys first, so bob's Node device adds it to each conversation's group.
+  const pageA = await newPage(await signedIn(context(), server, world.alice));
+  await pageA.goto(`${server.url}/c/${world.general}`);
+  await setUpKeys(pageA);
+  const bob = await nodeDevice(server, world.bob.user.id);
+  t.after(() => bob.close());
+
+  // Two days of history, then hostile text, all real envelopes; then two bodies that are not.
   const yesterday = Date.now() - 86_400_000;
   for (let i = 1; i <= HISTORY; i++) {
-    await append(server, world.general, i % 3 ? world.bob : world.alice, `history ${i}`, i <= 60 ? yesterday + i * 1000 : Date.now() - (HISTORY - i) * 1000);
+    await bob.append(server, world.general, `history ${i}`, i <= 60 ? yesterday + i * 1000 : Date.now() - (HISTORY - i) * 1000);
   }
   const hostile = [
     '<img src=x onerror="window.__pwned=1">',
@@ -82,14 +86,14 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
     'javascript:window.__pwned=3',
     '[click](javascript:window.__pwned=4) https://example.org/ok?a=1&b=2.',
   ];
-  for (const text of hostile) await append(server, world.general, world.bob, text);
+  for (const text of hostile) await bob.append(server, world.general, text);
   await server.store.appendMessage({ convId: world.general, senderId: world.bob.user.id, ts: Date.now(), body: new Uint8Array([0xff, 0x00, 0x7b]) });
-
-  const pageA = await newPage(await signedIn(context(), server, world.alice));
-  await pageA.goto(`${server.url}/c/${world.general}`);
+  await server.store.appendMessage({ convId: world.general, senderId: world.bob.user.id, ts: Date.now(), body: fromBase64(encodeText('plaintext the server made up')) });
+  await bob.codec.idle();
+  await pageA.reload();
 
   await t.test('history loads on open and pages back on scroll, without duplicates', async () => {
-    await log(pageA).getByRole('article').filter({ hasText: 'history 120' }).waitFor();
+    await log(pageA).getByRole('article').filter({ hasText: 'history 120' }).waitFor({ timeout: 30_000 });
     const articles = log(pageA).getByRole('article');
     const first = articles.filter({ hasText: /history 1(?!\d)/ });
     for (let round = 0; round < 5 && (await first.count()) === 0; round++) {
@@ -97,6 +101,7 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
       await log(pageA).evaluate((el) => el.scrollTo({ top: 0 }));
       await articles.nth(shown).waitFor();
     }
+    await allDecoded(pageA, world.general);
     const texts = await log(pageA).getByRole('article').allInnerTexts();
     const history = texts.map((x) => /history (\d+)/.exec(x)?.[1]).filter(Boolean);
     assert.equal(history.length, HISTORY, 'every stored message shows once');
@@ -112,17 +117,27 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
     const links = log(pageA).getByRole('link');
     const hrefs = await links.evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
     assert.deepEqual(hrefs, ['https://example.org/ok?a=1&b=2'], 'one link, trailing dot excluded, no javascript: link');
-    await log(pageA).getByRole('article').filter({ hasText: 'cannot be shown' }).waitFor();
   });
 
+  await t.test('bodies that are not envelopes show as undecryptable with the reason, never as text', async () => {
+    const refused = log(pageA).getByRole('article').filter({ hasText: /Cannot decrypt this message: \S/ });
+    await refused.nth(1).waitFor();
+    assert.equal(await refused.count(), 2, 'the binary body and the plaintext one');
+    assert.equal(await log(pageA).getByText('plaintext the server made up').count(), 0);
+  });
+
+  // Bob's browser unlocks the keys his Node device made and reads the history from before it joined.
   const pageB = await newPage(await signedIn(context(), server, world.bob));
   await pageB.goto(`${server.url}/c/${world.general}`);
-  await log(pageB).getByRole('article').filter({ hasText: 'history 120' }).waitFor();
+  await unlockWithRecoveryKey(pageB, bob.recoveryKey);
+  await log(pageB).getByRole('article').filter({ hasText: 'history 120' }).waitFor({ timeout: 30_000 });
 
   await t.test('a conversation opened on load is marked read and stays read after the socket opens', async () => {
     // Few enough messages that nothing scrolls: only opening the conversation can mark it read.
-    for (let i = 1; i <= 3; i++) await append(server, world.group, world.bob, `group note ${i}`);
-    const page = await newPage(await signedIn(context(), server, world.alice));
+    for (let i = 1; i <= 3; i++) await bob.append(server, world.group, `group note ${i}`);
+    await bob.codec.idle();
+    // Another tab of alice's browser (a new profile would need her recovery key).
+    const page = await newPage(pageA.context());
     // Hold the socket back until the history is on screen, so the read happens while it is down.
     let release!: () => void;
     const historyShown = new Promise<void>((resolve) => (release = resolve));
@@ -140,7 +155,7 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
     assert.equal(unread, 0, 'no unread badge on the open conversation');
     const read = await server.store.getLastRead(world.alice.user.id, [world.group]);
     assert.equal(read.get(world.group), 3, 'the server has the newest message as read');
-    await page.context().close();
+    await page.close();
   });
 
   await t.test('typing indicator, Shift+Enter new line, Enter sends', async () => {
@@ -151,8 +166,9 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
     await box.press('Shift+Enter');
     await box.pressSequentially('line two');
     await box.press('Enter');
+    // Bob's browser may still be waiting to be added to the group's encryption; then it sends.
     const article = log(pageA).getByRole('article').filter({ hasText: 'line two' });
-    await article.waitFor({ timeout: 1_000 });
+    await article.waitFor({ timeout: 30_000 });
     assert.match(await article.innerText(), /line one\nline two/);
     assert.equal(await box.inputValue(), '', 'the composer is cleared after sending');
     await pageA.getByText('is typing…').waitFor({ state: 'hidden', timeout: 1_000 });
@@ -168,12 +184,7 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
       app.store.socket.ws?.close();
     });
     await pageA.getByRole('status').filter({ hasText: 'Reconnecting' }).waitFor();
-    const bob = await connect(server, world.bob.cookie);
-    for (let i = 1; i <= 5; i++) {
-      bob.send({ t: 'send', ref: `gap${i}`, conv: world.general, body: encodeText(`while away ${i}`) });
-      await bob.nextOf('ack', (f) => f.ref === `gap${i}`);
-    }
-    await bob.close();
+    for (let i = 1; i <= 5; i++) await bob.send(world.general, `while away ${i}`);
     assert.equal(await articles.count(), before, 'nothing arrived while offline');
     assert.equal(await pageA.getByRole('status').filter({ hasText: 'Reconnecting' }).count(), 1, 'still disconnected');
     await pageA.context().setOffline(false);
@@ -186,6 +197,7 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
   });
 
   await t.test('presence dots follow the other person', async () => {
+    await bob.close();
     const members = pageA.getByRole('complementary', { name: 'Members' });
     await members.getByText(new RegExp(`${world.bob.user.username}\\s*online`)).waitFor({ timeout: 2_000 });
     await pageB.close();
@@ -289,8 +301,13 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
     assert.deepEqual(describeProblems([page]), []);
   });
 
+  // Layout and theme need no keys: an account without them still sees the chat (and why it cannot send).
+  const frank = await createUser(server, uniqueName('frank'));
+  await server.store.addServerMember(world.serverId, frank.user.id);
+  await server.store.getOrCreateDm(frank.user.id, world.bob.user.id);
+
   await t.test('theme: dark by default on a light system; Light persists across reload; Match system follows the system', async () => {
-    const page = await newPage(await signedIn(context({ colorScheme: 'light' }), server, world.alice));
+    const page = await newPage(await signedIn(context({ colorScheme: 'light' }), server, frank));
     await page.goto(`${server.url}/c/${world.general}`);
     await log(page).waitFor();
     assert.equal(await page.evaluate(() => matchMedia('(prefers-color-scheme: light)').matches), true, 'the browser reports a light system');
@@ -338,7 +355,7 @@ test('web client in Chromium', { skip, timeout: 180_000 }, async (t) => {
   });
 
   await t.test('360 px: the conversation list hides behind a toggle', async () => {
-    const page = await newPage(await signedIn(context({ width: 360, height: 740 }), server, world.alice));
+    const page = await newPage(await signedIn(context({ width: 360, height: 740 }), server, frank));
     await page.goto(`${server.url}/c/${world.general}`);
     await log(page).waitFor();
     const nav = page.getByRole('navigation', { name: 'Conversations' });
