@@ -6,6 +6,8 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startTestServer } from '../helpers/server.ts';
+import { api } from '../helpers/client.ts';
+import { SESSION_COOKIE } from '../../src/server/auth/tokens.ts';
 import { chromiumSkipReason, describeProblems } from '../helpers/browser.ts';
 import { launchMediaBrowser } from '../fixtures/media/harness.ts';
 import { blobBytes, chatPair, chooseFile } from '../fixtures/media/chat-pair.ts';
@@ -15,6 +17,8 @@ import { largestPlaintext } from '../../web-client/src/state/uploads.ts';
 
 /** The server's attachment limit in this test, ciphertext bytes (3 MiB). */
 const MAX_UPLOAD = 3 * 1024 * 1024;
+/** alice's storage quota in this test: room for what the tests send, then filled on purpose, bytes. */
+const QUOTA = 24 * 1024 * 1024;
 const STEP_MS = 60_000;
 const FILE_NAME = 'quarterly-report-NAMECANARY.bin';
 const PHOTO_NAME = 'IMG_NAMECANARY_0001.jpg';
@@ -58,7 +62,7 @@ function assertNoMetadata(bytes: Buffer, what: string): void {
 }
 
 test('attachments between two people in Chromium', { skip: chromiumSkipReason(), timeout: 600_000 }, async (t) => {
-  const server = await startTestServer({ limits: { maxUploadBytes: MAX_UPLOAD } });
+  const server = await startTestServer({ limits: { maxUploadBytes: MAX_UPLOAD, uploadQuotaBytes: QUOTA } });
   const browser = await launchMediaBrowser({ fakeMicrophone: true });
   t.after(async () => {
     await browser.close();
@@ -247,6 +251,28 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
     assert.equal(filesUnder(join(server.dir, 'blobs')).length, filesBefore);
     await alert.getByRole('button', { name: 'Dismiss the message about too-big.bin' }).click();
     await alert.waitFor({ state: 'hidden' });
+  });
+
+  await t.test('quota exhausted: the composer says so and nothing is stored', async () => {
+    const session = (await pageA.context().cookies()).find((c) => c.name === SESSION_COOKIE)!;
+    const cookie = `${session.name}=${session.value}`;
+    const conv = decodeURIComponent(new URL(pageA.url()).pathname.split('/').pop()!);
+    // Uploads declared and never finished hold their reserved bytes: fill the quota with them.
+    const reserved: string[] = [];
+    for (;;) {
+      const room = QUOTA - (await server.store.blobs.usedBytes(aliceId));
+      if (room < 10_000) break;
+      const made = await api(server, cookie, 'POST', '/api/blobs', { conv, size: Math.min(MAX_UPLOAD, room - 5_000) });
+      assert.equal(made.status, 201);
+      reserved.push(made.body.id);
+    }
+    const usedBefore = await server.store.blobs.usedBytes(aliceId);
+    await chooseFile(pageA, 'Attach file', { name: 'one-more.bin', mimeType: 'application/octet-stream', buffer: randomBytes(20_000) });
+    const alert = pageA.getByRole('alert').filter({ hasText: 'one-more.bin: Your attachment storage on this server is full' });
+    await alert.waitFor();
+    assert.equal(await server.store.blobs.usedBytes(aliceId), usedBefore);
+    await alert.getByRole('button', { name: 'Dismiss the message about one-more.bin' }).click();
+    for (const id of reserved) assert.equal((await api(server, cookie, 'DELETE', `/api/blobs/${id}`)).status, 204);
   });
 
   await t.test('stored blobs: no JPEG, WebM or Opus magic, no EXIF, ≥ 7.9 bits/byte; no file name anywhere on disk', async () => {
