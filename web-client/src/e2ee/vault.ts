@@ -32,8 +32,9 @@ export class MemoryKeyValueStore implements KeyValueStore {
  * sign-up until the user left the recovery key screen, so an interrupted setup resumes.
  *
  * The conversation engine (groups/) adds: `pins` (pinned account keys), `archive-pending` (epoch
- * keys not yet in the server archive), `group/<conv>` (this device's MLS state of a conversation)
- * and `epoch/<conv>/<epoch>` (the content keys of one epoch, kept to read old history). Those
+ * keys not yet in the server archive), `group/<conv>` (this device's MLS state of a conversation),
+ * `gen/<conv>` (a random tag rewritten with it, so another tab notices the change) and
+ * `epoch/<conv>/<epoch>` (the content keys of one epoch, kept to read old history). Those
  * per-conversation names are listed in `record-index` so `destroy` can find them.
  */
 export type RecordName =
@@ -45,6 +46,7 @@ export type RecordName =
   | 'archive-pending'
   | 'record-index'
   | `group/${string}`
+  | `gen/${string}`
   | `epoch/${string}/${string}`;
 
 /** Records with a fixed name (the per-conversation ones are found through `record-index`). */

@@ -72,7 +72,8 @@ export class ConversationGroup {
   stuck: string | undefined;
   /** Member user id → username, from the last member list. */
   readonly names = new Map<string, string>();
-  private loaded = false;
+  /** The generation tag of the stored state this object reflects (undefined: not loaded yet). */
+  private generation: string | null | undefined;
   private currentKeys: EpochKeys | undefined;
   private readonly replay = new SeqReplayWindow();
   private readonly decoded = new Map<number, DecodedBody>();
@@ -99,10 +100,16 @@ export class ConversationGroup {
     return this.group.members().filter((m) => m.leafIndex < own).length;
   }
 
-  /** Resumes from the vault (once). A state of another device (before a restore) is dropped. */
+  /**
+   * Resumes from the vault: on first use, and again whenever another tab changed the stored state
+   * (its generation tag moved). A state of another device (before a restore) is dropped.
+   */
   async ensureLoaded(): Promise<void> {
-    if (this.loaded) return;
-    this.loaded = true;
+    const gen = await this.ctx.store.generation(this.conv);
+    if (this.generation !== undefined && gen === this.generation) return;
+    this.generation = gen;
+    this.group = null;
+    this.currentKeys = undefined;
     const stored = await this.ctx.store.loadGroup(this.conv);
     if (!stored) return;
     if (stored.deviceId === this.ctx.device.deviceId) {
@@ -117,13 +124,13 @@ export class ConversationGroup {
         if (!(err instanceof CryptoError)) throw err;
       }
     }
-    await this.ctx.store.deleteGroup(this.conv);
+    this.generation = await this.ctx.store.deleteGroup(this.conv);
   }
 
   private async save(): Promise<void> {
     if (!this.group?.active) return;
     this.sinceSave = 0;
-    await this.ctx.store.saveGroup(this.conv, { deviceId: this.ctx.device.deviceId, state: this.group.encode(), usage: this.usage });
+    this.generation = await this.ctx.store.saveGroup(this.conv, { deviceId: this.ctx.device.deviceId, state: this.group.encode(), usage: this.usage });
   }
 
   /** The current epoch's keys (derived once per epoch). */
@@ -145,7 +152,7 @@ export class ConversationGroup {
   async leave(): Promise<void> {
     this.group = null;
     this.currentKeys = undefined;
-    await this.ctx.store.deleteGroup(this.conv);
+    this.generation = await this.ctx.store.deleteGroup(this.conv);
   }
 
   /** We were first: a fresh group with only this device at epoch 0 (the first commit follows at once). */

@@ -30,6 +30,7 @@ import { EpochArchive } from './archive.ts';
 import type { EngineContext, KeyPackageSource } from './context.ts';
 import { ConversationGroup, WAITING_MESSAGE } from './conversation.ts';
 import { GroupStore } from './group-store.ts';
+import { withLock } from './locks.ts';
 import { KeyedQueue } from './queue.ts';
 import { refusal } from './refusals.ts';
 import { VaultPinStore } from './vault-pins.ts';
@@ -134,6 +135,14 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
     this.track(this.ctx.archive.flush());
   }
 
+  /**
+   * Runs `task` on `conv`'s group: after every earlier task of this tab (the queue) and while no
+   * other tab works on it (a Web Lock); the task's ensureLoaded() picks up another tab's changes.
+   */
+  private run<T>(conv: string, task: () => Promise<T>): Promise<T> {
+    return this.queue.run(conv, () => withLock(`chatroom-mls:${this.userId}:${conv}`, task));
+  }
+
   private conv(id: string): ConversationGroup {
     let c = this.convs.get(id);
     if (!c) this.convs.set(id, (c = new ConversationGroup(id, this.ctx)));
@@ -169,11 +178,11 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
   async encode(conv: string, content: MessageContent): Promise<string> {
     if (this.closed) throw new SendRefused('closed', 'Signed out: this device no longer sends.');
     const c = this.conv(conv);
-    await this.queue.run(conv, () => c.ensureLoaded());
+    await this.run(conv, () => c.ensureLoaded());
     // A Welcome may be waiting; picking Welcomes up queues on the conversation, so do it outside.
     if (!c.joined) await this.pickUpWelcomes().catch(() => undefined);
     try {
-      return await this.queue.run(conv, () => this.encodeIn(c, content));
+      return await this.run(conv, () => this.encodeIn(c, content));
     } catch (err) {
       if (err instanceof SendRefused) throw err;
       if (err instanceof ApiError && err.code === 'NETWORK') throw new SendRefused('network', err.message);
@@ -209,7 +218,7 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
   async decode(conv: string, msg: { seq: number; sender: string; body: string }): Promise<DecodedBody> {
     try {
       const c = this.conv(conv);
-      return c.cached(msg.seq) ?? (await this.queue.run(conv, () => c.open(msg)));
+      return c.cached(msg.seq) ?? (await this.run(conv, () => c.open(msg)));
     } catch {
       return refusal('decode_error');
     }
@@ -232,7 +241,7 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
       case 'conversations':
         if (f.removed) {
           const c = this.conv(f.removed);
-          this.track(this.queue.run(f.removed, () => c.leave()));
+          this.track(this.run(f.removed, () => c.leave()));
         }
         this.track(this.forEachKnown((conv) => this.schedule(conv, { reconcile: 'quick' })));
         break;
@@ -249,6 +258,7 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
 
   close(): void {
     this.closed = true;
+    if (this.pins instanceof VaultPinStore) this.pins.close();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
   }
@@ -273,7 +283,7 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
     this.track(waiting);
     const timer = setTimeout(() => {
       this.timers.delete(conv);
-      this.track(this.queue.run(conv, () => this.syncGroup(c)));
+      this.track(this.run(conv, () => this.syncGroup(c)));
       release();
     }, delay);
     this.timers.set(conv, timer);
@@ -303,7 +313,7 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
             const page = await this.ctx.client.welcomes(after);
             for (const w of page.welcomes) {
               const c = this.conv(w.conv);
-              if (await this.queue.run(w.conv, () => c.joinFrom(w))) joined = true;
+              if (await this.run(w.conv, () => c.joinFrom(w))) joined = true;
             }
             if (!page.hasMore || !page.next) break;
             after = page.next;
@@ -338,13 +348,13 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
     const c = this.conv(conv);
     c.needsCatchUp = true;
     c.want('full');
-    await this.queue.run(conv, () => this.syncGroup(c));
+    await this.run(conv, () => this.syncGroup(c));
   }
 
   /** The devices in `conv`'s group as this device sees them (empty until it joined). */
   async roster(conv: string): Promise<Member[]> {
     const c = this.conv(conv);
-    return this.queue.run(conv, async () => {
+    return this.run(conv, async () => {
       await c.ensureLoaded();
       return c.members();
     });
@@ -353,7 +363,7 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
   /** The MLS epoch this device holds for `conv`, or undefined before it joined. */
   async epoch(conv: string): Promise<number | undefined> {
     const c = this.conv(conv);
-    return this.queue.run(conv, async () => {
+    return this.run(conv, async () => {
       await c.ensureLoaded();
       return c.joined ? Number(c.group!.epoch) : undefined;
     });
@@ -362,7 +372,7 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
   /** True once this device holds `conv`'s group (it can send there). */
   async isJoined(conv: string): Promise<boolean> {
     const c = this.conv(conv);
-    return this.queue.run(conv, async () => {
+    return this.run(conv, async () => {
       await c.ensureLoaded();
       return c.joined;
     });

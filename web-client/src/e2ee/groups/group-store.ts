@@ -2,8 +2,11 @@
  * This device's per-conversation records in the vault (encrypted at rest):
  *
  *   group/<conv>            = fields(v1): deviceId ‖ MlsGroup.encode() ‖ usage JSON
+ *   gen/<conv>              = 16 random hex digits, rewritten with every change of group/<conv>
  *   epoch/<conv>/<epoch>    = encodeEpochKeys(keys of that epoch)
  *
+ * Several tabs of one browser share these records: a tab compares `gen/<conv>` with the one it
+ * loaded before each operation (under a Web Lock) and reloads the group when another tab moved it.
  * The group state resumes the conversation after a reload without re-joining; the epoch keys of
  * every epoch this device held open old history after the group moved on. Both are listed in the
  * vault's record index so signing out of the browser's keys deletes them too.
@@ -25,11 +28,16 @@ export interface StoredGroup {
 }
 
 const groupName = (conv: string): RecordName => `group/${conv}`;
+const genName = (conv: string): RecordName => `gen/${conv}`;
+
+function newGeneration(): string {
+  return [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
 const epochName = (conv: string, epoch: bigint): RecordName => `epoch/${conv}/${epoch}`;
 
 export class GroupStore {
   /** Epoch keys already read or written, per conversation then epoch (small: ~100 bytes per member). */
-  private readonly keys = new Map<string, Map<bigint, EpochKeys | null>>();
+  private readonly keys = new Map<string, Map<bigint, EpochKeys>>();
 
   constructor(readonly vault: Vault) {}
 
@@ -41,13 +49,30 @@ export class GroupStore {
     return { deviceId: fromUtf8(deviceId), state, usage: { epochStartedAt: Number(u.epochStartedAt), messages: Number(u.messages) } };
   }
 
-  async saveGroup(conv: string, g: StoredGroup): Promise<void> {
+  /** Writes the group state; returns its new generation tag. */
+  async saveGroup(conv: string, g: StoredGroup): Promise<string> {
     await this.vault.remember([groupName(conv)]);
     await this.vault.write(groupName(conv), packFields(GROUP_RECORD_VERSION, [utf8(g.deviceId), g.state, utf8(JSON.stringify(g.usage))]));
+    return this.bump(conv);
   }
 
-  async deleteGroup(conv: string): Promise<void> {
+  /** Deletes the group state; returns the new generation tag. */
+  async deleteGroup(conv: string): Promise<string> {
     await this.vault.delete(groupName(conv));
+    return this.bump(conv);
+  }
+
+  private async bump(conv: string): Promise<string> {
+    await this.vault.remember([genName(conv)]);
+    const gen = newGeneration();
+    await this.vault.write(genName(conv), utf8(gen));
+    return gen;
+  }
+
+  /** The generation tag of the stored group state (null before anything was stored). */
+  async generation(conv: string): Promise<string | null> {
+    const bytes = await this.vault.read(genName(conv));
+    return bytes ? fromUtf8(bytes) : null;
   }
 
   /** Conversations this device holds a group state for (from the record index). */
@@ -57,7 +82,7 @@ export class GroupStore {
     return out;
   }
 
-  private cache(conv: string): Map<bigint, EpochKeys | null> {
+  private cache(conv: string): Map<bigint, EpochKeys> {
     let m = this.keys.get(conv);
     if (!m) this.keys.set(conv, (m = new Map()));
     return m;
@@ -66,11 +91,14 @@ export class GroupStore {
   /** Keys of one epoch this device held (or took from the archive), or undefined. */
   async epochKeys(conv: string, epoch: bigint): Promise<EpochKeys | undefined> {
     const m = this.cache(conv);
-    if (m.has(epoch)) return m.get(epoch) ?? undefined;
+    const hit = m.get(epoch);
+    if (hit) return hit;
+    // Not cached when missing: another tab may store it later.
     const bytes = await this.vault.read(epochName(conv, epoch));
-    const keys = bytes ? decodeEpochKeys(bytes) : null;
+    if (!bytes) return undefined;
+    const keys = decodeEpochKeys(bytes);
     m.set(epoch, keys);
-    return keys ?? undefined;
+    return keys;
   }
 
   /** Keeps an epoch's keys; false when they were already kept. */
