@@ -4,10 +4,21 @@
  * the ciphertext, for a 10 MB photo, a 1-minute voice note and a bulk size (default 64 MiB); best
  * of 3 runs. `--chromium` runs the same code in headless Chromium (/usr/bin/chromium) instead of
  * Node. Prints one line per size and a JSON summary.
+ *
+ * `node --import tsx bench/attachments.ts --chat [runs]` (after `npm run build`: it serves
+ * dist/web): two people signed up in the real web client on a loopback server; the time from
+ * choosing a photo with Attach photo (the composer sends at once) to the receiver's page showing
+ * its decrypted thumbnail, median of `runs` (default 5), for a 12-megapixel camera-sized JPEG and
+ * a 1-megapixel one. Covers re-encoding, thumbnail, encryption, upload, the E2EE message, the
+ * thumbnail download and its decryption.
  */
 import { fileURLToPath } from 'node:url';
 import { serveModulePage } from '../test/helpers/module-page.ts';
-import { chromium } from 'playwright-core';
+import { startTestServer } from '../test/helpers/server.ts';
+import { launchMediaBrowser } from '../test/fixtures/media/harness.ts';
+import { chatPair } from '../test/fixtures/media/chat-pair.ts';
+import { makeJpeg } from '../test/fixtures/media/exif-jpeg.ts';
+import { chromium, type Page } from 'playwright-core';
 import * as fileChunks from '../web-client/src/crypto/file-chunks.ts';
 
 const MIB = 1024 * 1024;
@@ -71,7 +82,67 @@ async function inChromium(sizes: Array<[string, number]>): Promise<{ runtime: st
   }
 }
 
+/**
+ * In the receiver's page: resolves with the wall-clock time (ms since the epoch, like Date.now())
+ * of the first frame in which more than `already` received thumbnails are decoded.
+ */
+function thumbnailSeenAt(page: Page, already: number): Promise<number> {
+  return page.evaluate((already) => new Promise<number>((resolve) => {
+    const images = (root: Document | ShadowRoot, out: HTMLImageElement[]) => {
+      for (const img of root.querySelectorAll<HTMLImageElement>('img[alt="Photo from alice"]')) out.push(img);
+      for (const el of root.querySelectorAll('*')) if (el.shadowRoot) images(el.shadowRoot, out);
+      return out;
+    };
+    const check = () => {
+      const shown = images(document, []).filter((i) => i.complete && i.naturalWidth > 0);
+      if (shown.length > already) resolve(performance.timeOrigin + performance.now());
+      else requestAnimationFrame(check);
+    };
+    check();
+  }), already);
+}
+
+async function sendToThumbnail(runs: number): Promise<Record<string, { bytes: number; medianMs: number; minMs: number; maxMs: number }>> {
+  const server = await startTestServer();
+  const browser = await launchMediaBrowser();
+  try {
+    const { alice, bob } = await chatPair(browser, server);
+    const out: Record<string, { bytes: number; medianMs: number; minMs: number; maxMs: number }> = {};
+    let sent = 0;
+    for (const [name, width, height] of [['photo12MP', 4000, 3000], ['photo1MP', 1200, 900]] as const) {
+      const jpeg = await makeJpeg(alice, width, height, true);
+      const times: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        const seen = thumbnailSeenAt(bob, sent);
+        const chooser = alice.waitForEvent('filechooser');
+        await alice.getByRole('button', { name: 'Attach photo', exact: true }).click();
+        const files = await chooser;
+        const pressed = Date.now();
+        await files.setFiles({ name: `${name}.jpg`, mimeType: 'image/jpeg', buffer: jpeg });
+        times.push((await seen) - pressed);
+        sent++;
+      }
+      times.sort((a, b) => a - b);
+      out[name] = { bytes: jpeg.length, medianMs: Math.round(times[Math.floor(times.length / 2)]), minMs: Math.round(times[0]), maxMs: Math.round(times[times.length - 1]) };
+    }
+    return out;
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
 const args = process.argv.slice(2);
+if (args.includes('--chat')) {
+  const runs = Number(args.find((a) => !a.startsWith('--')) ?? 5);
+  if (!Number.isInteger(runs) || runs <= 0) throw new Error('usage: bench/attachments.ts --chat [runs > 0]');
+  const results = await sendToThumbnail(runs);
+  for (const [name, r] of Object.entries(results)) {
+    console.log(`${name.padEnd(10)} ${(r.bytes / 1e6).toFixed(1)} MB JPEG: send → thumbnail at the receiver median ${r.medianMs} ms (min ${r.minMs}, max ${r.maxMs}, ${runs} runs)`);
+  }
+  console.log(JSON.stringify({ sendToThumbnail: results }));
+  process.exit(0);
+}
 const browserMode = args.includes('--chromium');
 const mib = Number(args.find((a) => !a.startsWith('--')) ?? 64);
 if (!Number.isFinite(mib) || mib <= 0) throw new Error('usage: bench/attachments.ts [--chromium] [MiB > 0]');

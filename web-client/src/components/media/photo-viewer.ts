@@ -4,7 +4,7 @@
  * its thumbnail until the full image is downloaded and decrypted (the shown one and its
  * neighbours are fetched).
  */
-import { LitElement, html } from 'lit';
+import { LitElement, css, html } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { AttachmentRef } from '../../crypto/content.ts';
 import { TransferController } from '../../state/transfer-controller.ts';
@@ -24,6 +24,8 @@ const PREFETCH = 1;
 
 @customElement('photo-viewer')
 export class PhotoViewer extends LitElement {
+  /** Takes no room in the message view: only its modal dialog shows. */
+  static styles = css`:host { display: contents; }`;
   @property() conv = '';
   @state() private photos: ConversationPhoto[] = [];
   @state() private index = 0;

@@ -51,7 +51,7 @@ export class VoicePlayer extends LitElement {
   @state() private error = '';
   @query('audio') private audio!: HTMLAudioElement;
 
-  /** The audio element (tests and the next session's wiring read its state). */
+  /** The audio element (tests read its state). */
   get audioElement(): HTMLAudioElement {
     return this.audio;
   }
