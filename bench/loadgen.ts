@@ -343,8 +343,34 @@ async function runStep(plan: StepPlan, stepsAfter: number): Promise<StepResult> 
 
 let stoppedBy: string | undefined;
 
-async function runRising(rates: number[], makePlan: (rate: number) => StepPlan, stop: { belowPct: number; aboveP99Ms: number }): Promise<StepResult[]> {
+/** Sends at the plan's rate for `ms` and waits (bounded) for the deliveries; nothing is measured. */
+async function warmUp(plan: StepPlan, ms: number): Promise<void> {
+  const stepId = nextStepId++ % 10_000;
+  received = 0;
+  currentStep = stepId;
+  const total = Math.floor((ms * plan.ratePerSec) / 1000);
+  let sent = 0;
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const elapsed = performance.now() - t0;
+      const due = Math.min(total, Math.floor((elapsed * plan.ratePerSec) / 1000));
+      while (sent < due) send(plan.pick(sent++), stepId);
+      if (elapsed >= ms) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, TICK_MS);
+  });
+  const drainStart = performance.now();
+  while (received < sent * plan.recipients && performance.now() - drainStart < plan.drainMs) await sleep(5);
+  currentStep = -1;
+  log(`${config.target} ${config.mode} warm-up ${plan.label}: ${sent} sent in ${ms} ms, ${received} of ${sent * plan.recipients} delivered (not measured)`);
+}
+
+async function runRising(rates: number[], makePlan: (rate: number) => StepPlan, stop: { belowPct: number; aboveP99Ms: number }, warmupMs: number): Promise<StepResult[]> {
   const steps: StepResult[] = [];
+  if (warmupMs > 0 && rates.length > 0 && timeForSteps(makePlan(rates[0]), 2)) await warmUp(makePlan(rates[0]), warmupMs);
   for (const [i, rate] of rates.entries()) {
     const plan = makePlan(rate);
     if (!timeForSteps(plan, 1)) {
@@ -409,6 +435,7 @@ async function runFanout(): Promise<StepResult[]> {
     f.rates,
     (rate) => ({ label: `${rate}/s`, ratePerSec: rate, recipients: layout.clients - 1, stepMs: f.stepMs, drainMs: f.drainMs, pick: () => sender }),
     { belowPct: f.stopBelowPct, aboveP99Ms: f.stopAboveP99Ms },
+    f.warmupMs,
   );
 }
 
@@ -430,6 +457,7 @@ async function runRooms(): Promise<StepResult[]> {
     r.ratesPerClient,
     (rate) => ({ label: `${rate}/s/client`, ratePerSec: rate * layout.clients, recipients: layout.roomSize - 1, stepMs: r.stepMs, drainMs: r.drainMs, pick }),
     { belowPct: r.stopBelowPct, aboveP99Ms: r.stopAboveP99Ms },
+    r.warmupMs,
   );
 }
 

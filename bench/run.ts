@@ -150,7 +150,9 @@ async function runOne({ profile, profileDir, perfDir }: Options, rep: number, mo
   process.stderr.write(`\n== rep ${rep} · ${mode} · ${target} (${layout.clients} clients)\n`);
   const serverTail: string[] = [];
   // One folder per run: every thread (main, loader, checkpoint worker) writes its own profile.
-  const profiling = profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, `${mode}-${target}-rep${rep}`)] : [];
+  const profiling: string[] = profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, `${mode}-${target}-rep${rep}`)] : [];
+  // --perf: V8 writes /tmp/perf-<pid>.map so perf names JIT-compiled JavaScript functions.
+  if (perfDir) profiling.push('--perf-basic-prof');
   const server = spawnNode(0, ['--expose-gc', ...profiling, '--import', 'tsx', SERVER_SCRIPT[target]], env);
   forwardStderr(server, target, serverTail);
   try {

@@ -31,8 +31,9 @@ export interface LoadgenConfig {
   /** When set, `perf record` samples the server over each step's send window into this folder. */
   perfDir?: string;
   idle?: { stages: number[]; settleMs: number };
-  fanout?: { rates: number[]; stepMs: number; drainMs: number } & StopRule;
-  rooms?: { ratesPerClient: number[]; stepMs: number; drainMs: number } & StopRule;
+  /** `warmupMs`: an unmeasured run at the first rate before the first step, so the steps measure JIT-compiled code in both servers. */
+  fanout?: { rates: number[]; stepMs: number; drainMs: number; warmupMs: number } & StopRule;
+  rooms?: { ratesPerClient: number[]; stepMs: number; drainMs: number; warmupMs: number } & StopRule;
   quiet: {
     /** Length of one background-CPU sample, ms. */
     sampleMs: number;
