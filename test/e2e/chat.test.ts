@@ -1,17 +1,13 @@
 // Acceptance: the CLI sets up and serves chatroom over self-signed TLS; two people in Chromium sign up, chat in general, a DM and a group, reload, and survive a server restart.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
-import { request } from 'node:https';
 import type { Page } from 'playwright-core';
 import { acceptRecoveryKey, chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage } from '../helpers/browser.ts';
+import { freePort, initInstance, loopback, startCli } from './cli-server.ts';
 
-const root = new URL('../../', import.meta.url).pathname;
-const cli = join(root, 'bin', 'chatroom.js');
 /** Live delivery budget between two browsers, ms (the issue's "within 1 s"). */
 const LIVE_MS = 1_000;
 /** After a server restart the client reconnects with backoff (0.5 s, 1 s, 2 s, …), ms. */
@@ -19,91 +15,6 @@ const LIVE_MS = 1_000;
 const RECONNECT_MS = 30_000;
 /** Lines Chromium logs by itself while the server is down on purpose. */
 const DOWNTIME_NOISE = /WebSocket connection to .* failed|ERR_CONNECTION_REFUSED|net::ERR_|status of 503/;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** Runs the CLI to completion; rejects with its output on a non-zero exit. */
-async function runCli(args: string[]): Promise<string> {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  if (code !== 0) throw new Error(`chatroom ${args[0]} exited ${code}\n${out}\n${err}`);
-  return out;
-}
-
-/** A link printed by the CLI, pointed at 127.0.0.1 (the CLI may print localhost or a LAN address). */
-function loopback(link: string, port: number): string {
-  const url = new URL(link);
-  url.hostname = '127.0.0.1';
-  url.port = String(port);
-  return url.href;
-}
-
-/** GET /healthz over the self-signed TLS; resolves with the status code. */
-function healthz(port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/healthz', rejectUnauthorized: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-interface Running {
-  child: ChildProcess;
-  stop(): Promise<number | null>;
-}
-
-/** `chatroom start`: resolves once it printed its URLs and /healthz answers 200. */
-async function startServer(dir: string, port: number): Promise<Running> {
-  // No HTTP→HTTPS redirect listener: it would take the fixed port 8080 that parallel tests share.
-  const env = { ...process.env, CHATROOM_HTTP_PORT: '0' };
-  const child = spawn(process.execPath, [cli, 'start', '--dir', dir], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  await new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d;
-      if (/https:\/\/\S+/.test(out)) {
-        child.stdout!.off('data', onData);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d) => (err += d));
-    void exited.then((code) => reject(new Error(`chatroom start exited ${code} before serving\n${out}\n${err}`)));
-  });
-  assert.equal(await healthz(port), 200, '/healthz after start');
-  let stopping = false;
-  child.stdout!.on('data', (d) => (out += d));
-  // A crash mid-test would otherwise only show up as browser timeouts.
-  void exited.then((code) => {
-    if (!stopping) console.error(`chatroom start exited unexpectedly (${code})\n${out}\n${err}`);
-  });
-  return {
-    child,
-    async stop() {
-      stopping = true;
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
-    },
-  };
-}
 
 /** The article in the Messages log that holds `text` (waits up to `timeout` ms). */
 async function seeMessage(page: Page, text: string, author: string, timeout = LIVE_MS): Promise<void> {
@@ -142,13 +53,10 @@ test('two people set up, invite, chat, reload and outlive a restart', { skip: ch
   });
   const port = await freePort();
 
-  const initOut = await runCli(['init', '--yes', '--dir', dir, '--port', String(port), '--host', '127.0.0.1', '--tls', 'self-signed', '--name', 'Test chat', '--no-upnp']);
-  const setupLine = /Admin setup link:\s*(\S+)/.exec(initOut);
-  assert.ok(setupLine, `init prints "Admin setup link: <url>"\n${initOut}`);
-  const setupLink = loopback(setupLine[1], port);
+  const setupLink = await initInstance(dir, port);
   assert.match(new URL(setupLink).pathname, /setup/);
 
-  let server = await startServer(dir, port);
+  let server = await startCli(dir, port);
   cleanup.push(() => server.stop());
 
   const browser = await launchBrowser();
@@ -218,7 +126,7 @@ test('two people set up, invite, chat, reload and outlive a restart', { skip: ch
 
   // Restart: SIGTERM exits 0, the data is still there, and live delivery resumes after reconnect.
   assert.equal(await server.stop(), 0, 'chatroom start exits 0 on SIGTERM');
-  server = await startServer(dir, port);
+  server = await startCli(dir, port);
   await pageA.reload();
   await pageA.getByRole('heading', { name: 'general' }).waitFor();
   await seeMessage(pageA, 'Hello from alice in general', 'alice', 5_000);
