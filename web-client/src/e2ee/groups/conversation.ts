@@ -25,7 +25,7 @@ import {
 import { ApiError } from '../../state/api.ts';
 import { SendRefused, type DecodedBody } from '../../state/body-codec.ts';
 import { fromB64Url, toB64Url } from '../b64url.ts';
-import { staleEpochDetails } from '../mls-client.ts';
+import { MlsApiError, staleEpochDetails } from '../mls-client.ts';
 import type { EngineContext } from './context.ts';
 import type { Usage } from './group-store.ts';
 import { diffRoster, readDirectory, rosterMatchesMembers, type Directory } from './membership.ts';
@@ -335,6 +335,22 @@ export class ConversationGroup {
     const claimed = new Map<string, AddRequest>();
     const refused = new Set<string>();
     const exhausted = new Set<string>();
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await this.addOnce(dir, claimed, refused, exhausted);
+        return;
+      } catch (err) {
+        if (!(err instanceof MlsApiError && err.code === 'MLS_WELCOME_INBOX_FULL')) throw err;
+        // Those devices have too many Welcomes waiting: add the others now, them on a later check.
+        const full = Array.isArray(err.details.devices) ? (err.details.devices as string[]) : [];
+        for (const id of full) exhausted.add(id);
+        this.ctx.warn({ code: 'commit_failed', conv: this.conv, message: 'A member’s device has too many invitations waiting, so it was not added yet; it will be once it picks them up.' });
+        if (!full.length) return;
+      }
+    }
+  }
+
+  private async addOnce(dir: Directory, claimed: Map<string, AddRequest>, refused: Set<string>, exhausted: Set<string>): Promise<void> {
     await this.commit(async () => {
       const g = this.group!;
       const missing = diffRoster(g.members(), g.ownLeafIndex, dir).add.filter((d) => !refused.has(d.deviceId) && !exhausted.has(d.deviceId));

@@ -209,9 +209,10 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
       // A failed check must not stop the send: the roster is still the one last agreed.
       await c.reconcile(c.needsReconcile).catch(() => undefined);
     }
+    // Rotation is due now and then, not for this message: a failed one (rate limit, network) waits for the next send.
+    if (c.joined && !c.stuck) await c.maybeRotate().catch(() => undefined);
     if (!c.joined) throw new SendRefused('waiting_for_keys', WAITING_MESSAGE, true);
     if (c.stuck) throw new SendRefused('group_stuck', 'This conversation’s encryption could not follow a change made by another member, so this device cannot send here.');
-    await c.maybeRotate();
     return c.seal(content);
   }
 
