@@ -162,6 +162,12 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
     assert.ok(Math.abs(announcedMs - 2000) <= 500, `the message says ${announcedMs} ms`);
   });
 
+  await t.test('bob never allowed the microphone: Record voice message says so in words', async () => {
+    await pageB.getByRole('button', { name: 'Record voice message' }).click();
+    await pageB.getByRole('alert').filter({ hasText: 'Microphone access was refused' }).waitFor();
+    assert.equal(await pageB.getByRole('timer', { name: 'Recording time' }).count(), 0);
+  });
+
   await t.test('a file round-trips byte for byte, saved under its name', async () => {
     const bytes = randomBytes(300_000);
     await chooseFile(pageA, 'Attach file', { name: FILE_NAME, mimeType: 'application/octet-stream', buffer: bytes });

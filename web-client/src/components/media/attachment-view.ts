@@ -40,7 +40,8 @@ export class AttachmentView extends LitElement {
   static styles = [
     sharedStyles,
     css`
-      :host { display: block; }
+      /* The bubble keeps a message's line breaks (pre-wrap); inside an attachment that would show the template's. */
+      :host { display: block; white-space: normal; }
       button.photo { display: block; padding: 0; border: 0; border-radius: var(--chat-radius-medium); overflow: hidden; background: var(--chat-color-surface-raised); cursor: zoom-in; max-width: 100%; }
       button.photo img { display: block; width: 100%; height: 100%; object-fit: cover; }
       .photo-error { color: var(--chat-color-danger); font-size: var(--chat-font-size-small); display: flex; gap: var(--chat-space-2); align-items: center; }

@@ -29,11 +29,12 @@ export class PhotoLightbox extends LitElement {
     css`
       dialog { border: 0; padding: 0; margin: 0; width: 100vw; height: 100vh; max-width: none; max-height: none; background: var(--chat-color-overlay); color: var(--chat-color-text); }
       dialog::backdrop { background: var(--chat-color-overlay); }
-      .frame { display: grid; grid-template-rows: auto 1fr; width: 100%; height: 100%; }
+      .frame { display: grid; grid-template-rows: auto minmax(0, 1fr); width: 100%; height: 100%; }
       .bar { display: flex; align-items: center; gap: var(--chat-space-2); padding: var(--chat-space-2) var(--chat-space-3); background: var(--chat-color-surface); }
       .bar .count { margin-right: auto; color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); }
       .bar a { color: inherit; text-decoration: none; border: var(--chat-border-width) solid var(--chat-color-border); border-radius: var(--chat-radius-small); padding: var(--chat-space-2) var(--chat-space-3); background: var(--chat-color-surface-raised); }
-      .stage { position: relative; overflow: hidden; display: grid; place-items: center; touch-action: none; }
+      .stage { position: relative; overflow: hidden; display: grid; grid-template: minmax(0, 1fr) / minmax(0, 1fr); place-items: center; touch-action: none; min-height: 0; }
+      /* Fitted inside the stage: a photo larger than the window is shown whole (zoom to see it at full size). */
       img { max-width: 100%; max-height: 100%; object-fit: contain; transform-origin: center; user-select: none; cursor: zoom-in; }
       img.zoomed { cursor: grab; }
       .nav { position: absolute; top: 50%; transform: translateY(-50%); }
