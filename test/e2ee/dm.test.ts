@@ -3,6 +3,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { api, registerInvited, setupOwner } from '../helpers/client.ts';
 import { KEYS_EVENT, SendRefused } from '../../web-client/src/state/body-codec.ts';
+import { Vault } from '../../web-client/src/e2ee/vault.ts';
 import { closeAll, firstDevice, online, read, send, settle, startE2eeServer, texts } from './helpers.ts';
 
 test('a DM round-trips through the codec, and the server holds only envelopes', async (t) => {
@@ -27,6 +28,19 @@ test('a DM round-trips through the codec, and the server holds only envelopes', 
   // The same seq decoded again (history reloaded) is the same message, not a duplicate.
   const again = await alice.codec.decode(dm, { seq: seq1, sender: alice.who.user.id, body: (await api(server, alice.who.cookie, 'GET', `/api/conversations/${dm}/messages`)).body.messages[0].body });
   assert.equal(again.ok, true);
+
+  // The engine's records are sealed like every vault record, and forgetting the keys deletes them all.
+  const slots = [...bob.kv.map.keys()].filter((k) => k.startsWith(`${bob.who.user.id}/`));
+  assert.ok(slots.some((k) => k.includes('/group/')) && slots.some((k) => k.includes('/epoch/')) && slots.some((k) => k.endsWith('/pins')));
+  for (const k of slots) {
+    const v = bob.kv.map.get(k) as { ct?: Uint8Array };
+    if (v instanceof CryptoKey || (v as { key?: unknown }).key) continue;
+    assert.ok(v.ct instanceof Uint8Array, `${k} is sealed`);
+    assert.ok(!Buffer.from(v.ct).includes(Buffer.from('canary-7f3a')), `${k} holds no plaintext`);
+  }
+  bob.codec.close();
+  await (await Vault.open(bob.kv, bob.who.user.id)).destroy();
+  assert.deepEqual([...bob.kv.map.keys()].filter((k) => k.startsWith(`${bob.who.user.id}/`)), []);
 });
 
 test('a device not yet added is told to wait, then KEYS_EVENT fires when its Welcome arrives', async (t) => {

@@ -22,6 +22,7 @@ export interface OpenCodecOptions {
   rotation?: RotationPolicy;
   reconcileStaggerMs?: number;
   reconcileEveryMs?: number;
+  abandonedGroupMs?: number;
 }
 
 /** The codec for the signed-in user's device; call after `deviceKeys.check(userId)` answered `ready`. */
@@ -42,5 +43,6 @@ export async function openE2eeCodec(o: OpenCodecOptions): Promise<E2eeCodec> {
     ...(o.rotation ? { rotation: o.rotation } : {}),
     ...(o.reconcileStaggerMs !== undefined ? { reconcileStaggerMs: o.reconcileStaggerMs } : {}),
     ...(o.reconcileEveryMs !== undefined ? { reconcileEveryMs: o.reconcileEveryMs } : {}),
+    ...(o.abandonedGroupMs !== undefined ? { abandonedGroupMs: o.abandonedGroupMs } : {}),
   });
 }
