@@ -85,6 +85,14 @@ export const MlsLimits = {
   commitRefillMs: 10 * 60 * 1000,
   /** Commit + Welcome bytes one user may post in a burst (accepted or not), refilling over `commitRefillMs`. */
   commitByteBurst: 24 * 1024 * 1024,
+  /**
+   * Device changes (register, set a certificate, remove) one user may make in a burst, refilling
+   * over `deviceChangeRefillMs`: each one notifies every member of every conversation of the user.
+   */
+  deviceChangeBurst: 20,
+  deviceChangeRefillMs: 10 * 60 * 1000,
+  /** Members per page of GET /api/mls/groups/:id/directory. */
+  directoryPage: 200,
 } as const;
 
 /** Largest JSON body of POST /api/mls/groups/:id/commits, bytes (commit + Welcome in base64url + slack). */
@@ -163,7 +171,10 @@ export type DeviceList = Static<typeof DeviceList>;
  */
 export const DirectoryMember = Type.Object({ id: Id, username: Type.String(), devices: Type.Array(DeviceView) });
 export type DirectoryMember = Static<typeof DirectoryMember>;
-export const GroupDirectory = Type.Object({ members: Type.Array(DirectoryMember) });
+/** Pages of `directoryPage` members in user-id order: pass `next` as `after` while `hasMore`. */
+export const DirectoryQuery = Type.Object({ after: Type.Optional(Id) }, { additionalProperties: false });
+export type DirectoryQuery = Static<typeof DirectoryQuery>;
+export const GroupDirectory = Type.Object({ members: Type.Array(DirectoryMember), hasMore: Type.Boolean(), next: Type.Optional(Id) });
 export type GroupDirectory = Static<typeof GroupDirectory>;
 
 /** POST /api/mls/devices/:id/rebind { secret } → 204 (own device; wrong secret → 404 NOT_FOUND). */

@@ -143,3 +143,33 @@ test('the group directory lists each member with their certified devices, for me
   assert.equal(outsider.status, 404);
   assert.equal(outsider.text, missing.text, 'an outsider gets the answer of a missing conversation');
 });
+
+test('the directory pages by user id, and device changes are rate-limited per user', async (t) => {
+  const s = await startMlsServer();
+  t.after(() => s.close());
+  const alice = await createUser(s, 'alice');
+  const server = (await api(s, alice.cookie, 'POST', '/api/servers', { name: 'Big' })).body;
+  const channel: string = server.channels[0].id;
+  for (let i = 0; i < 200; i++) await s.store.addServerMember(server.id, (await createUser(s, `member${i}`)).user.id);
+
+  const first = await api(s, alice.cookie, 'GET', `/api/mls/groups/${channel}/directory`);
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.body.members.length, 200);
+  assert.equal(first.body.hasMore, true);
+  const second = await api(s, alice.cookie, 'GET', `/api/mls/groups/${channel}/directory?after=${first.body.next}`);
+  assert.equal(second.body.members.length, 1);
+  assert.equal(second.body.hasMore, false);
+  const ids = [...first.body.members, ...second.body.members].map((m: any) => m.id);
+  assert.equal(new Set(ids).size, 201, 'every member once across the pages');
+  assert.deepEqual(ids, [...ids].sort(), 'in user-id order');
+
+  // 20 device changes in a burst, then 429 with Retry-After; nothing is registered past the limit.
+  let last;
+  for (let i = 0; i < 21; i++) {
+    const session = await createSession(s, alice.user.id);
+    last = await api(s, session.cookie, 'POST', '/api/mls/devices', { label: `d${i}`, certificate: b64u(`cert:alice:d${i}`) });
+    if (i < 16) assert.equal(last.status, 201, `device ${i}`);
+  }
+  assert.equal(last!.status, 429);
+  assert.equal(last!.body.error.code, 'RATE_LIMITED');
+});

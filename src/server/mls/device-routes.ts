@@ -14,6 +14,7 @@ import {
 import { ChatroomError } from '../../shared/errors.ts';
 import { CloseCode } from '../../shared/protocol.ts';
 import { requireAuth } from '../plugins/authenticate.ts';
+import { RateLimiter } from '../ratelimit.ts';
 import { IdParams } from '../routes/params.ts';
 import type { MlsRouteOptions } from './options.ts';
 import { decodeB64Url } from './bytes.ts';
@@ -29,9 +30,16 @@ function secretHash(secret: string): string {
 export const deviceRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts) => {
   const { deps } = app;
   const { store } = deps;
+  // Each change notifies every member of every conversation of the user (and makes them re-check).
+  const changes = new RateLimiter({ capacity: MlsLimits.deviceChangeBurst, refillMs: MlsLimits.deviceChangeRefillMs, now: deps.now });
+  const takeChange = (userId: string): void => {
+    const taken = changes.take(userId);
+    if (!taken.ok) throw new ChatroomError('RATE_LIMITED', undefined, { retryAfterSeconds: taken.retryAfterSeconds });
+  };
 
   app.post<{ Body: RegisterDeviceRequest }>('/api/mls/devices', { schema: { body: RegisterDeviceRequest } }, async (request, reply): Promise<RegisteredDevice> => {
     const auth = requireAuth(request);
+    takeChange(auth.userId);
     const rebindSecret = randomBytes(32).toString('base64url');
     const device = await store.mls.registerDevice({
       userId: auth.userId,
@@ -55,6 +63,7 @@ export const deviceRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opt
       const device = await requireDevice(deps, auth);
       // Only the device itself: another session of the same user must not re-key it.
       if (device.id !== request.params.id) throw new ChatroomError('NOT_FOUND', 'No such device.');
+      takeChange(auth.userId);
       const certificate = decodeB64Url(request.body.certificate, 'body.certificate');
       if (!(await store.mls.setCertificate({ deviceId: device.id, userId: auth.userId, certificate }))) throw new ChatroomError('NOT_FOUND', 'No such device.');
       // A newly certified device can be added now: tell the members of every conversation of this user.
@@ -97,6 +106,7 @@ export const deviceRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opt
 
   app.delete<{ Params: IdParams }>('/api/mls/devices/:id', { schema: { params: IdParams } }, async (request, reply) => {
     const auth = requireAuth(request);
+    takeChange(auth.userId);
     const convIds = await visibleConversationIds(deps, auth.userId);
     const target = (await store.mls.listDevices(auth.userId)).find((d) => d.id === request.params.id);
     const recorded = await store.mls.deleteDevice({ deviceId: request.params.id, userId: auth.userId, convIds, now: deps.now() });

@@ -12,6 +12,7 @@ import {
   PostCommitRequest,
   type CommitAccepted,
   type CommitRejectedDetails,
+  DirectoryQuery,
   type GroupDirectory,
   type GroupState,
   type LogEntry,
@@ -66,13 +67,19 @@ export const groupRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts
     return groupState(created, []);
   });
 
-  app.get<{ Params: IdParams }>('/api/mls/groups/:id/directory', { schema: { params: IdParams } }, async (request): Promise<GroupDirectory> => {
+  app.get<{ Params: IdParams; Querystring: DirectoryQuery }>(
+    '/api/mls/groups/:id/directory',
+    { schema: { params: IdParams, querystring: DirectoryQuery } },
+    async (request): Promise<GroupDirectory> => {
     const auth = requireAuth(request);
     const { conversation } = await accessOrNotFound(deps, request.params.id, auth.userId);
     const taken = directoryReads.take(auth.userId);
     if (!taken.ok) throw new ChatroomError('RATE_LIMITED', undefined, { retryAfterSeconds: taken.retryAfterSeconds });
+    const after = request.query.after;
+    const ids = (await store.listConversationMemberIds(conversation.id)).filter((id) => after === undefined || id > after).sort();
+    const pageIds = ids.slice(0, MlsLimits.directoryPage);
     const members: GroupDirectory['members'] = [];
-    for (const id of await store.listConversationMemberIds(conversation.id)) {
+    for (const id of pageIds) {
       const user = await store.getUser(id);
       if (!user) continue;
       // A device without its certificate is not ready to be added to anything.
@@ -81,8 +88,10 @@ export const groupRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts
       if (tamper) devices = tamper(id, devices);
       members.push({ id, username: user.username, devices });
     }
-    return { members };
-  });
+    const hasMore = ids.length > pageIds.length;
+    return { members, hasMore, ...(hasMore ? { next: pageIds[pageIds.length - 1] } : {}) };
+    },
+  );
 
   app.get<{ Params: IdParams; Querystring: LogQuery }>(
     '/api/mls/groups/:id/log',
