@@ -34,10 +34,30 @@ export interface NodeDevice {
  * keys: a browser of this account then unlocks with `recoveryKey`.
  */
 export async function nodeDevice(server: TestServer, userId: string): Promise<NodeDevice> {
+  return deviceWithNewKeys(server, userId, false);
+}
+
+/**
+ * The account starts over with a new account key, as after losing every device and the recovery
+ * key: the key backup is deleted, `old` is revoked, and a new device certified by the new key
+ * takes its place. Its contacts see a changed safety number.
+ */
+export async function replaceAccountKey(server: TestServer, old: NodeDevice): Promise<NodeDevice> {
+  await old.close();
+  return deviceWithNewKeys(server, old.userId, true, old.codec.deviceId);
+}
+
+async function deviceWithNewKeys(server: TestServer, userId: string, replace: boolean, oldDevice?: string): Promise<NodeDevice> {
   const { cookie } = await createSession(server, userId);
   const kv = new MemoryKeyValueStore();
   const transport = transportFor(server, cookie);
   const keys = new DeviceKeys({ kv, client: new MlsClient(transport) });
+  if (replace) {
+    const backup = await fetch(`${server.url}/api/mls/backup/account-key`, { headers: { cookie } });
+    const deleted = await fetch(`${server.url}/api/mls/backup/account-key`, { method: 'DELETE', headers: { cookie, 'if-match': backup.headers.get('etag') ?? '' } });
+    if (!deleted.ok) throw new Error(`deleting the key backup: ${deleted.status}`);
+    if (oldDevice) await keys.removeDevice(oldDevice);
+  }
   const { recoveryKey } = await keys.create(userId);
   await keys.finishSetup(userId);
   const check = await keys.check(userId);

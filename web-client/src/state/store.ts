@@ -619,6 +619,7 @@ export class ChatStore extends EventTarget {
           p.waiting = undefined;
           p.error = err instanceof Error ? err.message : String(err);
           if (err instanceof SendRefused) p.errorCode = err.code;
+          if (p.errorCode === 'send_blocked') void this.refreshTrust();
         }
         if (this.pending.get(p.ref) === p) this.changed();
         return;
@@ -710,6 +711,8 @@ export class ChatStore extends EventTarget {
 
   private onFrame(f: ServerFrame): void {
     this.codec.onFrame(f);
+    // A commit (this device's own included) may have pinned a changed account key; reading the pins is cheap.
+    if (f.t.startsWith('mls.')) void this.refreshTrust();
     switch (f.t) {
       case 'msg': {
         const c = this.byId.get(f.conv);

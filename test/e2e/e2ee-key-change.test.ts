@@ -1,0 +1,83 @@
+// A changed account key in Chromium: bob's account starts over with a new key; alice's DM shows a blocking banner ("<name>'s safety number changed"), her message is refused with the reason and never reaches the server, and Review → Accept new key unblocks the conversation and sends it to bob's new device.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
+import { startTestServer } from '../helpers/server.ts';
+import { createWorld } from '../helpers/direct.ts';
+import { SESSION_COOKIE } from '../../src/server/auth/tokens.ts';
+import type { ServerFrame } from '../../src/shared/protocol.ts';
+import { chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage, setUpKeys } from '../helpers/browser.ts';
+import { nodeDevice, replaceAccountKey } from './e2ee-helpers.ts';
+
+/** Playwright's wait for a message or a commit to arrive, ms. */
+const ARRIVAL_MS = 30_000;
+
+function log(page: Page) {
+  return page.getByRole('log', { name: 'Messages' });
+}
+
+test('a changed safety number blocks sending until the new key is accepted', { skip: chromiumSkipReason(), timeout: 300_000 }, async (t) => {
+  const server = await startTestServer();
+  const world = await createWorld(server);
+  const bobName = world.bob.user.username;
+  const browser = await launchBrowser();
+  t.after(async () => {
+    await browser.close();
+    await server.close();
+  });
+  const ctx = await newContext(browser);
+  ctx.setDefaultTimeout(ARRIVAL_MS);
+  await ctx.addCookies([{ name: SESSION_COOKIE, value: world.alice.token, domain: '127.0.0.1', path: '/', secure: true, httpOnly: true, sameSite: 'Strict' }]);
+  const pageA = await newPage(ctx);
+  await pageA.goto(`${server.url}/c/${world.dm}`);
+  await setUpKeys(pageA);
+  let bob = await nodeDevice(server, world.bob.user.id);
+  t.after(() => bob.close());
+
+  await t.test('before: alice reads bob, no banner', async () => {
+    await bob.send(world.dm, 'hello from bob’s first key');
+    await log(pageA).getByRole('article').filter({ hasText: 'hello from bob’s first key' }).waitFor();
+    assert.equal(await pageA.getByRole('alert').filter({ hasText: 'safety number changed' }).count(), 0);
+  });
+
+  await t.test('bob starts over with a new account key: alice sees the blocking banner and cannot send', async () => {
+    bob = await replaceAccountKey(server, bob);
+    // Reopening the conversation checks its roster against the server's directory.
+    await pageA.reload();
+    const banner = pageA.getByRole('alert').filter({ hasText: `${bobName}’s safety number changed` });
+    await banner.waitFor();
+    const before = (await server.store.messagesAfter(world.dm, 0, 1000)).length;
+    const box = pageA.getByRole('textbox', { name: 'Message' });
+    await box.fill('sent while blocked');
+    await box.press('Enter');
+    const refused = log(pageA).getByRole('article').filter({ hasText: 'sent while blocked' });
+    await refused.getByRole('alert').filter({ hasText: /Not sent:.*/ }).waitFor();
+    assert.match(await refused.innerText(), new RegExp(bobName), 'the refusal names whose key changed');
+    assert.equal((await server.store.messagesAfter(world.dm, 0, 1000)).length, before, 'nothing reached the server');
+  });
+
+  await t.test('Review → Accept new key: the banner goes and the refused message reaches bob’s new device', async () => {
+    const head = (await server.store.messagesAfter(world.dm, 0, 1000)).at(-1)?.seq ?? 0;
+    bob.ws.send({ t: 'sub', conv: world.dm, since: head });
+    await bob.ws.next((f: ServerFrame) => f.t === 'subscribed' && f.conv === world.dm);
+    const arrived = bob.ws.next((f: ServerFrame) => f.t === 'msg' && f.conv === world.dm && f.sender === world.alice.user.id, ARRIVAL_MS);
+    await pageA.getByRole('button', { name: `Review ${bobName}’s new safety number` }).click();
+    const dialog = pageA.getByRole('dialog', { name: `Safety number with ${bobName}` });
+    await dialog.getByRole('alert').filter({ hasText: 'account key changed' }).waitFor();
+    assert.match((await dialog.getByLabel('Safety number', { exact: true }).getAttribute('data-digits')) ?? '', /^\d{60}$/);
+    await dialog.getByRole('button', { name: 'Accept new key' }).click();
+    await dialog.getByRole('button', { name: 'Mark as verified' }).waitFor();
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await pageA.getByRole('alert').filter({ hasText: 'safety number changed' }).waitFor({ state: 'detached' });
+    const frame = await arrived;
+    assert.ok(frame.t === 'msg');
+    const opened = await bob.codec.decode(world.dm, frame);
+    assert.ok(opened.ok && opened.content.kind === 'text', `bob's new device opens it: ${JSON.stringify(opened)}`);
+    assert.equal(opened.content.text, 'sent while blocked');
+    await log(pageA).getByRole('article').filter({ hasText: 'sent while blocked' }).getByRole('alert').waitFor({ state: 'detached' });
+  });
+
+  await t.test('no console errors, page errors or CSP violations', () => {
+    assert.deepEqual(describeProblems([pageA]), []);
+  });
+});
