@@ -114,6 +114,8 @@ function isForeignKey(err) {
 function prepare() {
   const loadHead = db.prepare('SELECT head FROM conversations WHERE id = ?');
   const insert = db.prepare('INSERT INTO messages (conv_id, seq, sender_id, ts, body, client_ref) VALUES (?, ?, ?, ?, ?, ?)');
+  // With a ref: a repeat of a stored (conv, sender, ref) inserts nothing (no look-up first; FOREIGN KEY errors still throw).
+  const insertNew = db.prepare('INSERT OR IGNORE INTO messages (conv_id, seq, sender_id, ts, body, client_ref) VALUES (?, ?, ?, ?, ?, ?)');
   const findRef = db.prepare('SELECT seq, ts, body FROM messages WHERE conv_id = ? AND sender_id = ? AND client_ref = ?');
   const setHead = db.prepare('UPDATE conversations SET head = ? WHERE id = ?');
   // Never moves back: a slower device reporting an older position must not resurrect unread counts.
@@ -135,15 +137,6 @@ function prepare() {
       const ref = b.refs[i];
       const body = bytes.subarray(offset, offset + b.bodyLengths[i]);
       offset += b.bodyLengths[i];
-      if (ref !== null) {
-        // Inside the transaction, so a repeat queued in this same batch finds the first one too.
-        const known = findRef.get(convId, senderId, ref);
-        if (known) {
-          seqs[i] = known.seq;
-          duplicates.push([i, known.seq, known.ts, known.body]);
-          continue;
-        }
-      }
       let head = next.has(convId) ? next.get(convId) : heads.get(convId);
       if (head === undefined) {
         const row = loadHead.get(convId);
@@ -155,7 +148,17 @@ function prepare() {
       }
       const seq = head + 1;
       try {
-        insert.run(convId, seq, senderId, b.ts[i], body, ref);
+        if (ref !== null && insertNew.run(convId, seq, senderId, b.ts[i], body, ref).changes === 0) {
+          // Inside the transaction, so a repeat queued in this same batch finds the first one too.
+          const known = findRef.get(convId, senderId, ref);
+          if (known) {
+            seqs[i] = known.seq;
+            duplicates.push([i, known.seq, known.ts, known.body]);
+            continue;
+          }
+          // Not a repeat: whatever the IGNORE skipped (a taken seq) throws as it did without it.
+          insert.run(convId, seq, senderId, b.ts[i], body, ref);
+        } else if (ref === null) insert.run(convId, seq, senderId, b.ts[i], body, ref);
       } catch (err) {
         // Only this statement is undone: a conversation or sender deleted meanwhile must not cost the batch.
         if (!isForeignKey(err)) throw err;
