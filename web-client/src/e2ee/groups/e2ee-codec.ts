@@ -239,6 +239,10 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
       case 'mls.removal':
         this.schedule(f.conv, { catchUp: true, reconcile: 'quick' });
         break;
+      case 'mls.members':
+        // Someone joined or certified a new device (e.g. restored with the recovery key): add it.
+        this.schedule(f.conv, { reconcile: 'full' });
+        break;
       case 'conversations':
         if (f.removed) {
           const c = this.conv(f.removed);
