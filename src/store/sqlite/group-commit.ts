@@ -63,28 +63,39 @@ export interface GroupCommitStats {
   maxCommitMs: number;
 }
 
-/** What one commit sends to the worker: columns, so the structured clone is a few arrays. */
+/**
+ * What one commit sends to the worker, compact because it is cloned for every batch: one packed
+ * array of strings, one Float64Array of numbers and one exact-size byte array of bodies (a
+ * structured clone copies these flat; arrays of objects, or the holey arrays `map` makes, cost a
+ * property walk each). Appends come first, then read positions:
+ * - strs: per append convId, senderId, ref ('' when none, see NUM_HAS_REF); per read userId, convId.
+ * - nums: per append ts, body length, flags (NUM_HAS_REF | NUM_SENDER_HAS_READ); per read seq.
+ */
 interface BatchMessage {
   type: 'commit';
   id: number;
-  convIds: string[];
-  senderIds: string[];
-  ts: number[];
-  /** Every body back to back (one copy, whatever buffers the bodies were views of), with their lengths. */
-  bodyBytes: Uint8Array;
-  bodyLengths: number[];
-  refs: Array<string | null>;
-  senderHasRead: boolean[];
-  /** [userId, convId, seq] per read position. */
-  reads: Array<[string, string, number]>;
+  appends: number;
+  reads: number;
+  strs: string[];
+  nums: Float64Array;
+  /** Every body back to back, in append order. */
+  bodies: Uint8Array;
 }
+
+/** Bits of an append's flags in BatchMessage.nums. */
+const NUM_HAS_REF = 1;
+const NUM_SENDER_HAS_READ = 2;
+/** Strings and numbers per append and per read position in a BatchMessage. */
+const STRS_PER_APPEND = 3;
+const NUMS_PER_APPEND = 3;
+const STRS_PER_READ = 2;
 
 /** The worker's answer; per append either a new seq, the stored original of a known ref, or missing. */
 interface DoneMessage {
   type: 'done';
   id: number;
   /** Per append: seq ≥ 1 (new), or -1 when the conversation or sender no longer exists. */
-  seqs?: number[];
+  seqs?: Float64Array;
   /** Index → stored original, for appends that repeated a known ref. */
   duplicates?: Array<[number, number, number, Uint8Array]>;
   /** "userId\nconvId" of read positions whose user or conversation does not exist. */
@@ -124,19 +135,27 @@ function prepare() {
       'ON CONFLICT (user_id, conv_id) DO UPDATE SET last_read_seq = max(last_read_seq, excluded.last_read_seq)',
   );
   return db.transaction((b, next) => {
-    const n = b.convIds.length;
-    const seqs = new Array(n);
+    const n = b.appends;
+    const { strs, nums } = b;
+    const seqs = new Float64Array(n);
     const duplicates = [];
     const reads = new Map();
-    const bytes = Buffer.from(b.bodyBytes.buffer, b.bodyBytes.byteOffset, b.bodyBytes.byteLength);
+    const bytes = Buffer.from(b.bodies.buffer, b.bodies.byteOffset, b.bodies.byteLength);
     let offset = 0;
-    for (const [userId, convId, seq] of b.reads) reads.set(userId + '\\n' + convId, [userId, convId, seq]);
+    for (let j = 0; j < b.reads; j++) {
+      const userId = strs[${STRS_PER_APPEND} * n + ${STRS_PER_READ} * j];
+      const convId = strs[${STRS_PER_APPEND} * n + ${STRS_PER_READ} * j + 1];
+      reads.set(userId + '\\n' + convId, [userId, convId, nums[${NUMS_PER_APPEND} * n + j]]);
+    }
     for (let i = 0; i < n; i++) {
-      const convId = b.convIds[i];
-      const senderId = b.senderIds[i];
-      const ref = b.refs[i];
-      const body = bytes.subarray(offset, offset + b.bodyLengths[i]);
-      offset += b.bodyLengths[i];
+      const convId = strs[${STRS_PER_APPEND} * i];
+      const senderId = strs[${STRS_PER_APPEND} * i + 1];
+      const flags = nums[${NUMS_PER_APPEND} * i + 2];
+      const ref = flags & ${NUM_HAS_REF} ? strs[${STRS_PER_APPEND} * i + 2] : null;
+      const ts = nums[${NUMS_PER_APPEND} * i];
+      const length = nums[${NUMS_PER_APPEND} * i + 1];
+      const body = bytes.subarray(offset, offset + length);
+      offset += length;
       let head = next.has(convId) ? next.get(convId) : heads.get(convId);
       if (head === undefined) {
         const row = loadHead.get(convId);
@@ -148,7 +167,7 @@ function prepare() {
       }
       const seq = head + 1;
       try {
-        if (ref !== null && insertNew.run(convId, seq, senderId, b.ts[i], body, ref).changes === 0) {
+        if (ref !== null && insertNew.run(convId, seq, senderId, ts, body, ref).changes === 0) {
           // Inside the transaction, so a repeat queued in this same batch finds the first one too.
           const known = findRef.get(convId, senderId, ref);
           if (known) {
@@ -157,8 +176,8 @@ function prepare() {
             continue;
           }
           // Not a repeat: whatever the IGNORE skipped (a taken seq) throws as it did without it.
-          insert.run(convId, seq, senderId, b.ts[i], body, ref);
-        } else if (ref === null) insert.run(convId, seq, senderId, b.ts[i], body, ref);
+          insert.run(convId, seq, senderId, ts, body, ref);
+        } else if (ref === null) insert.run(convId, seq, senderId, ts, body, ref);
       } catch (err) {
         // Only this statement is undone: a conversation or sender deleted meanwhile must not cost the batch.
         if (!isForeignKey(err)) throw err;
@@ -167,7 +186,7 @@ function prepare() {
       }
       next.set(convId, seq);
       seqs[i] = seq;
-      if (b.senderHasRead[i]) {
+      if (flags & ${NUM_SENDER_HAS_READ}) {
         const key = senderId + '\\n' + convId;
         const r = reads.get(key);
         if (!r) reads.set(key, [senderId, convId, seq]);
@@ -198,8 +217,12 @@ parentPort.on('message', (m) => {
       const r = txn.immediate(m, next);
       // Committed: only now do the heads move (a rolled-back batch leaves them where the database is).
       for (const [convId, head] of next) heads.set(convId, head);
-      for (let i = 0; i < r.seqs.length; i++) if (r.seqs[i] === -1) heads.delete(m.convIds[i]);
-      parentPort.postMessage(Object.assign({ type: 'done', id: m.id, commitMs: performance.now() - started }, r));
+      for (let i = 0; i < r.seqs.length; i++) if (r.seqs[i] === -1) heads.delete(m.strs[${STRS_PER_APPEND} * i]);
+      const done = { type: 'done', id: m.id, commitMs: performance.now() - started, seqs: r.seqs, readPositions: r.readPositions };
+      // Rare: left out when empty, so the usual answer is two numbers and one typed array.
+      if (r.duplicates.length > 0) done.duplicates = r.duplicates;
+      if (r.readErrors.length > 0) done.readErrors = r.readErrors;
+      parentPort.postMessage(done);
     } catch (err) {
       parentPort.postMessage({ type: 'done', id: m.id, error: { code: err && err.code, message: String((err && err.message) || err) } });
     }
@@ -221,6 +244,34 @@ export function cpuProfileFlags(argv: readonly string[] = process.execArgv): str
     if (!a.includes('=') && a !== '--cpu-prof' && i + 1 < argv.length) flags.push(argv[++i]);
   }
   return flags;
+}
+
+/** The compact form of one batch (see BatchMessage). */
+function encodeBatch(id: number, batch: PendingAppend[], reads: Map<string, PendingRead>): BatchMessage {
+  const strs: string[] = [];
+  const nums = new Float64Array(NUMS_PER_APPEND * batch.length + reads.size);
+  let bodyBytes = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const { record, ref, senderHasRead } = batch[i];
+    strs.push(record.convId, record.senderId, ref ?? '');
+    nums[NUMS_PER_APPEND * i] = record.ts;
+    nums[NUMS_PER_APPEND * i + 1] = record.body.byteLength;
+    nums[NUMS_PER_APPEND * i + 2] = (ref !== null ? NUM_HAS_REF : 0) | (senderHasRead ? NUM_SENDER_HAS_READ : 0);
+    bodyBytes += record.body.byteLength;
+  }
+  let j = NUMS_PER_APPEND * batch.length;
+  for (const r of reads.values()) {
+    strs.push(r.userId, r.convId);
+    nums[j++] = r.seq;
+  }
+  // Its own exact-size buffer: a view into Buffer's shared pool would clone the whole pool slab.
+  const bodies = new Uint8Array(bodyBytes);
+  let offset = 0;
+  for (const p of batch) {
+    bodies.set(p.record.body, offset);
+    offset += p.record.body.byteLength;
+  }
+  return { type: 'commit', id, appends: batch.length, reads: reads.size, strs, nums, bodies };
 }
 
 function readKey(userId: string, convId: string): string {
@@ -431,18 +482,7 @@ export class GroupCommitter {
     // Entries left over from a split batch are as old as the window already open.
     if (this.queue.length === 0) this.windowStart = null;
     const id = this.nextId++;
-    const message: BatchMessage = {
-      type: 'commit',
-      id,
-      convIds: batch.map((p) => p.record.convId),
-      senderIds: batch.map((p) => p.record.senderId),
-      ts: batch.map((p) => p.record.ts),
-      bodyBytes: Buffer.concat(batch.map((p) => p.record.body)),
-      bodyLengths: batch.map((p) => p.record.body.byteLength),
-      refs: batch.map((p) => p.ref),
-      senderHasRead: batch.map((p) => p.senderHasRead),
-      reads: [...reads.values()].map((r) => [r.userId, r.convId, r.seq]),
-    };
+    const message = encodeBatch(id, batch, reads);
     this.inFlight = { id, batch, reads };
     this.stats.transactions++;
     // A batch in flight holds the process: its callers are waiting on the answer.
@@ -483,7 +523,7 @@ export class GroupCommitter {
   private settleCommitted(batch: PendingAppend[], reads: Map<string, PendingRead>, m: DoneMessage): void {
     this.stats.maxCommitMs = Math.max(this.stats.maxCommitMs, m.commitMs ?? 0);
     this.stats.readPositions += m.readPositions ?? 0;
-    const seqs = m.seqs ?? [];
+    const seqs = m.seqs ?? new Float64Array(0);
     const duplicates = new Map<number, [number, number, Uint8Array]>();
     for (const [i, seq, ts, body] of m.duplicates ?? []) duplicates.set(i, [seq, ts, body]);
     const results: Array<AppendedMessage | null> = batch.map((p, i) => {
