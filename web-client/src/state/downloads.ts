@@ -58,6 +58,21 @@ export class DownloadManager extends EventTarget {
   private readonly collecting = new Set<string>();
   private readonly saving = new Map<string, AbortController>();
 
+  /**
+   * Drops every decrypted attachment (sign-out: the next person at this browser must not find the
+   * last one's photos in memory). Players and images already on the page keep what they show.
+   */
+  clear(): void {
+    for (const entry of this.images.values()) entry.image?.revoke();
+    for (const abort of this.saving.values()) abort.abort();
+    this.images.clear();
+    this.files.clear();
+    this.local.clear();
+    this.voices.clear();
+    this.saving.clear();
+    this.changed();
+  }
+
   /** Remembers the plaintext of an own upload under its blob id. */
   seed(blobId: string, plain: Blob): void {
     this.local.set(blobId, plain);
@@ -210,9 +225,17 @@ export class DownloadManager extends EventTarget {
 
 const managers = new WeakMap<object, DownloadManager>();
 
-/** The download manager of a signed-in app (one per store). */
-export function downloadsFor(store: object): DownloadManager {
+/** The download manager of a signed-in app (one per store); emptied when the session ends. */
+export function downloadsFor(store: EventTarget & { session: unknown }): DownloadManager {
   let m = managers.get(store);
-  if (!m) managers.set(store, (m = new DownloadManager()));
+  if (!m) {
+    const manager = (m = new DownloadManager());
+    managers.set(store, manager);
+    let signedIn = store.session !== null;
+    store.addEventListener('change', () => {
+      if (signedIn && store.session === null) manager.clear();
+      signedIn = store.session !== null;
+    });
+  }
   return m;
 }

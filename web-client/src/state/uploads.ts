@@ -93,6 +93,17 @@ export class UploadManager extends EventTarget {
 
   constructor(private readonly store: ChatStore) {
     super();
+    // Signing out ends every upload; the session is gone, so what the server holds of them is
+    // left to its orphan sweep (24 h) and the plaintext and keys go with the jobs.
+    let signedIn = store.session !== null;
+    store.addEventListener('change', () => {
+      if (signedIn && store.session === null) {
+        for (const job of this.jobs.values()) job.abort?.abort();
+        this.jobs.clear();
+        this.changed();
+      }
+      signedIn = store.session !== null;
+    });
   }
 
   /** The uploads of `conv`, oldest first. */
@@ -150,6 +161,7 @@ export class UploadManager extends EventTarget {
         u.phase = 'preparing';
         this.changed();
         job.parts = await this.prepare(job);
+        if (!this.jobs.has(u.id)) return;
       }
       const parts = [job.parts.thumbnail, job.parts.file].filter((p): p is Part => !!p);
       const total = parts.reduce((n, p) => n + p.summary.ciphertextBytes, 0);
@@ -209,7 +221,13 @@ export class UploadManager extends EventTarget {
   private async transfer(conv: string, p: Part, signal: AbortSignal, report: () => void): Promise<void> {
     const size = p.summary.ciphertextBytes;
     if (!p.blobId) {
-      p.blobId = (await createUpload(conv, size)).id;
+      const id = (await createUpload(conv, size)).id;
+      // Cancelled while the declaration was on its way: Cancel could not delete it yet.
+      if (signal.aborted) {
+        await deleteUpload(id).catch(() => {});
+        throw new TransferCancelled();
+      }
+      p.blobId = id;
       p.sent = 0;
     } else if (p.sent < size) {
       const state = await uploadState(p.blobId);
