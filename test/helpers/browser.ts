@@ -94,15 +94,18 @@ export async function newPage(context: BrowserContext): Promise<Page> {
 }
 
 /**
- * Chromium logs every non-2xx fetch as a console error. Three probes answer that way by design: the
- * client's "am I signed in?" request (GET /api/me, 401 when signed out), "does this account
- * have a key backup?" (GET /api/mls/backup/account-key, 404 for an account without end-to-end
- * keys) and "does this conversation have an MLS group yet?" (GET /api/mls/groups/<conv>, 404
- * until its first member creates it); those lines are not problems.
+ * Chromium logs every non-2xx fetch as a console error. Some answers are by design and not
+ * problems: the client's "am I signed in?" request (GET /api/me, 401 when signed out), "does this
+ * account have a key backup?" (GET /api/mls/backup/account-key, 404 for an account without
+ * end-to-end keys), "does this conversation have an MLS group yet?" (GET /api/mls/groups/<conv>,
+ * 404 until its first member creates it), and the two optimistic writes that can lose a race
+ * (409 for a commit when another member committed first, or for an archive write when another
+ * device wrote first: the client applies the winner and retries).
  */
 function isSignedOutProbe(text: string, url: string): boolean {
   const path = new URL(url, 'http://x').pathname;
   if (/status of 401\b/.test(text) && path === '/api/me') return true;
+  if (/status of 409\b/.test(text) && (/^\/api\/mls\/groups\/[^/]+\/commits$/.test(path) || path === '/api/mls/backup/archive')) return true;
   return /status of 404\b/.test(text) && (path === '/api/mls/backup/account-key' || /^\/api\/mls\/groups\/[^/]+$/.test(path));
 }
 
