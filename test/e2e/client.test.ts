@@ -308,6 +308,22 @@ test('web client in Chromium', { skip, timeout: 300_000 }, async (t) => {
   await server.store.addServerMember(world.serverId, frank.user.id);
   await server.store.getOrCreateDm(frank.user.id, world.bob.user.id);
 
+  await t.test('an account without keys cannot send: the composer says why and offers Set up keys; nothing is shown as plaintext', async () => {
+    const page = await newPage(await signedIn(context(), server, frank));
+    await page.goto(`${server.url}/c/${world.general}`);
+    const why = page.getByRole('status').filter({ hasText: 'no end-to-end keys yet, so this browser can neither send nor read messages' });
+    await why.waitFor();
+    await why.getByRole('button', { name: 'Set up keys' }).waitFor();
+    assert.equal(await page.getByRole('textbox', { name: 'Message' }).count(), 0, 'no composer');
+    assert.equal(await page.getByRole('note', { name: 'End-to-end encrypted' }).count(), 0, 'no lock while this browser cannot encrypt');
+    await log(page).getByRole('article').first().waitFor();
+    await allDecoded(page, world.general);
+    assert.equal(await log(page).getByRole('article').filter({ hasText: /history \d/ }).count(), 0, 'no message text shown');
+    assert.ok((await log(page).getByRole('article').filter({ hasText: 'Cannot decrypt this message: Your account has no end-to-end keys yet' }).count()) > 0);
+    assert.deepEqual(describeProblems([page]), []);
+    await page.context().close();
+  });
+
   await t.test('theme: dark by default on a light system; Light persists across reload; Match system follows the system', async () => {
     const page = await newPage(await signedIn(context({ colorScheme: 'light' }), server, frank));
     await page.goto(`${server.url}/c/${world.general}`);
