@@ -29,25 +29,42 @@ export function startE2eeServer(): Promise<TestServer> {
 export const traffic = {
   beforeCommit: null as null | ((path: string) => Promise<void>),
   commitStatuses: [] as number[],
+  /** Same for writes of the epoch-key archive (PUT /api/mls/backup/archive). */
+  beforeArchivePut: null as null | ((path: string) => Promise<void>),
+  archiveStatuses: [] as number[],
 };
 
 export function transportFor(server: TestServer, cookie: string): Transport {
   return async (path, init) => {
     const isCommit = init.method === 'POST' && path.endsWith('/commits');
+    const isArchive = init.method === 'PUT' && path === '/api/mls/backup/archive';
     if (isCommit && traffic.beforeCommit) await traffic.beforeCommit(path);
+    if (isArchive && traffic.beforeArchivePut) await traffic.beforeArchivePut(path);
     const res = await fetch(server.url + path, { ...init, headers: { ...(init.headers as Record<string, string>), cookie } });
     if (isCommit) traffic.commitStatuses.push(res.status);
+    if (isArchive) traffic.archiveStatuses.push(res.status);
     return res;
   };
 }
 
-/** A beforeCommit hook that lets commits through only once `n` of them are waiting. */
-export function barrier(n: number): (path: string) => Promise<void> {
+/**
+ * A before-hook that holds the first `n` requests until all `n` are waiting, then lets everything
+ * through (retries included). After `timeoutMs` it opens anyway, so a test whose race did not
+ * happen fails on its assertion instead of hanging.
+ */
+export function barrier(n: number, timeoutMs = 5000): (path: string) => Promise<void> {
   const waiting: Array<() => void> = [];
+  let open = false;
+  const release = () => {
+    open = true;
+    for (const r of waiting.splice(0)) r();
+  };
   return () =>
     new Promise<void>((resolve) => {
+      if (open) return resolve();
       waiting.push(resolve);
-      if (waiting.length >= n) for (const r of waiting.splice(0)) r();
+      if (waiting.length >= n) release();
+      else setTimeout(release, timeoutMs);
     });
 }
 
