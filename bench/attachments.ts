@@ -102,28 +102,81 @@ function thumbnailSeenAt(page: Page, already: number): Promise<number> {
   }), already);
 }
 
-async function sendToThumbnail(runs: number): Promise<Record<string, { bytes: number; medianMs: number; minMs: number; maxMs: number }>> {
+/**
+ * In the sender's page: wall-clock times (ms since the epoch) of the first frame in which the
+ * composer's upload chip shows progress (preparing and encrypting done) and of the first frame
+ * in which it is gone (every blob uploaded, the message handed to the store).
+ */
+function senderPhases(page: Page): Promise<{ uploadingAt: number; sentAt: number }> {
+  return page.evaluate(() => new Promise<{ uploadingAt: number; sentAt: number }>((resolve) => {
+    const find = (root: Document | ShadowRoot, selector: string): Element | null => {
+      const hit = root.querySelector(selector);
+      if (hit) return hit;
+      for (const el of root.querySelectorAll('*')) {
+        const inner = el.shadowRoot && find(el.shadowRoot, selector);
+        if (inner) return inner;
+      }
+      return null;
+    };
+    const composer = find(document, 'composer-box')!;
+    let seen = false;
+    let uploadingAt = 0;
+    const check = () => {
+      const now = performance.timeOrigin + performance.now();
+      const chip = composer.shadowRoot!.querySelector('attachment-chip') as (Element & { progress: number }) | null;
+      if (chip) seen = true;
+      if (chip && !uploadingAt && chip.progress >= 0) uploadingAt = now;
+      if (seen && !chip) resolve({ uploadingAt: uploadingAt || now, sentAt: now });
+      else requestAnimationFrame(check);
+    };
+    check();
+  }));
+}
+
+const median = (xs: number[]) => Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
+
+interface ChatFigures {
+  bytes: number;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  /** Medians of the parts: choosing → encrypted (re-encode, thumbnail, encrypt), → uploaded, → thumbnail shown at the receiver. */
+  prepareMs: number;
+  uploadMs: number;
+  deliverMs: number;
+}
+
+async function sendToThumbnail(runs: number): Promise<Record<string, ChatFigures>> {
   const server = await startTestServer();
   const browser = await launchMediaBrowser();
   try {
     const { alice, bob } = await chatPair(browser, server);
-    const out: Record<string, { bytes: number; medianMs: number; minMs: number; maxMs: number }> = {};
+    const out: Record<string, ChatFigures> = {};
     let sent = 0;
     for (const [name, width, height] of [['photo12MP', 4000, 3000], ['photo1MP', 1200, 900]] as const) {
       const jpeg = await makeJpeg(alice, width, height, true);
       const times: number[] = [];
+      const parts = { prepare: [] as number[], upload: [] as number[], deliver: [] as number[] };
       for (let r = 0; r < runs; r++) {
         const seen = thumbnailSeenAt(bob, sent);
+        const phases = senderPhases(alice);
         const chooser = alice.waitForEvent('filechooser');
         await alice.getByRole('button', { name: 'Attach photo', exact: true }).click();
         const files = await chooser;
         const pressed = Date.now();
         await files.setFiles({ name: `${name}.jpg`, mimeType: 'image/jpeg', buffer: jpeg });
-        times.push((await seen) - pressed);
+        const shownAt = await seen;
+        const { uploadingAt, sentAt } = await phases;
+        times.push(shownAt - pressed);
+        parts.prepare.push(uploadingAt - pressed);
+        parts.upload.push(sentAt - uploadingAt);
+        parts.deliver.push(shownAt - sentAt);
         sent++;
       }
-      times.sort((a, b) => a - b);
-      out[name] = { bytes: jpeg.length, medianMs: Math.round(times[Math.floor(times.length / 2)]), minMs: Math.round(times[0]), maxMs: Math.round(times[times.length - 1]) };
+      out[name] = {
+        bytes: jpeg.length, medianMs: median(times), minMs: Math.round(Math.min(...times)), maxMs: Math.round(Math.max(...times)),
+        prepareMs: median(parts.prepare), uploadMs: median(parts.upload), deliverMs: median(parts.deliver),
+      };
     }
     return out;
   } finally {
@@ -138,7 +191,7 @@ if (args.includes('--chat')) {
   if (!Number.isInteger(runs) || runs <= 0) throw new Error('usage: bench/attachments.ts --chat [runs > 0]');
   const results = await sendToThumbnail(runs);
   for (const [name, r] of Object.entries(results)) {
-    console.log(`${name.padEnd(10)} ${(r.bytes / 1e6).toFixed(1)} MB JPEG: send → thumbnail at the receiver median ${r.medianMs} ms (min ${r.minMs}, max ${r.maxMs}, ${runs} runs)`);
+    console.log(`${name.padEnd(10)} ${(r.bytes / 1e6).toFixed(1)} MB JPEG: send → thumbnail at the receiver median ${r.medianMs} ms (min ${r.minMs}, max ${r.maxMs}, ${runs} runs; prepare ${r.prepareMs}, upload ${r.uploadMs}, deliver + thumbnail ${r.deliverMs})`);
   }
   console.log(JSON.stringify({ sendToThumbnail: results }));
   process.exit(0);

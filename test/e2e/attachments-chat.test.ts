@@ -200,6 +200,19 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
     await log(pageB).getByRole('group', { name: 'Text file: pasted.txt, 12 B' }).waitFor();
   });
 
+  await t.test('several photos chosen together: one message each, in the order chosen', async () => {
+    const photos = log(pageB).getByRole('img', { name: 'Photo from alice' });
+    const before = await photos.count();
+    const sizes = [[300, 200], [200, 300], [250, 250]] as const;
+    const files = [];
+    for (const [i, [w, h]] of sizes.entries()) files.push({ name: `batch-${i}.jpg`, mimeType: 'image/jpeg', buffer: await makeJpeg(pageA, w, h, true) });
+    await chooseFile(pageA, 'Attach photo', files);
+    await photos.nth(before + sizes.length - 1).waitFor();
+    await pageB.waitForFunction((img) => (img as HTMLImageElement).naturalWidth > 0, await photos.nth(before + sizes.length - 1).elementHandle());
+    const shown = await photos.evaluateAll((imgs) => imgs.map((i) => [(i as HTMLImageElement).naturalWidth, (i as HTMLImageElement).naturalHeight]));
+    assert.deepEqual(shown.slice(before), sizes.map(([w, h]) => [w, h]));
+  });
+
   await t.test('a failed upload: Retry resumes the same upload with the same ciphertext; Cancel deletes what the server holds', async () => {
     const declared: string[] = [];
     const deleted: string[] = [];
@@ -283,7 +296,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
 
   await t.test('stored blobs: no JPEG, WebM or Opus magic, no EXIF, ≥ 7.9 bits/byte; no file name anywhere on disk', async () => {
     const blobs = filesUnder(join(server.dir, 'blobs')).filter((p) => !p.includes(`${join('blobs', 'tmp')}`));
-    assert.ok(blobs.length >= 10, `photo + thumbnail three times, a voice message and three files: ${blobs.length}`);
+    assert.ok(blobs.length >= 16, `photo + thumbnail six times, a voice message and three files: ${blobs.length}`);
     const all: Buffer[] = [];
     for (const p of blobs) {
       const b = readFileSync(p);

@@ -90,6 +90,11 @@ export class UploadManager extends EventTarget {
   private readonly jobs = new Map<string, Job>();
   private counter = 0;
   private limits: BlobLimits | undefined;
+  /**
+   * New attachments run one after another: messages go in the order the files were chosen, and
+   * only one photo is decoded at a time (a 12-megapixel photo takes ~48 MB decoded).
+   */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly store: ChatStore) {
     super();
@@ -147,7 +152,7 @@ export class UploadManager extends EventTarget {
     const job: Job = { upload: { id, conv, kind, name, mime, size, phase: 'preparing', progress: -1, error: '' }, source, running: false };
     this.jobs.set(id, job);
     this.changed();
-    void this.run(job);
+    this.queue = this.queue.then(() => (this.jobs.has(id) ? this.run(job) : undefined));
   }
 
   private async run(job: Job): Promise<void> {
