@@ -1,4 +1,4 @@
-// Canary in Chromium against the real CLI server: two people exchange distinctive text in general, a group and a DM; the text is then nowhere in the data dir (every file: database, -wal, -shm, blobs, keys), in neither of the server's stdout and stderr, and every stored body is a content envelope (version byte 1, not JSON).
+// Canary in Chromium against the real CLI server: two people exchange distinctive text in general, a group and a DM; no WebSocket frame or HTTP request the browsers send carries it; the text is then nowhere in the data dir (every file: database, -wal, -shm, blobs, keys), in neither of the server's stdout and stderr, and every stored body is a content envelope (version byte 1, not JSON).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -69,6 +69,12 @@ test('canary: no message text reaches the server\'s disk or output', { skip: chr
   cleanup.push(() => browser.close());
   const pageA = await newPage(await newContext(browser));
   const pageB = await newPage(await newContext(browser));
+  // Everything the two browsers send to the server: socket frames and request bodies.
+  const outgoing: string[] = [];
+  for (const page of [pageA, pageB]) {
+    page.on('websocket', (ws) => ws.on('framesent', (f) => outgoing.push(typeof f.payload === 'string' ? f.payload : f.payload.toString('latin1'))));
+    page.on('request', (r) => outgoing.push(r.url(), r.postDataBuffer()?.toString('latin1') ?? ''));
+  }
 
   await signUp(pageA, setupLink, 'alice');
   await pageA.getByRole('button', { name: 'Invite people' }).click();
@@ -109,6 +115,16 @@ test('canary: no message text reaches the server\'s disk or output', { skip: chr
     await open(pageB, 'Canaries');
     await exchange('group');
     assert.deepEqual(describeProblems([pageA, pageB]), []);
+  });
+
+  await t.test('no frame or request the browsers sent carries the text', () => {
+    const bodies = outgoing.filter((x) => x.startsWith('{"t":"send"')).map((x) => Buffer.from((JSON.parse(x) as { body: string }).body, 'base64'));
+    assert.ok(bodies.length >= 6, 'the send frames were seen');
+    for (const x of outgoing) assert.ok(!x.includes(canary), 'the canary never leaves a browser in the clear');
+    for (const body of bodies) {
+      assert.equal(body[0], 1, 'each body sent is an envelope');
+      for (const n of needles(canary)) assert.ok(!body.includes(n), 'no body sent carries the text');
+    }
   });
 
   const search = (when: string) => {
