@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/store-commit.ts [--rate 1000] [--seconds 5] [--rooms 200]`: the SQLite
+ * `node --import tsx bench/store-commit.ts [--rate 1000] [--seconds 5] [--rooms 200] [--checkpoint-poll-ms 100]`: the SQLite
  * store's group commit alone, without sockets: appendMessage (200-byte body, a client ref, the
  * sender's read position) at a steady rate into rooms of 5 on disk in a temp dir, then the CPU of
  * every thread of this process over the send window (% of one core, user + system; the main
@@ -28,9 +28,11 @@ function flag(name: string, fallback: number): number {
 const rate = flag('rate', 1000);
 const seconds = flag('seconds', 5);
 const rooms = flag('rooms', 200);
+/** The checkpoint worker's poll interval, ms (the store's default unless given). */
+const checkpointPollMs = process.argv.includes('--checkpoint-poll-ms') ? flag('checkpoint-poll-ms', 100) : undefined;
 
 const dir = mkdtempSync(join(tmpdir(), 'chatroom-store-bench-'));
-const store = await openSqliteStore(join(dir, 'chat.db'));
+const store = await openSqliteStore(dir, checkpointPollMs === undefined ? {} : { checkpoints: { pollMs: checkpointPollMs } });
 try {
   await store.migrate();
   const members: string[][] = [];
