@@ -19,14 +19,22 @@ export class TransferCancelled extends Error {
   }
 }
 
-function errorFrom(status: number, text: string): ApiError {
-  let err: { code?: string; message?: string } | undefined;
+/** A refusal of an attachment route, with the error's extra fields (e.g. `maxBytes` of a 413). */
+export class BlobApiError extends ApiError {
+  constructor(status: number, code: string, message: string, readonly details: Record<string, unknown> = {}) {
+    super(status, code, message);
+  }
+}
+
+function errorFrom(status: number, text: string): BlobApiError {
+  let err: ({ code?: string; message?: string } & Record<string, unknown>) | undefined;
   try {
-    err = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+    err = (JSON.parse(text) as { error?: { code?: string; message?: string } & Record<string, unknown> }).error;
   } catch {
     err = undefined;
   }
-  return new ApiError(status, err?.code ?? `HTTP_${status}`, err?.message ?? `The server answered ${status}.`);
+  const { code, message, ...details } = err ?? {};
+  return new BlobApiError(status, code ?? `HTTP_${status}`, message ?? `The server answered ${status}.`, details);
 }
 
 async function json<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -13,7 +13,7 @@ import { formatBytes } from '../media/format.ts';
 import { preparePhoto } from '../media/image.ts';
 import type { VoiceRecording } from '../media/voice.ts';
 import { ApiError } from './api.ts';
-import { PIECE_BYTES, TransferCancelled, blobLimits, createUpload, deleteUpload, putPiece, uploadState, type BlobLimits } from './blob-api.ts';
+import { BlobApiError, PIECE_BYTES, TransferCancelled, blobLimits, createUpload, deleteUpload, putPiece, uploadState, type BlobLimits } from './blob-api.ts';
 import { downloadsFor } from './downloads.ts';
 import type { ChatStore } from './store.ts';
 
@@ -60,7 +60,10 @@ interface Job {
 function refusal(err: unknown, limits: BlobLimits | undefined): string | undefined {
   if (err instanceof MediaError) return err.message;
   if (!(err instanceof ApiError)) return undefined;
-  if (err.status === 413) return tooLarge(limits?.maxUploadBytes);
+  if (err.status === 413) {
+    const max = err instanceof BlobApiError && typeof err.details.maxBytes === 'number' ? err.details.maxBytes : limits?.maxUploadBytes;
+    return tooLarge(max);
+  }
   if (err.status === 507) return err.message;
   if (err.status === 404) return 'This conversation is no longer open to you: the attachment was not sent.';
   return undefined;
