@@ -181,6 +181,29 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
     assert.equal(createHash('sha256').update(got).digest('hex'), createHash('sha256').update(bytes).digest('hex'));
   });
 
+  await t.test('a download shows its progress and can be cancelled', async () => {
+    await chooseFile(pageA, 'Attach file', { name: 'slow.bin', mimeType: 'application/octet-stream', buffer: randomBytes(2_000_000) });
+    const chip = log(pageB).getByRole('group', { name: 'File: slow.bin, 1.9 MB' });
+    await chip.waitFor();
+    // bob's download is held until the test lets it go, so its progress bar can be seen.
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await pageB.route(/\/api\/blobs\/[\w-]+$/, async (route) => {
+      await released;
+      await route.continue().catch(() => {});
+    });
+    await chip.getByRole('button', { name: 'slow.bin' }).click();
+    await chip.getByRole('progressbar', { name: 'Download progress' }).waitFor();
+    await chip.getByRole('button', { name: 'Cancel download of slow.bin' }).click();
+    await chip.getByRole('button', { name: 'slow.bin' }).waitFor();
+    assert.equal(await chip.getByRole('progressbar').count(), 0);
+    release();
+    await pageB.unroute(/\/api\/blobs\/[\w-]+$/);
+    const download = pageB.waitForEvent('download');
+    await chip.getByRole('button', { name: 'slow.bin' }).click();
+    assert.equal((await download).suggestedFilename(), 'slow.bin');
+  });
+
   await t.test('drag-and-drop of a photo and paste of a file into the composer send them too', async () => {
     const photo = (await makeJpeg(pageA, 400, 300, true)).toString('base64');
     const drop = await pageA.evaluateHandle((b64) => {
