@@ -110,6 +110,7 @@ test('a second browser reads earlier messages; both sides verify the same safety
       const members = page.getByRole('complementary', { name: 'Members' });
       await members.getByRole('listitem').filter({ hasText: other }).getByText('✓ verified').waitFor();
       assert.equal(await members.getByRole('listitem').filter({ hasText: page === pageB ? 'bob' : 'alice' }).getByText('✓ verified').count(), 0, 'not yourself');
+      await page.locator('header').getByText('Verified', { exact: true }).waitFor();
     }
     // A reload keeps the badge where it was given.
     await pageA2.reload();

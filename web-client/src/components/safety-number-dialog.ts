@@ -112,7 +112,7 @@ export class SafetyNumberDialog extends DialogBase {
       ${v.changed
         ? html`<p class="intro changed" role="alert">${this.username}’s account key changed. This happens when they set up their keys again, or when someone (the server’s operator, for example) is trying to read along. Compare this new number with ${this.username} before accepting it; until then nothing is sent to them.</p>`
         : html`<p class="intro">Compare these numbers with ${this.username}, in person or over a call: if they match on both screens, nobody is reading along between you. You can also scan each other’s QR code.</p>`}
-      <p class="digits" aria-label="Safety number" data-digits=${v.digits}>${v.groups.map((g) => html`<span>${g}</span>`)}</p>
+      <div class="digits" role="group" aria-label="Safety number" data-digits=${v.digits}>${v.groups.map((g) => html`<span>${g}</span>`)}</div>
       ${qrImage(v.qr)}
       <details><summary>QR code as text</summary><code>${v.qr}</code></details>
       ${v.verified ? html`<p class="verified" role="status">You verified ${this.username}.</p>` : nothing}
