@@ -32,6 +32,8 @@ export class ConversationPane extends LitElement {
       .sigil { color: var(--chat-color-text-muted); }
       header button { font-size: var(--chat-font-size-small); padding: var(--chat-space-1) var(--chat-space-2); white-space: nowrap; }
       .e2ee { margin: 0; color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); white-space: nowrap; }
+      .e2ee.verified { color: var(--chat-color-online); }
+      .lock { width: 0.9em; height: 0.9em; vertical-align: -0.05em; }
       .no-keys {
         display: flex; flex-wrap: wrap; gap: var(--chat-space-2); align-items: center;
         margin: 0; padding: var(--chat-space-3) var(--chat-space-4);
@@ -89,7 +91,7 @@ export class ConversationPane extends LitElement {
   private lock(store: ChatStore) {
     if (!store.encrypted) return nothing;
     return html`<p class="e2ee" role="note" aria-label="End-to-end encrypted"
-      title="Only the members’ devices hold the keys to these messages. The server stores and relays them encrypted."><span aria-hidden="true">🔒</span> End-to-end encrypted</p>`;
+      title="Only the members’ devices hold the keys to these messages. The server stores and relays them encrypted."><svg class="lock" viewBox="0 0 16 16" aria-hidden="true"><path d="M5 7V5a3 3 0 0 1 6 0v2" fill="none" stroke="currentColor" stroke-width="2"></path><rect x="3" y="7" width="10" height="8" rx="1" fill="currentColor"></rect></svg> End-to-end encrypted</p>`;
   }
 
   /** In a DM: the safety number with the other person. */
