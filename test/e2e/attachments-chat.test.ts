@@ -100,12 +100,26 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
     await viewer.waitFor({ state: 'hidden' });
   });
 
-  await t.test('a second photo: Previous / Next in the lightbox walk the conversation', async () => {
+  await t.test('a second photo: its thumbnail and a progress bar until the full image is here; Previous / Next walk the conversation', async () => {
     await chooseFile(pageA, 'Attach photo', { name: 'second.jpg', mimeType: 'image/jpeg', buffer: await makeJpeg(pageA, 640, 480, true) });
     await log(pageB).getByRole('img', { name: 'Photo from alice' }).nth(1).waitFor();
+    // The full image is held on its way: meanwhile the lightbox shows the thumbnail and a progress bar, no Download.
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const blobGets = /\/api\/blobs\/[\w-]+$/;
+    await pageB.route(blobGets, async (route) => {
+      await released;
+      await route.continue();
+    });
     await log(pageB).getByRole('button', { name: 'Open photo from alice' }).nth(1).click();
     const viewer = pageB.getByRole('dialog', { name: 'Photo viewer' });
     await viewer.getByText('2 of 2').waitFor();
+    await viewer.getByRole('progressbar', { name: 'Download progress' }).waitFor();
+    assert.equal(await viewer.getByRole('link', { name: 'Download' }).count(), 0);
+    release();
+    await viewer.getByRole('link', { name: 'Download' }).waitFor();
+    await pageB.unroute(blobGets);
+    assert.equal(await viewer.getByRole('img', { name: 'Photo from alice' }).evaluate((img: HTMLImageElement) => img.naturalWidth), 640);
     await viewer.getByRole('button', { name: 'Previous photo' }).click();
     await viewer.getByText('1 of 2').waitFor();
     const full = viewer.getByRole('img', { name: 'Photo from alice' });

@@ -16,6 +16,8 @@ export interface LightboxPhoto {
   alt: string;
   /** File name offered by Download. */
   name: string;
+  /** 0–1 while the full image is still downloading (`src` is then its thumbnail); absent when it is here. */
+  progress?: number;
 }
 
 const MIN_ZOOM = 1;
@@ -32,6 +34,7 @@ export class PhotoLightbox extends LitElement {
       .frame { display: grid; grid-template-rows: auto minmax(0, 1fr); width: 100%; height: 100%; }
       .bar { display: flex; align-items: center; gap: var(--chat-space-2); padding: var(--chat-space-2) var(--chat-space-3); background: var(--chat-color-surface); }
       .bar .count { margin-right: auto; color: var(--chat-color-text-muted); font-size: var(--chat-font-size-small); }
+      .bar progress { width: 8em; accent-color: var(--chat-color-accent); }
       .bar a { color: inherit; text-decoration: none; border: var(--chat-border-width) solid var(--chat-color-border); border-radius: var(--chat-radius-small); padding: var(--chat-space-2) var(--chat-space-3); background: var(--chat-color-surface-raised); }
       .stage { position: relative; overflow: hidden; display: grid; grid-template: minmax(0, 1fr) / minmax(0, 1fr); place-items: center; touch-action: none; min-height: 0; }
       /* Fitted inside the stage: a photo larger than the window is shown whole (zoom to see it at full size). */
@@ -84,10 +87,11 @@ export class PhotoLightbox extends LitElement {
         <div class="frame">
           <div class="bar">
             <span class="count" aria-live="polite">${many ? `${this.index + 1} of ${this.photos.length}` : ''}</span>
+            ${photo?.progress !== undefined ? html`<progress aria-label="Download progress" max="1" .value=${photo.progress}></progress>` : nothing}
             <button type="button" aria-label="Zoom out" ?disabled=${this.zoom <= MIN_ZOOM} @click=${() => this.zoomBy(1 / ZOOM_STEP)}>−</button>
             <button type="button" aria-label="Zoom in" ?disabled=${this.zoom >= MAX_ZOOM} @click=${() => this.zoomBy(ZOOM_STEP)}>+</button>
             <button type="button" aria-label="Actual size" ?disabled=${this.zoom === 1} @click=${this.resetZoom}>1:1</button>
-            ${photo ? html`<a href=${photo.src} download=${photo.name || 'photo'}>Download</a>` : nothing}
+            ${photo && photo.progress === undefined ? html`<a href=${photo.src} download=${photo.name || 'photo'}>Download</a>` : nothing}
             <button type="button" class="close" @click=${() => this.close()}>Close</button>
           </div>
           <div class="stage" @wheel=${this.onWheel} @pointerdown=${this.onPointerDown} @pointermove=${this.onPointerMove} @pointerup=${this.onPointerUp} @pointercancel=${this.onPointerUp}>

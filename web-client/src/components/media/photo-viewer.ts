@@ -46,7 +46,9 @@ export class PhotoViewer extends LitElement {
       const near = Math.abs(i - this.index) <= PREFETCH;
       const full = near ? downloads?.image(p.full) : undefined;
       const src = full?.image?.url ?? downloads?.image(p.thumb).image?.url ?? '';
-      return { src, alt: `Photo from ${p.author}`, name: saveName(p.full) };
+      const photo: LightboxPhoto = { src, alt: `Photo from ${p.author}`, name: saveName(p.full) };
+      if (full?.phase === 'loading') photo.progress = full.progress;
+      return photo;
     });
     return html`<photo-lightbox .photos=${shown} .index=${this.index}
       @lightbox-index=${(e: LightboxIndexEvent) => (this.index = e.index)}
