@@ -843,13 +843,37 @@ export class ChatStore extends EventTarget {
     return this.codec;
   }
 
-  /** Re-reads key changes and verified badges from the codec (on its warnings event and new member lists). */
-  private async refreshTrust(): Promise<void> {
+  /**
+   * Re-reads key changes, and the verified badges of the open conversation's members (the only
+   * ones on screen), from the codec. Calls while one runs are coalesced into one more run.
+   */
+  private refreshTrust(): Promise<void> {
+    if (this.trustRun) {
+      this.trustAgain = true;
+      return this.trustRun;
+    }
+    this.trustRun = (async () => {
+      try {
+        do {
+          this.trustAgain = false;
+          // Badges and banners are read again on the next event; a failed read keeps the last ones.
+          await this.readTrust().catch(() => undefined);
+        } while (this.trustAgain);
+      } finally {
+        this.trustRun = undefined;
+      }
+    })();
+    return this.trustRun;
+  }
+
+  private trustRun: Promise<void> | undefined;
+  private trustAgain = false;
+
+  private async readTrust(): Promise<void> {
     const codec = this.codec;
     if (!(codec instanceof E2eeCodec)) return;
     const changes = await codec.keyChanges();
-    const ids = new Set<string>();
-    for (const list of this.memberLists.values()) for (const m of list) if (m.id !== this.session?.user.id) ids.add(m.id);
+    const ids = (this.activeId ? this.memberLists.get(this.activeId) ?? [] : []).map((m) => m.id).filter((id) => id !== this.session?.user.id);
     const verified = new Set<string>();
     for (const id of ids) if (await codec.isVerified(id)) verified.add(id);
     if (codec !== this.codec) return;
