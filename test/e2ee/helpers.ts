@@ -77,7 +77,7 @@ export interface Client {
   recoveryKey?: string;
 }
 
-const ENGINE = { reconcileStaggerMs: 20, reconcileEveryMs: 60_000 };
+const ENGINE = { reconcileStaggerMs: 20, reconcileEveryMs: 60_000, packageRetryMs: 200 };
 
 /** Engine options a test may set (rotation policy, clock, stagger). */
 export type EngineOptions = Partial<Omit<OpenCodecOptions, 'userId' | 'deviceKeys' | 'transport'>>;

@@ -77,7 +77,7 @@ test('a revoked device is removed from the groups of its user', async (t) => {
   await send(alice, dm, 'one');
   const bob2 = await online(server, await restoredDevice(server, bob, bob.recoveryKey!));
   t.after(() => closeAll(alice, bob, bob2));
-  await alice.codec.sync(dm);
+  // No explicit check: certifying the new device announces it (mls.members) and alice's engine adds it.
   await settle(alice, bob, bob2);
   assert.equal(await bob2.codec.isJoined(dm), true, 'bob’s new device was added');
   assert.equal((await alice.codec.roster(dm)).length, 3);
@@ -85,4 +85,22 @@ test('a revoked device is removed from the groups of its user', async (t) => {
   await settle(alice, bob, bob2);
   const roster = await alice.codec.roster(dm);
   assert.deepEqual(roster.map((m) => m.deviceId).sort(), [alice.codec.deviceId, bob.codec.deviceId].sort());
+});
+
+test('a new member of a server is added to its channel groups as they arrive', async (t) => {
+  const server = await startE2eeServer();
+  t.after(() => server.close());
+  const alice = await online(server, await firstDevice(server, await setupOwner(server, 'alice')));
+  const bob = await online(server, await firstDevice(server, await registerInvited(server, 'bob')));
+  const channel = (await api(server, alice.who.cookie, 'GET', '/api/conversations')).body.servers[0].channels[0].id as string;
+  await send(alice, channel, 'before dave');
+  await settle(alice, bob);
+  // Dave joins through an invite, then sets up keys: both announce him (mls.members), nobody calls sync.
+  const dave = await online(server, await firstDevice(server, await registerInvited(server, 'dave')));
+  t.after(() => closeAll(alice, bob, dave));
+  await settle(alice, bob, dave);
+  assert.equal(await dave.codec.isJoined(channel), true);
+  await send(bob, channel, 'welcome dave');
+  await settle(alice, bob, dave);
+  assert.deepEqual(texts(await read(server, dave, channel)), ['!unknown_epoch', 'welcome dave']);
 });

@@ -13,6 +13,7 @@ import type {
   CommitAccepted,
   CommitRejectedDetails,
   DeviceList,
+  GroupDirectory,
   GroupState,
   KeyPackageCount,
   LogPage,
@@ -203,6 +204,11 @@ export class MlsClient {
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404)) throw err;
     }
+  }
+
+  /** One page of GET /api/mls/groups/:id/directory: members with their certified devices (verify each certificate). */
+  directory(conv: string, after?: string): Promise<GroupDirectory> {
+    return this.json('GET', `/api/mls/groups/${enc(conv)}/directory${after ? `?after=${enc(after)}` : ''}`);
   }
 
   /** GET /api/conversations/:id/members: who the server says belongs to the conversation. */

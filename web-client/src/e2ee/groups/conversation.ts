@@ -62,15 +62,20 @@ export class ConversationGroup {
   /** Set by frames and joins: the log may hold commits this device has not applied. */
   needsCatchUp = true;
   /**
-   * Compare the roster with the conversation: 'quick' (membership frames, roster-changing commits)
-   * reads the member list and lists devices only if users differ; 'full' (connect, join, now and
-   * then on send) also lists every member's devices, which finds new and revoked devices.
+   * Compare the roster with the conversation: 'quick' (conversation-list and removal frames,
+   * roster-changing commits) reads the member list and the directory only if users differ; 'full'
+   * (mls.members, connect, join, now and then on send) reads the directory, which also finds new
+   * and revoked devices of existing members.
    */
   needsReconcile: false | 'quick' | 'full' = 'full';
   lastReconcile = -Infinity;
+  /** Devices the last roster check could not add because they had no KeyPackage to claim. */
+  devicesWithoutPackages = 0;
+  /** Re-checks made for them so far (the codec backs off). */
+  packageRetries = 0;
   /** Why this device cannot follow the group any more (a commit it cannot apply), if so. */
   stuck: string | undefined;
-  /** Member user id → username, from the last member list. */
+  /** Member user id → username, from the last directory. */
   readonly names = new Map<string, string>();
   /** The generation tag of the stored state this object reflects (undefined: not loaded yet). */
   private generation: string | null | undefined;
@@ -169,7 +174,8 @@ export class ConversationGroup {
    * group at epoch 0 without commits always means its creator went away before committing.
    */
   async firstCommit(): Promise<void> {
-    await this.reconcile();
+    // Without the directory (rate limit, network) the group starts with only us; members follow on the next check.
+    await this.reconcile().catch(() => this.want('full'));
     await this.commit(async () => (this.group?.epoch === 0n ? { pending: await this.group.selfUpdate() } : null));
   }
 
@@ -299,16 +305,20 @@ export class ConversationGroup {
     if (!this.group?.active || this.stuck) return;
     let dir: Directory;
     try {
-      const [list, state] = await Promise.all([this.ctx.client.conversationMembers(this.conv), this.ctx.client.group(this.conv)]);
-      for (const m of list) this.names.set(m.id, m.username);
-      if (depth === 'quick' && rosterMatchesMembers(this.group.members(), list, state)) return;
-      dir = await readDirectory(this.ctx.client, list, state);
+      const state = await this.ctx.client.group(this.conv);
+      if (depth === 'quick') {
+        const list = await this.ctx.client.conversationMembers(this.conv);
+        for (const m of list) this.names.set(m.id, m.username);
+        if (rosterMatchesMembers(this.group.members(), list, state)) return;
+      }
+      dir = await readDirectory(this.ctx.client, this.conv, state);
     } catch (err) {
       if (err instanceof ApiError && err.code === 'NOT_FOUND') return this.leave();
       this.want(depth);
       throw err;
     }
     this.lastReconcile = this.ctx.now();
+    for (const [id, name] of dir.members) this.names.set(id, name);
     for (const r of dir.refused) {
       this.ctx.warn({
         code: 'invalid_device',
@@ -335,6 +345,7 @@ export class ConversationGroup {
     const claimed = new Map<string, AddRequest>();
     const refused = new Set<string>();
     const exhausted = new Set<string>();
+    this.devicesWithoutPackages = 0;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         await this.addOnce(dir, claimed, refused, exhausted);
@@ -359,7 +370,10 @@ export class ConversationGroup {
       for (const [userId, devices] of byUser) {
         const got = await this.ctx.client.claimKeyPackages(userId, devices);
         for (const p of got.packages) if (devices.includes(p.device)) claimed.set(p.device, { userId, keyPackage: fromB64Url(p.keyPackage) });
-        for (const id of got.exhausted) exhausted.add(id);
+        for (const id of got.exhausted) {
+          exhausted.add(id);
+          this.devicesWithoutPackages++;
+        }
       }
       let targets = missing.filter((d) => claimed.has(d.deviceId));
       if (!targets.length) return null;

@@ -24,7 +24,7 @@ import {
 import { ApiError } from '../../state/api.ts';
 import { KEYS_EVENT, SendRefused, type BodyCodec, type DecodedBody } from '../../state/body-codec.ts';
 import { fromB64Url } from '../b64url.ts';
-import type { MlsClient } from '../mls-client.ts';
+import { MlsApiError, type MlsClient } from '../mls-client.ts';
 import type { Vault } from '../vault.ts';
 import { EpochArchive } from './archive.ts';
 import type { EngineContext, KeyPackageSource } from './context.ts';
@@ -61,6 +61,8 @@ export interface E2eeCodecOptions {
   reconcileEveryMs?: number;
   /** Another member may take over a group still at epoch 0 without commits after this long, ms. */
   abandonedGroupMs?: number;
+  /** First wait before looking again for a device that had no KeyPackage to claim, ms. */
+  packageRetryMs?: number;
 }
 
 /** A contact's keys for the safety-number dialog (safetyNumber(me, them) in crypto/). */
@@ -81,6 +83,8 @@ export interface KeyChangeNotice {
 }
 
 const STAGGER_CAP_MS = 15_000;
+/** Re-checks for devices that had no KeyPackage to claim yet (waits: 1×, 2×, 4× packageRetryMs). */
+const PACKAGE_RETRIES = 3;
 
 export class E2eeCodec extends EventTarget implements BodyCodec {
   readonly encrypted = true;
@@ -92,11 +96,12 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
   private readonly pins: ListablePinStore;
   private readonly queue = new KeyedQueue();
   private readonly convs = new Map<string, ConversationGroup>();
-  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly timers = new Map<string, { timer: ReturnType<typeof setTimeout>; release: () => void }>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly stagger: number;
   private readonly reconcileEvery: number;
   private readonly abandonedAfter: number;
+  private readonly packageRetryMs: number;
   private welcomesRun: Promise<void> | undefined;
   private welcomesAgain = false;
   private closed = false;
@@ -109,6 +114,7 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
     this.stagger = opts.reconcileStaggerMs ?? 1000;
     this.reconcileEvery = opts.reconcileEveryMs ?? 60_000;
     this.abandonedAfter = opts.abandonedGroupMs ?? 60_000;
+    this.packageRetryMs = opts.packageRetryMs ?? 2000;
     const now = opts.now ?? Date.now;
     const store = new GroupStore(opts.vault);
     this.ctx = {
@@ -208,6 +214,7 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
     if (c.joined && c.needsReconcile) {
       // A failed check must not stop the send: the roster is still the one last agreed.
       await c.reconcile(c.needsReconcile).catch(() => undefined);
+      this.retryMissingPackages(c);
     }
     // Rotation is due now and then, not for this message: a failed one (rate limit, network) waits for the next send.
     if (c.joined && !c.stuck) await c.maybeRotate().catch(() => undefined);
@@ -264,7 +271,10 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
   close(): void {
     this.closed = true;
     if (this.pins instanceof VaultPinStore) this.pins.close();
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) {
+      clearTimeout(t.timer);
+      t.release();
+    }
     this.timers.clear();
   }
 
@@ -276,30 +286,60 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
   }
 
   /** Runs a catch-up and/or roster check of `conv` soon (staggered by leaf rank when it may commit). */
+  /** Runs `task` after `delay` ms, once per key; `idle()` waits for it, `close()` drops it. */
+  private later(key: string, delay: number, task: () => void): void {
+    if (this.closed || this.timers.has(key)) return;
+    let release!: () => void;
+    this.track(new Promise<void>((r) => (release = r)));
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      task();
+      release();
+    }, delay);
+    this.timers.set(key, { timer, release });
+  }
+
   private schedule(conv: string, what: { catchUp?: boolean; reconcile?: 'quick' | 'full' }): void {
     if (this.closed) return;
     const c = this.conv(conv);
     if (what.catchUp) c.needsCatchUp = true;
     if (what.reconcile) c.want(what.reconcile);
-    if (this.timers.has(conv)) return;
     const delay = what.reconcile ? Math.min(c.rank() * this.stagger, STAGGER_CAP_MS) : 0;
-    let release!: () => void;
-    const waiting = new Promise<void>((r) => (release = r));
-    this.track(waiting);
-    const timer = setTimeout(() => {
-      this.timers.delete(conv);
-      this.track(this.run(conv, () => this.syncGroup(c)));
-      release();
-    }, delay);
-    this.timers.set(conv, timer);
+    this.later(conv, delay, () => this.track(this.run(conv, () => this.syncGroup(c))));
   }
 
   private async syncGroup(c: ConversationGroup): Promise<void> {
     if (this.closed) return;
     await c.ensureLoaded();
     if (!c.joined) return;
-    if (c.needsCatchUp) await c.catchUp();
-    if (c.joined && c.needsReconcile) await c.reconcile(c.needsReconcile);
+    try {
+      if (c.needsCatchUp) await c.catchUp();
+      if (c.joined && c.needsReconcile) {
+        await c.reconcile(c.needsReconcile);
+        this.retryMissingPackages(c);
+      }
+    } catch (err) {
+      // Over the server's read budget: come back when it says, with the work still flagged.
+      if (err instanceof MlsApiError && err.code === 'RATE_LIMITED') {
+        const wait = Number(err.details.retryAfterSeconds) || 10;
+        this.later(`limited:${c.conv}`, wait * 1000, () => this.schedule(c.conv, {}));
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * A device announced before its KeyPackages were uploaded (the certificate comes first) had none
+   * to claim: look again a little later, a few times, doubling the wait.
+   */
+  private retryMissingPackages(c: ConversationGroup): void {
+    if (!c.devicesWithoutPackages) {
+      c.packageRetries = 0;
+      return;
+    }
+    if (c.packageRetries >= PACKAGE_RETRIES) return;
+    const delay = this.packageRetryMs * 2 ** c.packageRetries++;
+    this.later(`packages:${c.conv}`, delay, () => this.schedule(c.conv, { reconcile: 'full' }));
   }
 
   /** Fetches every Welcome for this device (paging), joins, acknowledges; fires KEYS_EVENT on a join. */

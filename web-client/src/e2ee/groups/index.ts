@@ -23,6 +23,7 @@ export interface OpenCodecOptions {
   reconcileStaggerMs?: number;
   reconcileEveryMs?: number;
   abandonedGroupMs?: number;
+  packageRetryMs?: number;
 }
 
 /** The codec for the signed-in user's device; call after `deviceKeys.check(userId)` answered `ready`. */
@@ -44,5 +45,6 @@ export async function openE2eeCodec(o: OpenCodecOptions): Promise<E2eeCodec> {
     ...(o.reconcileStaggerMs !== undefined ? { reconcileStaggerMs: o.reconcileStaggerMs } : {}),
     ...(o.reconcileEveryMs !== undefined ? { reconcileEveryMs: o.reconcileEveryMs } : {}),
     ...(o.abandonedGroupMs !== undefined ? { abandonedGroupMs: o.abandonedGroupMs } : {}),
+    ...(o.packageRetryMs !== undefined ? { packageRetryMs: o.packageRetryMs } : {}),
   });
 }

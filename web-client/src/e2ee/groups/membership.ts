@@ -1,11 +1,11 @@
 /**
- * Who should be in a conversation's MLS group, as the server's member list and device directory
- * say, with every device certificate checked here (the server is not trusted to list only real
- * devices). `diffRoster` compares that with the group's roster: leaves to remove (users no longer
+ * Who should be in a conversation's MLS group, as the server's directory says (members and their
+ * devices), with every device certificate checked here (the server is not trusted to list only
+ * real devices). `diffRoster` compares that with the group's roster: leaves to remove (users no longer
  * members, revoked devices, leaves a pending removal still names) and devices to add.
  */
 import type { Member as ApiMember } from '../../../../src/shared/api.ts';
-import type { GroupState, PendingRemoval } from '../../../../src/shared/mls-api.ts';
+import type { DeviceView, GroupState, PendingRemoval } from '../../../../src/shared/mls-api.ts';
 import { equalBytes } from '../../crypto/bytes.ts';
 import { verifyDeviceCertificate, type Member } from '../../crypto/index.ts';
 import { fromB64Url } from '../b64url.ts';
@@ -33,34 +33,54 @@ export interface Directory {
   pendingRemovals: PendingRemoval[];
 }
 
-/** Reads each member's devices (certificates verified) beside the member list and the pending removals. */
-export async function readDirectory(client: MlsClient, list: ApiMember[], group: GroupState | null): Promise<Directory> {
-  const members = new Map(list.map((m) => [m.id, m.username]));
+/** Certificate checks already made, by user, device id and certificate text (a pure function of those). */
+const verified = new Map<string, ListedDevice | string>();
+const VERIFIED_CACHE = 20_000;
+
+/** The listed device if its certificate verifies and names this user and device; otherwise why not. */
+async function checkDevice(userId: string, d: DeviceView): Promise<ListedDevice | string> {
+  const key = `${userId} ${d.id} ${d.certificate}`;
+  const hit = verified.get(key);
+  if (hit) return hit;
+  let result: ListedDevice | string;
+  try {
+    const cert = await verifyDeviceCertificate(fromB64Url(d.certificate));
+    if (cert.userId !== userId) result = 'the certificate names another user';
+    else if (cert.deviceId !== d.id) result = 'the certificate names another device';
+    else result = { userId, deviceId: d.id, deviceKey: cert.deviceKey };
+  } catch (err) {
+    result = err instanceof Error ? err.message : String(err);
+  }
+  verified.set(key, result);
+  if (verified.size > VERIFIED_CACHE) verified.delete(verified.keys().next().value as string);
+  return result;
+}
+
+/**
+ * Reads who should be in the group (GET …/directory, every page: members with their certified
+ * devices) and checks every certificate here: the server is not trusted to list only real devices.
+ */
+export async function readDirectory(client: MlsClient, conv: string, group: GroupState | null): Promise<Directory> {
+  const members = new Map<string, string>();
   const devices = new Map<string, ListedDevice[]>();
   const refused: RefusedDevice[] = [];
-  await Promise.all(
-    list.map(async (m) => {
-      let listed;
-      try {
-        listed = (await client.userDevices(m.id)).devices;
-      } catch {
-        return;
-      }
+  let after: string | undefined;
+  for (;;) {
+    const page = await client.directory(conv, after);
+    for (const m of page.members) {
+      members.set(m.id, m.username);
       const ok: ListedDevice[] = [];
-      for (const d of listed) {
+      for (const d of m.devices) {
         if (!d.certificate) continue;
-        try {
-          const cert = await verifyDeviceCertificate(fromB64Url(d.certificate));
-          if (cert.userId !== m.id) throw new Error('the certificate names another user');
-          if (cert.deviceId !== d.id) throw new Error('the certificate names another device');
-          ok.push({ userId: m.id, deviceId: d.id, deviceKey: cert.deviceKey });
-        } catch (err) {
-          refused.push({ userId: m.id, deviceId: d.id, why: err instanceof Error ? err.message : String(err) });
-        }
+        const checked = await checkDevice(m.id, d);
+        if (typeof checked === 'string') refused.push({ userId: m.id, deviceId: d.id, why: checked });
+        else ok.push(checked);
       }
       devices.set(m.id, ok);
-    }),
-  );
+    }
+    if (!page.hasMore || !page.next) break;
+    after = page.next;
+  }
   return { members, devices, refused, pendingRemovals: group?.pendingRemovals ?? [] };
 }
 
@@ -99,9 +119,10 @@ export function diffRoster(roster: Member[], ownLeafIndex: number, dir: Director
 }
 
 /**
- * The cheap check a membership frame triggers: true when the users with leaves are exactly the
- * members and no pending removal still names a user with leaves (so the per-member device
- * listings can wait for the next full check).
+ * The cheap check frames trigger (GET …/members is not rate-limited, the directory is): true when
+ * the users with leaves are exactly the members and no unresolved pending removal names one of
+ * them, so the directory need not be read. New devices of existing members are found by the full
+ * check (`mls.members`, connect, now and then on send).
  */
 export function rosterMatchesMembers(roster: Member[], list: ApiMember[], group: GroupState | null): boolean {
   const users = new Set(roster.map((m) => m.userId));
