@@ -35,7 +35,8 @@ export class MemoryKeyValueStore implements KeyValueStore {
  * keys not yet in the server archive), `group/<conv>` (this device's MLS state of a conversation),
  * `gen/<conv>` (a random tag rewritten with it, so another tab notices the change) and
  * `epoch/<conv>/<epoch>` (the content keys of one epoch, kept to read old history). Those
- * per-conversation names are listed in `record-index` so `destroy` can find them.
+ * per-conversation names are listed in `index/<conv>`, and the indexes in `record-index`, so
+ * `destroy` can find them.
  */
 export type RecordName =
   | 'device'
@@ -45,6 +46,7 @@ export type RecordName =
   | 'pins'
   | 'archive-pending'
   | 'record-index'
+  | `index/${string}`
   | `group/${string}`
   | `gen/${string}`
   | `epoch/${string}/${string}`;
@@ -70,6 +72,12 @@ function aad(userId: string, name: string): Uint8Array<ArrayBuffer> {
 
 function isSealed(v: unknown): v is SealedRecord {
   return typeof v === 'object' && v !== null && (v as SealedRecord).iv instanceof Uint8Array && (v as SealedRecord).ct instanceof Uint8Array;
+}
+
+/** Runs `f` under a Web Lock shared by this browser's tabs, where the runtime has them (not Node). */
+function withTabLock<T>(name: string, f: () => Promise<T>): Promise<T> {
+  const locks = (globalThis.navigator as (Navigator & { locks?: LockManager }) | undefined)?.locks;
+  return locks ? (locks.request(name, f) as Promise<T>) : f();
 }
 
 /** Thrown when a record exists but does not open (wrong wrapping key, moved or altered). */
@@ -143,11 +151,11 @@ export class Vault {
     await this.kv.delete(slot(this.userId, name));
   }
 
-  /** The names `remember` recorded (empty when the index is missing or does not open). */
-  async remembered(): Promise<Set<RecordName>> {
+  /** The names `remember` recorded in `index` (empty when it is missing or does not open). */
+  async remembered(index: RecordName = 'record-index'): Promise<Set<RecordName>> {
     let bytes: Uint8Array | null = null;
     try {
-      bytes = await this.read('record-index');
+      bytes = await this.read(index);
     } catch (err) {
       if (!(err instanceof VaultError)) throw err;
     }
@@ -155,26 +163,39 @@ export class Vault {
     return new Set(text.split('\n').filter(Boolean) as RecordName[]);
   }
 
-  /** Adds per-conversation record names to `record-index`, so `destroy` deletes them too. */
-  remember(names: RecordName[]): Promise<void> {
-    // Read-modify-write of one record: calls from different conversations must not interleave.
-    const run = this.indexWrites.then(() => this.rememberNow(names));
+  /**
+   * Records names so `destroy` deletes them too. With `bucket` (a conversation id) they go into
+   * that bucket's own index (`index/<bucket>`, itself listed in `record-index`), so a new epoch
+   * rewrites one conversation's list, not everyone's.
+   */
+  remember(names: RecordName[], bucket?: string): Promise<void> {
+    // Read-modify-write: calls from different conversations, and other tabs, must not interleave.
+    const run = this.indexWrites.then(() => withTabLock(`chatroom-vault-index:${this.userId}`, () => this.rememberNow(names, bucket)));
     this.indexWrites = run.catch(() => undefined);
     return run;
   }
 
   private indexWrites: Promise<void> = Promise.resolve();
 
-  private async rememberNow(names: RecordName[]): Promise<void> {
-    const known = await this.remembered();
+  private async rememberNow(names: RecordName[], bucket: string | undefined): Promise<void> {
+    const index: RecordName = bucket === undefined ? 'record-index' : `index/${bucket}`;
+    if (bucket !== undefined) await this.addToIndex('record-index', [index]);
+    await this.addToIndex(index, names);
+  }
+
+  private async addToIndex(index: RecordName, names: RecordName[]): Promise<void> {
+    const known = await this.remembered(index);
     const before = known.size;
     for (const n of names) known.add(n);
-    if (known.size !== before) await this.write('record-index', new TextEncoder().encode([...known].join('\n')));
+    if (known.size !== before) await this.write(index, new TextEncoder().encode([...known].join('\n')));
   }
 
   /** Forgets everything this browser holds for the user. */
   async destroy(): Promise<void> {
-    for (const name of await this.remembered()) await this.kv.delete(slot(this.userId, name));
+    for (const name of await this.remembered()) {
+      if (name.startsWith('index/')) for (const inner of await this.remembered(name)) await this.kv.delete(slot(this.userId, inner));
+      await this.kv.delete(slot(this.userId, name));
+    }
     for (const name of [...FIXED_RECORDS, 'account-key', 'wrapping-key']) await this.kv.delete(slot(this.userId, name));
   }
 }

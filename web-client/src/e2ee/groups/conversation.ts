@@ -13,6 +13,7 @@ import {
   isCryptoError,
   MlsGroup,
   openEnvelope,
+  parseDeviceCertificate,
   readEnvelopeHeader,
   sealEnvelope,
   shouldRotateEpoch,
@@ -28,7 +29,7 @@ import { fromB64Url, toB64Url } from '../b64url.ts';
 import { MlsApiError, staleEpochDetails } from '../mls-client.ts';
 import type { EngineContext } from './context.ts';
 import type { Usage } from './group-store.ts';
-import { diffRoster, readDirectory, rosterMatchesMembers, type Directory } from './membership.ts';
+import { diffRoster, readDirectory, rosterMatchesMembers, type DeviceTrust, type Directory } from './membership.ts';
 import { refusal } from './refusals.ts';
 import { SeqReplayWindow } from './replay.ts';
 
@@ -300,6 +301,17 @@ export class ConversationGroup {
    * members and of revoked devices (naming the pending removals it resolves), then one adding every
    * member's verified devices that have no leaf (Welcome to those devices).
    */
+  /** Whose devices this device will add: see DeviceTrust. */
+  private trust(): DeviceTrust {
+    return {
+      ownUserId: this.ctx.userId,
+      ownAccountKey: parseDeviceCertificate(this.ctx.device.certificate).accountKey,
+      pins: this.ctx.pins,
+      now: this.ctx.now,
+      keyChanged: (changes) => this.ctx.keyChanged(changes),
+    };
+  }
+
   async reconcile(depth: 'quick' | 'full' = 'full'): Promise<void> {
     this.needsReconcile = false;
     if (!this.group?.active || this.stuck) return;
@@ -311,7 +323,7 @@ export class ConversationGroup {
         for (const m of list) this.names.set(m.id, m.username);
         if (rosterMatchesMembers(this.group.members(), list, state)) return;
       }
-      dir = await readDirectory(this.ctx.client, this.conv, state);
+      dir = await readDirectory(this.ctx.client, this.conv, state, this.trust());
     } catch (err) {
       if (err instanceof ApiError && err.code === 'NOT_FOUND') return this.leave();
       this.want(depth);

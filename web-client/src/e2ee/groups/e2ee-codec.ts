@@ -23,6 +23,7 @@ import {
 } from '../../crypto/index.ts';
 import { ApiError } from '../../state/api.ts';
 import { KEYS_EVENT, SendRefused, type BodyCodec, type DecodedBody } from '../../state/body-codec.ts';
+import { equalBytes } from '../../crypto/bytes.ts';
 import { fromB64Url } from '../b64url.ts';
 import { MlsApiError, type MlsClient } from '../mls-client.ts';
 import type { Vault } from '../vault.ts';
@@ -202,7 +203,7 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
     await c.ensureLoaded();
     if (!c.joined) {
       const state = await this.ctx.client.group(c.conv);
-      const abandoned = state && state.epoch === 0 && state.headSeq === 0 && this.ctx.now() - state.createdAt > this.abandonedAfter;
+      const abandoned = state && state.epoch === 0 && state.headSeq === 0 && this.ctx.now() - state.createdAt >= this.abandonedAfter;
       if (abandoned || (!state && (await this.ctx.client.createGroup(c.conv)))) {
         await c.create();
         await c.firstCommit();
@@ -435,10 +436,16 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
   }
 
   /** The user accepted `userId`'s new account key: sending to them works again. */
-  async acknowledgeKeyChange(userId: string): Promise<void> {
+  async acknowledgeKeyChange(userId: string, shownKey?: Uint8Array): Promise<boolean> {
+    // Accept only the key whose safety number the user was shown: another may have arrived since.
+    const pin = await this.pins.get(userId);
+    if (shownKey && !(pin?.pendingKey && equalBytes(pin.pendingKey, shownKey))) return false;
     await acknowledgeKeyChange(this.pins, userId, this.ctx.now());
+    // Devices under the accepted key were held back (membership.ts DeviceTrust): add them before the next send.
+    for (const c of this.convs.values()) c.want('full');
     this.dispatchEvent(new Event(WARNINGS_EVENT));
     this.keysArrived();
+    return true;
   }
 
   /** The user compared the safety number for `userId`'s current key (or `accountKey`, the one they compared). */

@@ -9,7 +9,7 @@
  * loaded before each operation (under a Web Lock) and reloads the group when another tab moved it.
  * The group state resumes the conversation after a reload without re-joining; the epoch keys of
  * every epoch this device held open old history after the group moved on. Both are listed in the
- * vault's record index so signing out of the browser's keys deletes them too.
+ * conversation's index in the vault (`index/<conv>`), so forgetting the browser's keys deletes them too.
  */
 import { decodeEpochKeys, encodeEpochKeys, type EpochKeys, type EpochUsage } from '../../crypto/index.ts';
 import { fromUtf8, packFields, unpackFields, utf8 } from '../codec.ts';
@@ -51,7 +51,7 @@ export class GroupStore {
 
   /** Writes the group state; returns its new generation tag. */
   async saveGroup(conv: string, g: StoredGroup): Promise<string> {
-    await this.vault.remember([groupName(conv)]);
+    await this.vault.remember([groupName(conv)], conv);
     await this.vault.write(groupName(conv), packFields(GROUP_RECORD_VERSION, [utf8(g.deviceId), g.state, utf8(JSON.stringify(g.usage))]));
     return this.bump(conv);
   }
@@ -63,7 +63,7 @@ export class GroupStore {
   }
 
   private async bump(conv: string): Promise<string> {
-    await this.vault.remember([genName(conv)]);
+    await this.vault.remember([genName(conv)], conv);
     const gen = newGeneration();
     await this.vault.write(genName(conv), utf8(gen));
     return gen;
@@ -75,10 +75,10 @@ export class GroupStore {
     return bytes ? fromUtf8(bytes) : null;
   }
 
-  /** Conversations this device holds a group state for (from the record index). */
+  /** Conversations this device holds records for (from the record index). */
   async conversations(): Promise<string[]> {
     const out: string[] = [];
-    for (const name of await this.vault.remembered()) if (name.startsWith('group/')) out.push(name.slice('group/'.length));
+    for (const name of await this.vault.remembered()) if (name.startsWith('index/')) out.push(name.slice('index/'.length));
     return out;
   }
 
@@ -105,7 +105,7 @@ export class GroupStore {
   async putEpochKeys(conv: string, keys: EpochKeys): Promise<boolean> {
     if (await this.epochKeys(conv, keys.epoch)) return false;
     this.cache(conv).set(keys.epoch, keys);
-    await this.vault.remember([epochName(conv, keys.epoch)]);
+    await this.vault.remember([epochName(conv, keys.epoch)], conv);
     await this.vault.write(epochName(conv, keys.epoch), encodeEpochKeys(keys));
     return true;
   }

@@ -7,7 +7,7 @@
 import type { Member as ApiMember } from '../../../../src/shared/api.ts';
 import type { DeviceView, GroupState, PendingRemoval } from '../../../../src/shared/mls-api.ts';
 import { equalBytes } from '../../crypto/bytes.ts';
-import { verifyDeviceCertificate, type Member } from '../../crypto/index.ts';
+import { checkPin, verifyDeviceCertificate, type KeyChange, type Member, type PinStore } from '../../crypto/index.ts';
 import { fromB64Url } from '../b64url.ts';
 import type { MlsClient } from '../mls-client.ts';
 
@@ -16,6 +16,38 @@ export interface ListedDevice {
   deviceId: string;
   /** The device key its certificate certifies (the MLS leaf key it must use). */
   deviceKey: Uint8Array;
+  /** The account key that signed its certificate. */
+  accountKey: Uint8Array;
+}
+
+/**
+ * Whose account keys this device trusts, so a certificate that verifies under *some* key is not
+ * enough: the server could mint an account key of its own and certify a device with it.
+ * - This user's own devices must carry this device's own account key (the server must not add a
+ *   device to our account behind our back).
+ * - Anyone else's must carry their pinned key (pinned on first sight). A different key is recorded
+ *   as a key change, which the user sees and must accept; until then no device under it is added.
+ */
+export interface DeviceTrust {
+  ownUserId: string;
+  ownAccountKey: Uint8Array;
+  pins: PinStore;
+  now(): number;
+  keyChanged(changes: KeyChange[]): void;
+}
+
+/**
+ * Whether a verified device may be added: `trusted`, `changed` (its user's account key differs
+ * from the pin: reported as a key change, added only once the user accepts it), or why it is refused.
+ */
+async function trustOf(trust: DeviceTrust, d: ListedDevice): Promise<'trusted' | 'changed' | { refused: string }> {
+  if (d.userId === trust.ownUserId) {
+    return equalBytes(d.accountKey, trust.ownAccountKey) ? 'trusted' : { refused: 'it is certified by an account key that is not yours' };
+  }
+  const pin = await checkPin(trust.pins, d.userId, d.accountKey, trust.now());
+  if (pin.kind !== 'key_changed') return 'trusted';
+  trust.keyChanged([{ userId: d.userId, previous: pin.previous, next: pin.next }]);
+  return 'changed';
 }
 
 export interface RefusedDevice {
@@ -27,7 +59,7 @@ export interface RefusedDevice {
 export interface Directory {
   /** Member user id → username. */
   members: Map<string, string>;
-  /** Member user id → their verified devices; absent when the listing failed (then nothing of theirs is removed). */
+  /** Member user id → their verified, trusted devices; absent when the listing failed (then nothing of theirs is removed). */
   devices: Map<string, ListedDevice[]>;
   refused: RefusedDevice[];
   pendingRemovals: PendingRemoval[];
@@ -47,7 +79,7 @@ async function checkDevice(userId: string, d: DeviceView): Promise<ListedDevice 
     const cert = await verifyDeviceCertificate(fromB64Url(d.certificate));
     if (cert.userId !== userId) result = 'the certificate names another user';
     else if (cert.deviceId !== d.id) result = 'the certificate names another device';
-    else result = { userId, deviceId: d.id, deviceKey: cert.deviceKey };
+    else result = { userId, deviceId: d.id, deviceKey: cert.deviceKey, accountKey: cert.accountKey };
   } catch (err) {
     result = err instanceof Error ? err.message : String(err);
   }
@@ -60,7 +92,7 @@ async function checkDevice(userId: string, d: DeviceView): Promise<ListedDevice 
  * Reads who should be in the group (GET …/directory, every page: members with their certified
  * devices) and checks every certificate here: the server is not trusted to list only real devices.
  */
-export async function readDirectory(client: MlsClient, conv: string, group: GroupState | null): Promise<Directory> {
+export async function readDirectory(client: MlsClient, conv: string, group: GroupState | null, trust: DeviceTrust): Promise<Directory> {
   const members = new Map<string, string>();
   const devices = new Map<string, ListedDevice[]>();
   const refused: RefusedDevice[] = [];
@@ -73,8 +105,14 @@ export async function readDirectory(client: MlsClient, conv: string, group: Grou
       for (const d of m.devices) {
         if (!d.certificate) continue;
         const checked = await checkDevice(m.id, d);
-        if (typeof checked === 'string') refused.push({ userId: m.id, deviceId: d.id, why: checked });
-        else ok.push(checked);
+        if (typeof checked === 'string') {
+          refused.push({ userId: m.id, deviceId: d.id, why: checked });
+          continue;
+        }
+        const verdict = await trustOf(trust, checked);
+        // A changed key is shown as a key change (banner, blocked sending), not as a refused device.
+        if (verdict === 'trusted') ok.push(checked);
+        else if (verdict !== 'changed') refused.push({ userId: m.id, deviceId: d.id, why: verdict.refused });
       }
       devices.set(m.id, ok);
     }
