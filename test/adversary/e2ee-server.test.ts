@@ -1,4 +1,4 @@
-// Server-as-adversary against the real conversation engine: the delivery service injects an uncertified device, swaps a KeyPackage, replays and reorders the handshake log, replays and moves envelopes, and drops Welcomes — each is refused or harmless, and the engine says so.
+// Server-as-adversary against the real conversation engine: the delivery service injects an uncertified device, adds a device to the user's own account under a key of its own, swaps a KeyPackage, replays and reorders the handshake log, replays and moves envelopes, and drops Welcomes — each is refused or harmless, and the engine says so.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { api, registerInvited, setupOwner } from '../helpers/client.ts';
@@ -7,6 +7,10 @@ import type { MlsAdversary } from '../../src/server/mls/adversary.ts';
 import { dropWelcomes, injectDevice, reorderLog, replayLog, swapKeyPackages } from '../../src/server/mls/adversary.ts';
 import { KEYS_EVENT, SendRefused } from '../../web-client/src/state/body-codec.ts';
 import { b64u, startMlsServer } from '../server/mls-helpers.ts';
+import { createSession } from '../helpers/direct.ts';
+import { createAccountKey, createDevice, generateKeyPackages } from '../../web-client/src/crypto/index.ts';
+import { MlsClient } from '../../web-client/src/e2ee/mls-client.ts';
+import { transportFor } from '../e2ee/helpers.ts';
 import { closeAll, firstDevice, online, read, send, settle, stored, texts, type Client } from '../e2ee/helpers.ts';
 import type { TestServer } from '../helpers/server.ts';
 
@@ -152,4 +156,37 @@ test('dropped Welcomes leave the member waiting with a reason, never reading or 
   await send(w.bob, conv, 'got in');
   await settle(w.alice, w.bob);
   assert.deepEqual(texts(await read(w.server, w.alice, conv)), ['you will get this', 'got in']);
+});
+
+test('a device the server adds to your own account under an account key of its own is refused by you and flagged by your contacts', async (t) => {
+  const w = await world(t);
+  const conv = await dm(w);
+  await send(w.alice, conv, 'before the forgery');
+  await settle(w.alice, w.bob);
+
+  // The operator mints a session for alice, registers a device and certifies it with a key it made.
+  const { cookie } = await createSession(w.server, w.alice.who.user.id);
+  const forged = new MlsClient(transportFor(w.server, cookie));
+  const { device } = await forged.registerDevice('Web browser, added today');
+  const identity = await createDevice(await createAccountKey(), w.alice.who.user.id, device.id);
+  const packages = await generateKeyPackages(identity, 2, { lastResort: true });
+  await forged.setCertificate(identity.deviceId, identity.certificate);
+  await forged.uploadKeyPackages(packages.filter((p) => !p.lastResort).map((p) => p.keyPackage), packages.find((p) => p.lastResort)?.keyPackage);
+
+  for (const c of [w.alice, w.bob]) await c.codec.sync(conv);
+  await settle(w.alice, w.bob);
+  for (const c of [w.alice, w.bob]) {
+    const roster = (await c.codec.roster(conv)).map((m) => m.deviceId);
+    assert.ok(!roster.includes(device.id), `${c.who.user.username} never adds the forged device`);
+  }
+  const refused = w.alice.codec.warnings.find((x) => x.code === 'invalid_device' && x.deviceId === device.id);
+  assert.ok(refused, `alice is told: ${JSON.stringify(w.alice.codec.warnings)}`);
+  assert.match(refused.message, /not yours/);
+  assert.deepEqual((await w.bob.codec.keyChanges()).map((k) => k.userId), [w.alice.who.user.id], 'bob sees alice’s safety number change');
+  await assert.rejects(w.bob.codec.encode(conv, { kind: 'text', text: 'held' }), (err: unknown) => err instanceof SendRefused && err.code === 'send_blocked');
+  await send(w.alice, conv, 'after the forgery');
+  await settle(w.alice, w.bob);
+  assert.deepEqual(texts(await read(w.server, w.bob, conv)), ['before the forgery', 'after the forgery']);
+  const forgedWelcomes = await api(w.server, cookie, 'GET', '/api/mls/welcomes');
+  assert.deepEqual(forgedWelcomes.body.welcomes, [], 'no Welcome reached the forged device');
 });

@@ -49,7 +49,8 @@ test('a changed account key blocks sending until acknowledged; verification pers
   t.after(() => closeAll(alice, newBob));
   await alice.codec.sync(dm);
   await settle(alice, newBob);
-  assert.deepEqual((await alice.codec.roster(dm)).map((m) => m.deviceId).sort(), [alice.codec.deviceId, newBob.codec.deviceId].sort());
+  // Bob's revoked device is gone; the one under his new key is held back until Alice accepts the key.
+  assert.deepEqual((await alice.codec.roster(dm)).map((m) => m.deviceId), [alice.codec.deviceId]);
 
   await assert.rejects(alice.codec.encode(dm, { kind: 'text', text: 'blocked' }), (err: unknown) => {
     assert.ok(err instanceof SendRefused);
@@ -65,9 +66,12 @@ test('a changed account key blocks sending until acknowledged; verification pers
   assert.equal(changed.verified, false, 'the new key is not verified');
   assert.notDeepEqual(changed.them.accountKey, first.them.accountKey);
 
-  await alice.codec.acknowledgeKeyChange(bob.who.user.id);
+  assert.equal(await alice.codec.acknowledgeKeyChange(bob.who.user.id, first.them.accountKey), false, 'a key other than the one shown is not accepted');
+  assert.equal((await alice.codec.keyChanges()).length, 1);
+  assert.equal(await alice.codec.acknowledgeKeyChange(bob.who.user.id, changed.them.accountKey), true);
   assert.deepEqual(await alice.codec.keyChanges(), []);
   await send(alice, dm, 'after acknowledging');
   await settle(alice, newBob);
+  assert.deepEqual((await alice.codec.roster(dm)).map((m) => m.deviceId).sort(), [alice.codec.deviceId, newBob.codec.deviceId].sort(), 'accepted: his new device is added before the send');
   assert.deepEqual(texts(await read(server, newBob, dm)), ['!unknown_epoch', 'after acknowledging']);
 });

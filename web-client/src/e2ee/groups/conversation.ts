@@ -12,6 +12,7 @@ import {
   CryptoError,
   isCryptoError,
   MlsGroup,
+  assertSendAllowed,
   openEnvelope,
   parseDeviceCertificate,
   readEnvelopeHeader,
@@ -78,6 +79,8 @@ export class ConversationGroup {
   stuck: string | undefined;
   /** Member user id → username, from the last directory. */
   readonly names = new Map<string, string>();
+  /** The conversation's members as last read from the server (a send is blocked by any of their key changes). */
+  private memberIds = new Set<string>();
   /** The generation tag of the stored state this object reflects (undefined: not loaded yet). */
   private generation: string | null | undefined;
   private currentKeys: EpochKeys | undefined;
@@ -321,6 +324,7 @@ export class ConversationGroup {
       if (depth === 'quick') {
         const list = await this.ctx.client.conversationMembers(this.conv);
         for (const m of list) this.names.set(m.id, m.username);
+        this.memberIds = new Set(list.map((m) => m.id));
         if (rosterMatchesMembers(this.group.members(), list, state)) return;
       }
       dir = await readDirectory(this.ctx.client, this.conv, state, this.trust());
@@ -331,6 +335,7 @@ export class ConversationGroup {
     }
     this.lastReconcile = this.ctx.now();
     for (const [id, name] of dir.members) this.names.set(id, name);
+    this.memberIds = new Set(dir.members.keys());
     for (const r of dir.refused) {
       this.ctx.warn({
         code: 'invalid_device',
@@ -466,6 +471,9 @@ export class ConversationGroup {
   async seal(content: MessageContent): Promise<string> {
     let sealed;
     try {
+      // A member whose key changed may have no leaf yet (their new devices wait for the user to
+      // accept the key), so the roster alone would let the send through to everyone else.
+      await assertSendAllowed(this.ctx.pins, this.memberIds);
       sealed = await sealEnvelope({ keys: await this.keys(), sender: this.ctx.device, channel: '', content, pins: this.ctx.pins, now: this.ctx.now() });
     } catch (err) {
       if (isCryptoError(err, 'send_blocked')) {
