@@ -42,6 +42,8 @@ const MAX_LOG_PAGES = 1000;
 const DECODED_CACHE = 5000;
 /** The server's archive is re-read for a missing epoch at most this often, ms. */
 const ARCHIVE_REFRESH_MS = 15_000;
+/** A message from an epoch the log does not (yet) lead to re-reads the log at most this often, ms. */
+const CATCH_UP_RETRY_MS = 3000;
 /** Persist the usage counter every this many envelopes (it only decides when to rotate). */
 const USAGE_SAVE_EVERY = 50;
 
@@ -71,6 +73,8 @@ export class ConversationGroup {
    */
   needsReconcile: false | 'quick' | 'full' = 'full';
   lastReconcile = -Infinity;
+  /** When the log was last read, ms (a decode ahead of us re-reads it at most every CATCH_UP_RETRY_MS). */
+  private lastCatchUp = -Infinity;
   /** Devices the last roster check could not add because they had no KeyPackage to claim. */
   devicesWithoutPackages = 0;
   /** Re-checks made for them so far (the codec backs off). */
@@ -228,6 +232,7 @@ export class ConversationGroup {
   /** Applies every commit in the log after our epoch. */
   async catchUp(): Promise<void> {
     this.needsCatchUp = false;
+    this.lastCatchUp = this.ctx.now();
     for (let pages = 0; pages < MAX_LOG_PAGES; pages++) {
       if (!this.group?.active || this.stuck) return;
       let page;
@@ -527,7 +532,10 @@ export class ConversationGroup {
       return this.remember(msg.seq, refusal(isCryptoError(err) ? err.code : 'malformed'));
     }
     await this.ensureLoaded();
-    if (this.group?.active && epoch > this.group.epoch && !this.stuck) await this.catchUp().catch(() => undefined);
+    // Ahead of us: catch up, unless a catch-up just found nothing more (then once per few seconds, not per message).
+    if (this.group?.active && epoch > this.group.epoch && !this.stuck && (this.needsCatchUp || this.ctx.now() - this.lastCatchUp >= CATCH_UP_RETRY_MS)) {
+      await this.catchUp().catch(() => undefined);
+    }
     const attempt = () =>
       openEnvelope({ envelope: bytes, groupId: conversationGroupId(this.conv), channel: '', keysFor: (e) => this.keysFor(e), replay: this.replay.at(msg.seq) });
     let opened;
