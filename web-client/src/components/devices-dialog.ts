@@ -31,7 +31,7 @@ export class DevicesDialog extends DialogBase {
     const keys = this.chat.store?.keys;
     return html`
       <p class="hint intro">${keys?.name === 'ready'
-        ? 'This browser holds end-to-end keys for your account. Each device below has its own keys, certified by your account key; a removed device needs the recovery key to come back. Messages are not end-to-end encrypted yet: that comes in a later version of chatroom.'
+        ? 'This browser holds end-to-end keys for your account. Each device below has its own keys, certified by your account key; a removed device is signed out and needs the recovery key to come back.'
         : keys?.name === 'unavailable'
           ? `This browser holds no end-to-end keys: ${keys.reason}`
           : 'This browser holds no end-to-end keys for your account yet.'}</p>

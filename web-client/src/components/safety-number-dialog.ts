@@ -123,9 +123,13 @@ export class SafetyNumberDialog extends DialogBase {
     const store = this.chat.store;
     const v = this.view;
     if (!store || !v) return;
-    if (v.changed) await store.acceptKeyChange(v.userId);
-    else await store.markVerified(v.userId);
-    this.view = await store.safetyNumberWith(v.userId);
+    try {
+      if (v.changed) await store.acceptKeyChange(v.userId, v.theirKey);
+      else await store.markVerified(v.userId, v.theirKey);
+    } finally {
+      // Whatever happened, show the number as it stands now (a newer key, if one arrived).
+      this.view = await store.safetyNumberWith(v.userId);
+    }
   }
 }
 

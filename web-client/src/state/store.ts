@@ -60,6 +60,8 @@ export interface SafetyView {
   verified: boolean;
   /** The contact's account key changed and the change is not accepted yet (the number is the new key's). */
   changed: boolean;
+  /** The contact's account key these digits were computed from: only this key is verified or accepted. */
+  theirKey: Uint8Array;
 }
 
 export class ChatStore extends EventTarget {
@@ -609,10 +611,18 @@ export class ChatStore extends EventTarget {
       const codec = this.codec;
       try {
         const body = await codec.encode(p.conv, p.content);
-        if (codec !== this.codec) return;
+        // Keys changed meanwhile (sign-out, or keys just unlocked): encode again with the codec now in use.
+        if (codec !== this.codec) {
+          if (this.pending.get(p.ref) === p) void this.transmit(p);
+          return;
+        }
         p.body = body;
         p.waiting = undefined;
       } catch (err) {
+        if (codec !== this.codec) {
+          if (this.pending.get(p.ref) === p) void this.transmit(p);
+          return;
+        }
         if (err instanceof SendRefused && err.waiting) {
           p.waiting = err.message;
         } else {
@@ -818,12 +828,20 @@ export class ChatStore extends EventTarget {
     const codec = this.e2ee();
     const inputs = await codec.safetyInputs(userId);
     const n = safetyNumber(inputs.me, inputs.them);
-    return { userId, digits: n.digits, groups: n.groups, qr: safetyQrPayload(inputs.me, inputs.them), verified: inputs.verified, changed: inputs.changed };
+    return {
+      userId,
+      digits: n.digits,
+      groups: n.groups,
+      qr: safetyQrPayload(inputs.me, inputs.them),
+      verified: inputs.verified,
+      changed: inputs.changed,
+      theirKey: inputs.them.accountKey,
+    };
   }
 
-  /** Records that the safety number with `userId` was compared (the verified badge). */
-  async markVerified(userId: string): Promise<void> {
-    await this.e2ee().markVerified(userId);
+  /** Records that the safety number with `userId`, computed from `theirKey`, was compared (the verified badge). */
+  async markVerified(userId: string, theirKey: Uint8Array): Promise<void> {
+    await this.e2ee().markVerified(userId, theirKey);
     await this.refreshTrust();
   }
 
@@ -831,8 +849,10 @@ export class ChatStore extends EventTarget {
    * Accepts `userId`'s new account key: sending to conversations with them works again; messages
    * refused meanwhile are sent now.
    */
-  async acceptKeyChange(userId: string): Promise<void> {
-    await this.e2ee().acknowledgeKeyChange(userId);
+  async acceptKeyChange(userId: string, theirKey: Uint8Array): Promise<void> {
+    if (!(await this.e2ee().acknowledgeKeyChange(userId, theirKey))) {
+      throw new Error('Their key changed again while this was open. Compare the new number before accepting it.');
+    }
     await this.refreshTrust();
     const blocked = [...this.pending.values()].filter((p) => p.errorCode === 'send_blocked' && this.keyChangesIn(p.conv).length === 0);
     for (const p of blocked) this.retry(p.ref);
