@@ -1,4 +1,4 @@
-// Server-as-adversary against the real conversation engine: the delivery service injects an uncertified device, adds a device to the user's own account under a key of its own, swaps a KeyPackage, replays and reorders the handshake log, replays and moves envelopes, and drops Welcomes — each is refused or harmless, and the engine says so.
+// Server-as-adversary against the real conversation engine: the delivery service replays an old Welcome, injects an uncertified device, adds a device to the user's own account under a key of its own, swaps a KeyPackage, replays and reorders the handshake log, replays and moves envelopes, and drops Welcomes — each is refused or harmless, and the engine says so.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { api, registerInvited, setupOwner } from '../helpers/client.ts';
@@ -8,7 +8,8 @@ import { dropWelcomes, injectDevice, reorderLog, replayLog, swapKeyPackages } fr
 import { KEYS_EVENT, SendRefused } from '../../web-client/src/state/body-codec.ts';
 import { b64u, startMlsServer } from '../server/mls-helpers.ts';
 import { createSession } from '../helpers/direct.ts';
-import { createAccountKey, createDevice, generateKeyPackages } from '../../web-client/src/crypto/index.ts';
+import { createAccountKey, createDevice, generateKeyPackages, readEnvelopeHeader } from '../../web-client/src/crypto/index.ts';
+import type { WelcomeView } from '../../src/shared/mls-api.ts';
 import { MlsClient } from '../../web-client/src/e2ee/mls-client.ts';
 import { transportFor } from '../e2ee/helpers.ts';
 import { closeAll, firstDevice, online, read, send, settle, stored, texts, type Client } from '../e2ee/helpers.ts';
@@ -189,4 +190,40 @@ test('a device the server adds to your own account under an account key of its o
   assert.deepEqual(texts(await read(w.server, w.bob, conv)), ['before the forgery', 'after the forgery']);
   const forgedWelcomes = await api(w.server, cookie, 'GET', '/api/mls/welcomes');
   assert.deepEqual(forgedWelcomes.body.welcomes, [], 'no Welcome reached the forged device');
+});
+
+test('an old Welcome replayed (even labelled with a later epoch) is refused: the member is never rolled back to keys a removed member holds', async (t) => {
+  const w = await world(t, ['carol']);
+  const [carol] = w.others;
+  const seen: WelcomeView[] = [];
+  w.adversary.welcomes = (_device, list) => {
+    seen.push(...list);
+    return list;
+  };
+  // Use up bob's one-time KeyPackages, so his Welcome is sealed to his reusable last-resort one.
+  for (let i = 0; i < 100; i++) {
+    const claim = await api(w.server, carol.who.cookie, 'POST', `/api/mls/users/${w.bob.who.user.id}/key-packages/claim`, {});
+    if (claim.body.packages[0]?.lastResort) break;
+  }
+  const group = await api(w.server, w.alice.who.cookie, 'POST', '/api/groups', { name: 'G', members: ['bob', 'carol'] });
+  const conv = group.body.id as string;
+  await send(w.alice, conv, 'one');
+  await settle(w.alice, w.bob, carol);
+  const bobsFirst = seen.find((x) => x.conv === conv);
+  assert.ok(bobsFirst, 'the Welcome that let bob in was seen');
+  // Carol leaves: the group moves on to an epoch whose keys she never gets.
+  assert.equal((await api(w.server, carol.who.cookie, 'POST', `/api/groups/${conv}/leave`)).status, 204);
+  await w.alice.codec.sync(conv);
+  await settle(w.alice, w.bob);
+  const before = await w.bob.codec.epoch(conv);
+  assert.ok(before !== undefined && before > Number(bobsFirst.epoch), `bob moved on (epoch ${before})`);
+
+  // The server hands bob his first Welcome again, claiming a far later epoch.
+  w.adversary.welcomes = () => [{ ...bobsFirst, epoch: 999 }];
+  await w.bob.codec.pickUpWelcomes().catch(() => undefined);
+  assert.equal(await w.bob.codec.epoch(conv), before, 'bob stays where he was');
+  assert.ok(w.bob.codec.warnings.some((x) => x.code === 'welcome_refused' && x.conv === conv), JSON.stringify(w.bob.codec.warnings));
+  w.adversary.welcomes = undefined;
+  const body = await w.bob.codec.encode(conv, { kind: 'text', text: 'after the replay' });
+  assert.equal(Number(readEnvelopeHeader(fromBase64(body)).epoch), before, 'bob seals in the current epoch');
 });

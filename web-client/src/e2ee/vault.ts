@@ -49,6 +49,7 @@ export type RecordName =
   | `index/${string}`
   | `group/${string}`
   | `gen/${string}`
+  | `floor/${string}`
   | `epoch/${string}/${string}`;
 
 /** Records with a fixed name (the per-conversation ones are found through `record-index`). */

@@ -156,6 +156,7 @@ export class ConversationGroup {
   /** A new epoch reached: keep its keys (vault and archive), restart the usage count, save the state. */
   private async onNewEpoch(): Promise<void> {
     const keys = await this.keys();
+    await this.ctx.store.raiseFloor(this.conv, keys.epoch);
     if (await this.ctx.store.putEpochKeys(this.conv, keys)) await this.ctx.archive.enqueue(this.conv, keys.epoch);
     this.usage = { epochStartedAt: this.ctx.now(), messages: 0 };
     await this.save();
@@ -455,6 +456,16 @@ export class ConversationGroup {
     } catch (err) {
       if (!(err instanceof CryptoError)) throw err;
       this.ctx.warn({ code: 'welcome_refused', conv: this.conv, message: `An invitation into this conversation’s encryption was refused (${err.code}); another member will need to add this device again.` });
+      await this.ctx.client.deleteWelcome(w.id);
+      return false;
+    }
+    // The epoch the Welcome really leads to (not the server's label): never back to one already passed.
+    if (joined.group.epoch <= (await this.ctx.store.floor(this.conv))) {
+      this.ctx.warn({
+        code: 'welcome_refused',
+        conv: this.conv,
+        message: 'An old invitation into this conversation’s encryption was delivered again and refused: this device had already moved past it.',
+      });
       await this.ctx.client.deleteWelcome(w.id);
       return false;
     }

@@ -4,6 +4,7 @@
  *   group/<conv>            = fields(v1): deviceId ‖ MlsGroup.encode() ‖ usage JSON
  *   gen/<conv>              = 16 random hex digits, rewritten with every change of group/<conv>
  *   epoch/<conv>/<epoch>    = encodeEpochKeys(keys of that epoch)
+ *   floor/<conv>            = the highest epoch this device reached (decimal), kept after leaving
  *
  * Several tabs of one browser share these records: a tab compares `gen/<conv>` with the one it
  * loaded before each operation (under a Web Lock) and reloads the group when another tab moved it.
@@ -34,6 +35,7 @@ function newGeneration(): string {
   return [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 const epochName = (conv: string, epoch: bigint): RecordName => `epoch/${conv}/${epoch}`;
+const floorName = (conv: string): RecordName => `floor/${conv}`;
 
 export class GroupStore {
   /** Epoch keys already read or written, per conversation then epoch (small: ~100 bytes per member). */
@@ -73,6 +75,22 @@ export class GroupStore {
   async generation(conv: string): Promise<string | null> {
     const bytes = await this.vault.read(genName(conv));
     return bytes ? fromUtf8(bytes) : null;
+  }
+
+  /**
+   * The highest epoch this device reached in `conv` (-1 before any). Epochs only grow, so a
+   * Welcome into an epoch at or below it is an old one replayed: joining it would roll this
+   * device back to keys a since-removed member may hold.
+   */
+  async floor(conv: string): Promise<bigint> {
+    const bytes = await this.vault.read(floorName(conv));
+    return bytes ? BigInt(fromUtf8(bytes)) : -1n;
+  }
+
+  async raiseFloor(conv: string, epoch: bigint): Promise<void> {
+    if (epoch <= (await this.floor(conv))) return;
+    await this.vault.remember([floorName(conv)], conv);
+    await this.vault.write(floorName(conv), utf8(epoch.toString()));
   }
 
   /** Conversations this device holds records for (from the record index). */
