@@ -73,6 +73,8 @@ export class ConversationGroup {
    */
   needsReconcile: false | 'quick' | 'full' = 'full';
   lastReconcile = -Infinity;
+  /** A commit posted whose answer was lost (network) and that the log has not shown yet. */
+  private unconfirmed: { epoch: number; commit: string; pending: PendingCommit } | undefined;
   /** When the log was last read, ms (a decode ahead of us re-reads it at most every CATCH_UP_RETRY_MS). */
   private lastCatchUp = -Infinity;
   /** Devices the last roster check could not add because they had no KeyPackage to claim. */
@@ -197,6 +199,16 @@ export class ConversationGroup {
     const epoch = BigInt(e.epoch);
     if (epoch < g.epoch) return 'skipped';
     if (epoch > g.epoch) return 'gap';
+    const mine = this.unconfirmed;
+    if (mine && mine.epoch === e.epoch) {
+      this.unconfirmed = undefined;
+      // Our own commit, stored although its answer was lost: MLS cannot process one's own commit, adopt it.
+      if (mine.commit === e.commit) {
+        this.group = mine.pending.accept();
+        await this.onNewEpoch();
+        return 'applied';
+      }
+    }
     let res;
     try {
       res = await g.process(fromB64Url(e.commit));
@@ -293,6 +305,8 @@ export class ConversationGroup {
             await this.onNewEpoch();
             return { seq: first.seq, epoch: epoch + 1 };
           }
+          // Not known yet either way: if the log later shows this very commit, apply() adopts it.
+          if (!first) this.unconfirmed = { epoch, commit, pending: plan.pending };
         }
         throw err;
       }
