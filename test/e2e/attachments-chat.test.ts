@@ -11,6 +11,7 @@ import { SESSION_COOKIE } from '../../src/server/auth/tokens.ts';
 import { chromiumSkipReason, describeProblems } from '../helpers/browser.ts';
 import { launchMediaBrowser } from '../fixtures/media/harness.ts';
 import { blobBytes, chatPair, chooseFile } from '../fixtures/media/chat-pair.ts';
+import { slowLink } from '../fixtures/media/slow-link.ts';
 import { CANARY, GPS_LATITUDE, jpegMarkers, makeJpeg, u32, withMetadata } from '../fixtures/media/exif-jpeg.ts';
 import { ciphertextSize } from '../../web-client/src/crypto/file-chunks.ts';
 import { largestPlaintext } from '../../web-client/src/state/uploads.ts';
@@ -25,6 +26,35 @@ const PHOTO_NAME = 'IMG_NAMECANARY_0001.jpg';
 
 function log(page: Page) {
   return page.getByRole('log', { name: 'Messages' });
+}
+
+/**
+ * Records a voice message of `ms` in the composer and sends it. The length is what is measured,
+ * so the presses are timed in the page (Playwright's clicks take a few hundred ms on a loaded
+ * machine): Record, `ms`, Send voice message. Returns the time between the presses, ms.
+ */
+function recordInPage(page: Page, ms: number): Promise<number> {
+  return page.evaluate(async (ms) => {
+    const find = (root: Document | ShadowRoot, selector: string): Element | null => {
+      const hit = root.querySelector(selector);
+      if (hit) return hit;
+      for (const el of root.querySelectorAll('*')) {
+        const inner = el.shadowRoot && find(el.shadowRoot, selector);
+        if (inner) return inner;
+      }
+      return null;
+    };
+    const recorder = find(document, 'composer-box voice-recorder') ?? find(document, 'voice-recorder')!;
+    recorder.shadowRoot!.querySelector<HTMLButtonElement>('#record')!.click();
+    await new Promise<void>((resolve) => {
+      const check = () => (recorder.shadowRoot!.querySelector('[role="timer"]') ? resolve() : requestAnimationFrame(check));
+      check();
+    });
+    const started = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    [...recorder.shadowRoot!.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Send voice message')!.click();
+    return performance.now() - started;
+  }, ms);
 }
 
 function filesUnder(dir: string): string[] {
@@ -64,11 +94,14 @@ function assertNoMetadata(bytes: Buffer, what: string): void {
 test('attachments between two people in Chromium', { skip: chromiumSkipReason(), timeout: 600_000 }, async (t) => {
   const server = await startTestServer({ limits: { maxUploadBytes: MAX_UPLOAD, uploadQuotaBytes: QUOTA } });
   const browser = await launchMediaBrowser({ fakeMicrophone: true });
+  // The browsers reach the server through a relay that can slow its answers (streamed playback).
+  const link = await slowLink(server.url);
   t.after(async () => {
     await browser.close();
+    await link.close();
     await server.close();
   });
-  const { alice: pageA, bob: pageB } = await chatPair(browser, server, STEP_MS);
+  const { alice: pageA, bob: pageB } = await chatPair(browser, server, STEP_MS, link.url);
   const aliceId = (await server.store.getUserByUsername('alice'))!.id;
 
   await t.test('a photo with EXIF GPS and a serial: bob sees the thumbnail, then the full image in the lightbox, with none of the metadata', async () => {
@@ -135,29 +168,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
     await pageA.getByRole('meter', { name: 'Microphone level' }).waitFor();
     await pageA.getByRole('button', { name: 'Cancel', exact: true }).click();
     await pageA.getByRole('timer', { name: 'Recording time' }).waitFor({ state: 'hidden' });
-    // The length is what is measured, so the presses are timed in the page (Playwright's clicks
-    // take a few hundred ms on a loaded machine): Record, 2000 ms, Send voice message.
-    const pressedMs = await pageA.evaluate(async () => {
-      const find = (root: Document | ShadowRoot, selector: string): Element | null => {
-        const hit = root.querySelector(selector);
-        if (hit) return hit;
-        for (const el of root.querySelectorAll('*')) {
-          const inner = el.shadowRoot && find(el.shadowRoot, selector);
-          if (inner) return inner;
-        }
-        return null;
-      };
-      const recorder = find(document, 'voice-recorder')!;
-      recorder.shadowRoot!.querySelector<HTMLButtonElement>('#record')!.click();
-      await new Promise<void>((resolve) => {
-        const check = () => (recorder.shadowRoot!.querySelector('[role="timer"]') ? resolve() : requestAnimationFrame(check));
-        check();
-      });
-      const started = performance.now();
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      [...recorder.shadowRoot!.querySelectorAll('button')].find((b) => b.textContent?.trim() === 'Send voice message')!.click();
-      return performance.now() - started;
-    });
+    const pressedMs = await recordInPage(pageA, 2000);
 
     const player = log(pageB).getByRole('group', { name: 'Voice message from alice' });
     await player.waitFor();
@@ -174,6 +185,35 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
     t.diagnostic(`voice: presses ${Math.round(pressedMs)} ms apart, announced ${announcedMs} ms, bob's audio element ${seconds.toFixed(3)} s`);
     assert.ok(Math.abs(seconds - 2) <= 0.5, `bob's player: ${seconds} s`);
     assert.ok(Math.abs(announcedMs - 2000) <= 500, `the message says ${announcedMs} ms`);
+  });
+
+  await t.test('a 20-second voice message starts playing at bob’s before its download has finished', async () => {
+    const voices = log(pageB).getByRole('group', { name: 'Voice message from alice' });
+    const before = await voices.count();
+    // 32 kbit/s × 20 s ≈ 80 KB: two 64 KiB chunks. At 8 KB/s the server's answers take ~10 s.
+    link.setRate(8 * 1024);
+    try {
+      const voiceRequest = pageB.waitForEvent('request', { predicate: (r) => /\/api\/blobs\/[\w-]+$/.test(r.url()), timeout: 120_000 });
+      await recordInPage(pageA, 20_000);
+      const request = await voiceRequest;
+      await voices.nth(before).getByRole('button', { name: 'Play', exact: true }).click();
+      const element = pageB.locator('voice-player').nth(before);
+      await pageB.waitForFunction((el) => (el as unknown as { audioElement: HTMLAudioElement }).audioElement.currentTime > 0.5, await element.elementHandle());
+      // What the MediaSource holds while it plays: less than the whole file, and no duration yet (set when the stream ends).
+      const playing = await element.evaluate((el) => {
+        const audio = (el as unknown as { audioElement: HTMLAudioElement }).audioElement;
+        return { duration: audio.duration, buffered: audio.buffered.length ? audio.buffered.end(audio.buffered.length - 1) : 0 };
+      });
+      assert.ok(playing.buffered < 19 && !Number.isFinite(playing.duration), `playing with ${playing.buffered} s of 20 buffered, duration ${playing.duration}`);
+      await pageB.waitForFunction((el) => Number.isFinite((el as unknown as { audioElement: HTMLAudioElement }).audioElement.duration), await element.elementHandle(), { timeout: 60_000 });
+      const seconds = await element.evaluate((el) => (el as unknown as { audioElement: HTMLAudioElement }).audioElement.duration);
+      assert.ok(Math.abs(seconds - 20) <= 0.5, `bob's player: ${seconds} s`);
+      const bytes = Number((await (await request.response())!.allHeaders())['content-length']);
+      assert.ok(bytes > 65_552, `two chunks or more: ${bytes} bytes`);
+      await element.evaluate((el) => (el as unknown as { audioElement: HTMLAudioElement }).audioElement.pause());
+    } finally {
+      link.setRate(0);
+    }
   });
 
   await t.test('bob never allowed the microphone: Record voice message says so in words', async () => {

@@ -9,6 +9,7 @@ import { concat, fromBase64 } from '../crypto/bytes.ts';
 import { decryptFile, type FileKey } from '../crypto/file-chunks.ts';
 import { safeImageFromBytes, type SafeImage } from '../media/image.ts';
 import { canStream, streamToMediaSource } from '../media/stream-playback.ts';
+import { decryptAsItArrives } from '../media/stream-decrypt.ts';
 import { downloadStream } from './blob-api.ts';
 
 /** Where one blob's download is. */
@@ -155,7 +156,7 @@ export class DownloadManager extends EventTarget {
       return { url, revoke: () => url && URL.revokeObjectURL(url) };
     }
     const kept: Uint8Array[] = [];
-    const chunks = this.streamPlain(ref, () => {});
+    const chunks = this.streamPlain(ref, () => {}, undefined, true);
     const keep = async function* () {
       for await (const c of chunks) {
         kept.push(c);
@@ -205,8 +206,11 @@ export class DownloadManager extends EventTarget {
     return parts;
   }
 
-  /** Authenticated plaintext chunks of `ref`: from the local copy, or downloaded and decrypted. */
-  private async *streamPlain(ref: AttachmentRef, onProgress: (fraction: number) => void, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+  /**
+   * Authenticated plaintext chunks of `ref`: from the local copy, or downloaded and decrypted.
+   * `asItArrives`: each chunk as soon as it is here (playback), not four at a time (throughput).
+   */
+  private async *streamPlain(ref: AttachmentRef, onProgress: (fraction: number) => void, signal?: AbortSignal, asItArrives = false): AsyncGenerator<Uint8Array> {
     const local = this.local.get(ref.blobId);
     if (local) {
       yield new Uint8Array(await local.arrayBuffer());
@@ -215,7 +219,8 @@ export class DownloadManager extends EventTarget {
     }
     const total = Math.max(1, ref.ciphertextBytes);
     const stream = await downloadStream(ref.blobId, (received) => onProgress(Math.min(1, received / total)), signal);
-    yield* decryptFile(stream, fileKeyOf(ref), { sha256: fromBase64(ref.sha256), ciphertextBytes: ref.ciphertextBytes });
+    const expect = { sha256: fromBase64(ref.sha256), ciphertextBytes: ref.ciphertextBytes };
+    yield* asItArrives ? decryptAsItArrives(stream, fileKeyOf(ref), expect) : decryptFile(stream, fileKeyOf(ref), expect);
   }
 
   private changed(): void {
