@@ -194,9 +194,12 @@ test('identity layer against a real server', async (t) => {
     const deviceId = await keys.restoreWithRecoveryKey(alice.user.id, recoveryKey);
     const elsewhere = await login(server, 'alice', password);
     await keysFor(server, elsewhere).keys.removeDevice(deviceId);
-    const count = (await api(server, mine.cookie, 'GET', '/api/mls/devices')).body.devices.length;
-    assert.deepEqual(await keys.check(alice.user.id), { state: 'restore', hasPassphrase: true });
-    assert.equal((await api(server, mine.cookie, 'GET', '/api/mls/devices')).body.devices.length, count, 'no device added');
+    assert.equal((await api(server, mine.cookie, 'GET', '/api/me')).status, 401, 'the removed device was signed out');
+    // Signing in again on that browser: its kept keys belong to a removed device.
+    const again = await login(server, 'alice', password);
+    const count = (await api(server, again.cookie, 'GET', '/api/mls/devices')).body.devices.length;
+    assert.deepEqual(await keysFor(server, again, kv).keys.check(alice.user.id), { state: 'restore', hasPassphrase: true });
+    assert.equal((await api(server, again.cookie, 'GET', '/api/mls/devices')).body.devices.length, count, 'no device added');
     assert.equal([...kv.map.keys()].filter((k) => k.startsWith(alice.user.id)).length, 0, 'the kept keys are forgotten');
   });
 
