@@ -111,6 +111,14 @@ test('mls.members tells a conversation’s members that someone joined or certif
   assert.equal((await api(s, aliceSecond.cookie, 'PUT', `/api/mls/devices/${bare.body.device.id}/certificate`, { certificate: b64u('cert:alice:phone') })).status, 200);
   assert.deepEqual(await inConv(sockets.bob, group), { t: 'mls.members', conv: group, userId: alice.user.id });
   assert.equal(sockets.dave.all.some((f) => f.t === 'mls.members'), false, 'no one outside the conversation hears of it');
+  // Its first KeyPackages make it addable: announced again; a later top-up is not.
+  const upload = (n: number) => api(s, aliceSecond.cookie, 'POST', '/api/mls/key-packages', { keyPackages: Array.from({ length: n }, (_, i) => b64u(`kp-${n}-${i}`)) });
+  assert.equal((await upload(2)).status, 200);
+  assert.deepEqual(await inConv(sockets.bob, group), { t: 'mls.members', conv: group, userId: alice.user.id });
+  assert.equal((await upload(1)).status, 200);
+  sockets.bob.send({ t: 'ping' });
+  await sockets.bob.nextOf('pong');
+  assert.equal(sockets.bob.all.filter((f) => f.t === 'mls.members' && f.userId === alice.user.id).length, 2, 'a top-up is not announced');
 
   // Dave joins a server through an invite: its channels' members hear of it.
   const server = (await api(s, alice.cookie, 'POST', '/api/servers', { name: 'Club' })).body;

@@ -14,7 +14,8 @@ import { RateLimiter } from '../ratelimit.ts';
 import { IdParams } from '../routes/params.ts';
 import type { MlsRouteOptions } from './options.ts';
 import { decodeB64Url, encodeB64Url } from './bytes.ts';
-import { assertMayContact, requireCertifiedDevice, requireDevice } from './policy.ts';
+import { announceArrival } from './membership.ts';
+import { assertMayContact, requireCertifiedDevice, requireDevice, visibleConversationIds } from './policy.ts';
 
 export const keyPackageRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app, opts) => {
   const { deps } = app;
@@ -31,15 +32,23 @@ export const keyPackageRoutes: FastifyPluginAsync<MlsRouteOptions> = async (app,
     '/api/mls/key-packages',
     { schema: { body: UploadKeyPackagesRequest }, bodyLimit: KEY_PACKAGE_BODY_LIMIT },
     async (request): Promise<KeyPackageCount> => {
-      const device = await requireCertifiedDevice(deps, requireAuth(request));
+      const auth = requireAuth(request);
+      const device = await requireCertifiedDevice(deps, auth);
       const { keyPackages, lastResort } = request.body;
-      return store.mls.addKeyPackages({
+      const before = await store.mls.countKeyPackages(device.id);
+      const after = await store.mls.addKeyPackages({
         deviceId: device.id,
         oneTime: keyPackages.map((kp, i) => decodeB64Url(kp, `body.keyPackages.${i}`)),
         lastResort: lastResort === undefined ? null : decodeB64Url(lastResort, 'body.lastResort'),
         maxOneTime: MlsLimits.keyPackagesPerDevice,
         now: deps.now(),
       });
+      // A device with nothing to claim could not be added yet: now it can, so its conversations'
+      // members are told again (the certificate's announcement came before these packages).
+      if (before.oneTime === 0 && !before.hasLastResort && (after.oneTime > 0 || after.hasLastResort)) {
+        await announceArrival(deps, await visibleConversationIds(deps, auth.userId), auth.userId);
+      }
+      return after;
     },
   );
 
