@@ -52,3 +52,13 @@ test('random bytes never throw (property)', () => {
     assert.doesNotThrow(() => decodeBody(body));
   }));
 });
+
+test('an attachment carries its placeholder colour only as #rrggbb', () => {
+  const file = { blobId: 'b1', key: 'AAAA', noncePrefix: 'AAAA', sha256: 'AAAA', ciphertextBytes: 10, plaintextBytes: 1, mime: 'image/jpeg' };
+  const ok = { kind: 'attachment', file, thumbnail: { ...file, blobId: 'b2', placeholder: '#1a2B3c' } } as const;
+  assert.deepEqual(decodeBody(utf8(JSON.stringify(ok))), ok);
+  for (const bad of ['red', '#12345', 'url(x)', '#1234567', 12]) {
+    const body = utf8(JSON.stringify({ ...ok, thumbnail: { ...ok.thumbnail, placeholder: bad } }));
+    assert.deepEqual(decodeBody(body), { kind: 'unknown', type: '' }, `placeholder ${JSON.stringify(bad)} is refused`);
+  }
+});

@@ -1,7 +1,7 @@
-// web-client/src/media/format.ts, errors.ts and voice.ts helpers: sizes and durations for people, MIME families for icons, microphone errors mapped to messages a person understands, recorder type preference, waveform peaks.
+// web-client/src/media/format.ts, errors.ts and voice.ts helpers: sizes and durations for people, sender-chosen file names made safe, MIME families for icons, microphone errors mapped to messages a person understands, recorder type preference, waveform peaks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatBytes, formatDuration, mimeFamily } from '../../web-client/src/media/format.ts';
+import { formatBytes, formatDuration, mimeFamily, safeFileName } from '../../web-client/src/media/format.ts';
 import { MediaError, microphoneError } from '../../web-client/src/media/errors.ts';
 import { WAVEFORM_BARS, pickVoiceMime, rms, waveformPeaks } from '../../web-client/src/media/voice.ts';
 
@@ -73,4 +73,15 @@ test('waveformPeaks: 64 bars of the peak |sample| per slice, loudest = 255; sile
   assert.equal(waveformPeaks(new Float32Array([0.5, -1, 0.25]), 8).length, 8, 'fewer samples than bars');
   assert.ok(Math.abs(rms(new Float32Array([1, -1, 1, -1])) - 1) < 1e-9);
   assert.equal(rms(new Float32Array(0)), 0);
+});
+
+test('safeFileName: bidi overrides and control characters go, separators become _, long names are cut', () => {
+  assert.equal(safeFileName('photo\u202Egpj.exe'), 'photogpj.exe', 'a right-to-left override cannot disguise the extension');
+  assert.equal(safeFileName('a\u2066b\u2069c\u200Fd.txt'), 'abcd.txt');
+  assert.equal(safeFileName('line\nbreak\u0000.pdf'), 'linebreak.pdf');
+  assert.equal(safeFileName('../../etc/passwd'), '.._.._etc_passwd');
+  assert.equal(safeFileName('C:\\Users\\x.doc'), 'C:_Users_x.doc');
+  assert.equal(safeFileName('  résumé 2026.pdf '), 'résumé 2026.pdf');
+  assert.equal(safeFileName('\u202E\u0007'), '', 'nothing left: the caller picks a name');
+  assert.equal(safeFileName('x'.repeat(300)).length, 120);
 });

@@ -26,6 +26,8 @@ export interface AttachmentRef {
   durationMs?: number;
   /** Voice messages: amplitude samples 0..255. */
   waveform?: number[];
+  /** Photos: the average colour `#rrggbb`, shown until the thumbnail is decrypted. */
+  placeholder?: string;
 }
 
 export type MessageContent =
@@ -90,6 +92,10 @@ function attachment(v: unknown, what: string): AttachmentRef {
   if (o.waveform !== undefined) {
     if (!Array.isArray(o.waveform) || o.waveform.length > 1024 || !o.waveform.every((x) => Number.isInteger(x) && x >= 0 && x <= 255)) fail(`${what}.waveform`);
     out.waveform = o.waveform as number[];
+  }
+  if (o.placeholder !== undefined) {
+    if (typeof o.placeholder !== 'string' || !/^#[0-9a-f]{6}$/i.test(o.placeholder)) fail(`${what}.placeholder must be #rrggbb`);
+    out.placeholder = o.placeholder;
   }
   return out;
 }

@@ -50,3 +50,12 @@ export function mimeFamily(mime: string): MimeFamily {
   if (type === 'application/json' || type === 'application/xml') return 'text';
   return 'other';
 }
+
+/**
+ * A sender-chosen file name made safe to show and to save under: control and format characters
+ * go (a right-to-left override can make "photo\u202Egpj.exe" read as "photoexe.jpg"), path
+ * separators become "_", and it is cut to 120 characters. Empty when nothing is left.
+ */
+export function safeFileName(name: string): string {
+  return name.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, '').replace(/[\\/]/g, '_').trim().slice(0, 120);
+}

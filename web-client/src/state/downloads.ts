@@ -8,6 +8,7 @@ import type { AttachmentRef } from '../crypto/content.ts';
 import { concat, fromBase64 } from '../crypto/bytes.ts';
 import { decryptFile, type FileKey } from '../crypto/file-chunks.ts';
 import { safeImageFromBytes, type SafeImage } from '../media/image.ts';
+import type { DimensionLimits } from '../media/image-header.ts';
 import { canStream, streamToMediaSource } from '../media/stream-playback.ts';
 import { decryptAsItArrives } from '../media/stream-decrypt.ts';
 import { downloadStream } from './blob-api.ts';
@@ -34,6 +35,15 @@ export interface VoiceSource {
 
 /** Saved blob: URLs stay valid this long (ms): revoking at once can cancel Chromium's save. */
 const SAVE_URL_LIFETIME_MS = 60_000;
+
+/**
+ * What decrypted content is cached under: the blob id *and* the key and hash the message gave.
+ * Another member's message may name someone else's blob id with its own key and hash; keyed by
+ * blob id alone, whichever loaded first would show for both.
+ */
+function contentKey(ref: AttachmentRef): string {
+  return `${ref.blobId}/${ref.sha256}/${ref.key}`;
+}
 
 function fileKeyOf(ref: AttachmentRef): FileKey {
   return { key: fromBase64(ref.key), noncePrefix: fromBase64(ref.noncePrefix) };
@@ -74,25 +84,28 @@ export class DownloadManager extends EventTarget {
     this.changed();
   }
 
-  /** Remembers the plaintext of an own upload under its blob id. */
-  seed(blobId: string, plain: Blob): void {
-    this.local.set(blobId, plain);
+  /** Remembers the plaintext of an own upload, for the message that names it. */
+  seed(ref: AttachmentRef, plain: Blob): void {
+    this.local.set(contentKey(ref), plain);
   }
 
-  /** The image of `ref` (a thumbnail or full photo); starts the download the first time. */
-  image(ref: AttachmentRef): ImageEntry {
-    let entry = this.images.get(ref.blobId);
+  /**
+   * The image of `ref` (a thumbnail or full photo); starts the download the first time. `limits`
+   * bound what its header may declare before it is decoded (thumbnails get tight ones).
+   */
+  image(ref: AttachmentRef, limits?: DimensionLimits): ImageEntry {
+    let entry = this.images.get(contentKey(ref));
     if (entry) return entry;
     entry = { phase: 'loading', progress: 0 };
-    this.images.set(ref.blobId, entry);
-    void this.loadImage(ref, entry);
+    this.images.set(contentKey(ref), entry);
+    void this.loadImage(ref, entry, limits);
     return entry;
   }
 
   /** Loads an image again after a failure. */
   retryImage(ref: AttachmentRef): void {
-    const entry = this.images.get(ref.blobId);
-    if (entry?.phase === 'failed') this.images.delete(ref.blobId);
+    const entry = this.images.get(contentKey(ref));
+    if (entry?.phase === 'failed') this.images.delete(contentKey(ref));
     this.image(ref);
     this.changed();
   }
@@ -149,7 +162,7 @@ export class DownloadManager extends EventTarget {
    * (playback starts with the first 64 KiB), or a blob: URL once the whole file is here.
    */
   voice(ref: AttachmentRef): VoiceSource {
-    const whole = this.local.get(ref.blobId) ?? this.voices.get(ref.blobId);
+    const whole = this.local.get(contentKey(ref)) ?? this.voices.get(contentKey(ref));
     if (whole || !canStream(ref.mime)) {
       const url = whole ? URL.createObjectURL(new Blob([whole], { type: ref.mime })) : '';
       if (!whole) void this.collectVoice(ref);
@@ -164,33 +177,33 @@ export class DownloadManager extends EventTarget {
       }
     };
     const media = streamToMediaSource(keep(), ref.mime);
-    media.done.then(() => this.voices.set(ref.blobId, new Blob(kept as BlobPart[], { type: ref.mime })), () => {});
+    media.done.then(() => this.voices.set(contentKey(ref), new Blob(kept as BlobPart[], { type: ref.mime })), () => {});
     return { url: media.url, revoke: () => media.revoke() };
   }
 
   /** Where no MediaSource takes the type: download all of it, then a change gives the URL. */
   private async collectVoice(ref: AttachmentRef): Promise<void> {
-    if (this.collecting.has(ref.blobId)) return;
-    this.collecting.add(ref.blobId);
+    if (this.collecting.has(contentKey(ref))) return;
+    this.collecting.add(contentKey(ref));
     try {
       const parts = await this.collect(ref, () => {});
-      this.voices.set(ref.blobId, new Blob(parts as BlobPart[], { type: ref.mime }));
+      this.voices.set(contentKey(ref), new Blob(parts as BlobPart[], { type: ref.mime }));
       this.changed();
     } catch {
       // The player shows "cannot be played" for an empty source.
     } finally {
-      this.collecting.delete(ref.blobId);
+      this.collecting.delete(contentKey(ref));
     }
   }
 
-  private async loadImage(ref: AttachmentRef, entry: ImageEntry): Promise<void> {
+  private async loadImage(ref: AttachmentRef, entry: ImageEntry, limits?: DimensionLimits): Promise<void> {
     try {
       const parts = await this.collect(ref, (p) => {
         entry.progress = p;
         this.changed();
       });
       const bytes = concat(...parts);
-      entry.image = safeImageFromBytes(bytes, ref.mime);
+      entry.image = safeImageFromBytes(bytes, ref.mime, limits);
       entry.phase = 'done';
       entry.progress = 1;
     } catch (err) {
@@ -211,7 +224,7 @@ export class DownloadManager extends EventTarget {
    * `asItArrives`: each chunk as soon as it is here (playback), not four at a time (throughput).
    */
   private async *streamPlain(ref: AttachmentRef, onProgress: (fraction: number) => void, signal?: AbortSignal, asItArrives = false): AsyncGenerator<Uint8Array> {
-    const local = this.local.get(ref.blobId);
+    const local = this.local.get(contentKey(ref));
     if (local) {
       yield new Uint8Array(await local.arrayBuffer());
       onProgress(1);

@@ -214,7 +214,7 @@ export class UploadManager extends EventTarget {
       const photo = await preparePhoto(job.source as Blob, { maxDimension: this.limits?.photoMaxDimension });
       const [file, thumbnail] = await Promise.all([
         encryptPart(photo.full, { mime: photo.mime, width: photo.width, height: photo.height }),
-        encryptPart(photo.thumb, { mime: photo.mime, width: photo.thumbWidth, height: photo.thumbHeight }),
+        encryptPart(photo.thumb, { mime: photo.mime, width: photo.thumbWidth, height: photo.thumbHeight, placeholder: photo.placeholder }),
       ]);
       return { file, thumbnail };
     }
@@ -257,11 +257,11 @@ export class UploadManager extends EventTarget {
     const { file, thumbnail } = job.parts!;
     const downloads = downloadsFor(this.store);
     const content: MessageContent = { kind: 'attachment', file: refOf(file) };
-    downloads.seed(file.blobId!, file.plain);
+    downloads.seed(content.file, file.plain);
     const blobIds = [file.blobId!];
     if (thumbnail) {
       content.thumbnail = refOf(thumbnail);
-      downloads.seed(thumbnail.blobId!, thumbnail.plain);
+      downloads.seed(content.thumbnail, thumbnail.plain);
       blobIds.unshift(thumbnail.blobId!);
     }
     this.jobs.delete(job.upload.id);

@@ -7,6 +7,7 @@
 import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import type { AttachmentRef, MessageContent } from '../../crypto/content.ts';
+import { safeFileName } from '../../media/format.ts';
 import { IMAGE_MIMES } from '../../media/image-header.ts';
 import type { VoiceSource } from '../../state/downloads.ts';
 import { TransferController } from '../../state/transfer-controller.ts';
@@ -21,16 +22,29 @@ type Attachment = Extract<MessageContent, { kind: 'attachment' }>;
 const THUMB_BOX_PX = 240;
 
 /** What an attachment is shown as, from the type its (authenticated) message declares. */
+/** Thumbnails are made at 320 px and ~20–40 KB; these bounds leave room and stop a decoding bomb. */
+const THUMB_MAX_BYTES = 512 * 1024;
+const THUMB_MAX_SIDE_PX = 1024;
+
+/** What a thumbnail's own header may declare (the message's width and height are only the sender's word). */
+export const THUMB_LIMITS = { maxSide: THUMB_MAX_SIDE_PX, maxPixels: THUMB_MAX_SIDE_PX * THUMB_MAX_SIDE_PX };
+
+function smallThumbnail(t: AttachmentRef): boolean {
+  return t.ciphertextBytes <= THUMB_MAX_BYTES && (t.width ?? 0) <= THUMB_MAX_SIDE_PX && (t.height ?? 0) <= THUMB_MAX_SIDE_PX;
+}
+
 export function attachmentShape(c: Attachment): 'photo' | 'voice' | 'file' {
   const type = c.file.mime.split(';')[0].trim().toLowerCase();
-  if (c.thumbnail && (IMAGE_MIMES as readonly string[]).includes(type)) return 'photo';
+  // A thumbnail loads by itself as soon as the message shows: one that is not small is offered as a file instead.
+  if (c.thumbnail && (IMAGE_MIMES as readonly string[]).includes(type) && smallThumbnail(c.thumbnail)) return 'photo';
   if (type.startsWith('audio/')) return 'voice';
   return 'file';
 }
 
-/** The name a file is saved under (the sender's name, or one made from the type). */
+/** The name a file is saved under (the sender's name made safe, or one made from the type). */
 export function saveName(ref: AttachmentRef): string {
-  if (ref.name) return ref.name;
+  const named = ref.name ? safeFileName(ref.name) : '';
+  if (named) return named;
   const sub = ref.mime.split(';')[0].split('/')[1]?.replace(/[^a-z0-9]/gi, '') || 'bin';
   return `${ref.mime.startsWith('image/') ? 'photo' : ref.mime.startsWith('audio/') ? 'voice-message' : 'file'}.${sub === 'jpeg' ? 'jpg' : sub}`;
 }
@@ -74,7 +88,7 @@ export class AttachmentView extends LitElement {
 
   private renderPhoto(c: Attachment) {
     const thumb = c.thumbnail!;
-    const entry = this.transfers.downloads!.image(thumb);
+    const entry = this.transfers.downloads!.image(thumb, THUMB_LIMITS);
     const alt = `Photo from ${this.author}`;
     if (entry.phase === 'failed') {
       return html`<div class="photo-error" role="note">${entry.error}
@@ -112,6 +126,7 @@ export class AttachmentView extends LitElement {
   protected override updated(changed: PropertyValues): void {
     super.updated(changed);
     const t = this.content?.thumbnail;
+    if (this.photoBox && t?.placeholder) this.photoBox.style.backgroundColor = t.placeholder;
     if (this.photoBox && t?.width && t.height) {
       // Through the CSSOM (the CSP allows no inline styles): the box keeps the photo's shape before it loads.
       const scale = Math.min(1, THUMB_BOX_PX / Math.max(t.width, t.height));

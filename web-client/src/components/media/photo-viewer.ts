@@ -8,7 +8,7 @@ import { LitElement, css, html } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import type { AttachmentRef } from '../../crypto/content.ts';
 import { TransferController } from '../../state/transfer-controller.ts';
-import { attachmentShape, saveName } from './attachment-view.ts';
+import { attachmentShape, saveName, THUMB_LIMITS } from './attachment-view.ts';
 import type { LightboxIndexEvent } from './media-events.ts';
 import './photo-lightbox.ts';
 import type { LightboxPhoto, PhotoLightbox } from './photo-lightbox.ts';
@@ -45,7 +45,7 @@ export class PhotoViewer extends LitElement {
     const shown: LightboxPhoto[] = this.photos.map((p, i) => {
       const near = Math.abs(i - this.index) <= PREFETCH;
       const full = near ? downloads?.image(p.full) : undefined;
-      const src = full?.image?.url ?? downloads?.image(p.thumb).image?.url ?? '';
+      const src = full?.image?.url ?? downloads?.image(p.thumb, THUMB_LIMITS).image?.url ?? '';
       const photo: LightboxPhoto = { src, alt: `Photo from ${p.author}`, name: saveName(p.full) };
       if (full?.phase === 'loading') photo.progress = full.progress;
       return photo;
