@@ -91,6 +91,8 @@ test('photo lightbox and attachment chip in Chromium', { skip, timeout: 90_000 }
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Open photo', 'focus went back to the opener');
+    // The closed event follows the dialog's close; on a busy machine it can come a frame later.
+    await page.waitForFunction(() => (window as unknown as { closedEvents: number }).closedEvents >= 1);
     assert.equal(await page.evaluate(() => (window as unknown as { closedEvents: number }).closedEvents), 1);
     // Reopens on the photo asked for.
     await page.evaluate(() => document.querySelector('photo-lightbox')!.open(2));
