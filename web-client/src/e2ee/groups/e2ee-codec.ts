@@ -84,6 +84,8 @@ export interface KeyChangeNotice {
 }
 
 const STAGGER_CAP_MS = 15_000;
+/** Welcome pages read in one pick-up at most. */
+const MAX_WELCOME_PAGES = 64;
 /** Re-checks for devices that had no KeyPackage to claim yet (waits: 1×, 2×, 4× packageRetryMs). */
 const PACKAGE_RETRIES = 3;
 
@@ -355,7 +357,8 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
           this.welcomesAgain = false;
           let joined = false;
           let after: string | undefined;
-          for (;;) {
+          // The server keeps at most 64 Welcomes per device (4 pages): a server that pages forever is cut off.
+          for (let pages = 0; pages < MAX_WELCOME_PAGES; pages++) {
             const page = await this.ctx.client.welcomes(after);
             for (const w of page.welcomes) {
               const c = this.conv(w.conv);
