@@ -1,5 +1,5 @@
 // A changed account key in Chromium: bob's account starts over with a new key; alice's DM shows a blocking banner ("<name>'s safety number changed"), her message is refused with the reason and never reaches the server, and Review → Accept new key unblocks the conversation and sends it to bob's new device. And the server as adversary: it adds a device for bob certified by an account key of its own; alice is warned live and sends nothing until she decides.
-import test from 'node:test';
+import test, { type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { startTestServer } from '../helpers/server.ts';
@@ -19,10 +19,10 @@ function log(page: Page) {
   return page.getByRole('log', { name: 'Messages' });
 }
 
-test('a changed safety number blocks sending until the new key is accepted', { skip: chromiumSkipReason(), timeout: 300_000 }, async (t) => {
+/** A server, alice's browser in her DM with bob (keys set up there), and bob as a Node device. */
+async function aliceInDm(t: TestContext) {
   const server = await startTestServer();
   const world = await createWorld(server);
-  const bobName = world.bob.user.username;
   const browser = await launchBrowser();
   t.after(async () => {
     await browser.close();
@@ -34,8 +34,15 @@ test('a changed safety number blocks sending until the new key is accepted', { s
   const pageA = await newPage(ctx);
   await pageA.goto(`${server.url}/c/${world.dm}`);
   await setUpKeys(pageA);
-  let bob = await nodeDevice(server, world.bob.user.id);
+  const bob = await nodeDevice(server, world.bob.user.id);
   t.after(() => bob.close());
+  return { server, world, bobName: world.bob.user.username, pageA, bob };
+}
+
+test('a changed safety number blocks sending until the new key is accepted', { skip: chromiumSkipReason(), timeout: 300_000 }, async (t) => {
+  const dm = await aliceInDm(t);
+  const { server, world, bobName, pageA } = dm;
+  let bob = dm.bob;
 
   await t.test('before: alice reads bob, no banner', async () => {
     await bob.send(world.dm, 'hello from bob’s first key');
@@ -86,22 +93,7 @@ test('a changed safety number blocks sending until the new key is accepted', { s
 });
 
 test('the server adds a device for bob under an account key of its own: alice is warned live and sends nothing', { skip: chromiumSkipReason(), timeout: 300_000 }, async (t) => {
-  const server = await startTestServer();
-  const world = await createWorld(server);
-  const bobName = world.bob.user.username;
-  const browser = await launchBrowser();
-  t.after(async () => {
-    await browser.close();
-    await server.close();
-  });
-  const ctx = await newContext(browser);
-  ctx.setDefaultTimeout(ARRIVAL_MS);
-  await ctx.addCookies([{ name: SESSION_COOKIE, value: world.alice.token, domain: '127.0.0.1', path: '/', secure: true, httpOnly: true, sameSite: 'Strict' }]);
-  const pageA = await newPage(ctx);
-  await pageA.goto(`${server.url}/c/${world.dm}`);
-  await setUpKeys(pageA);
-  const bob = await nodeDevice(server, world.bob.user.id);
-  t.after(() => bob.close());
+  const { server, world, bobName, pageA, bob } = await aliceInDm(t);
   await bob.send(world.dm, 'hello from the real bob');
   await log(pageA).getByRole('article').filter({ hasText: 'hello from the real bob' }).waitFor();
 

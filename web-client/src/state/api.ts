@@ -25,10 +25,10 @@ export class ApiError extends Error {
   }
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  let res: Response;
+/** A same-origin JSON request (session cookie); a network failure is ApiError NETWORK, any answer is returned. */
+export async function fetchJson(method: string, path: string, body?: unknown): Promise<Response> {
   try {
-    res = await fetch(path, {
+    return await fetch(path, {
       method,
       credentials: 'same-origin',
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -37,6 +37,10 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   } catch {
     throw new ApiError(0, 'NETWORK', 'Cannot reach the server. Check your connection and try again.');
   }
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetchJson(method, path, body);
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   let data: unknown;

@@ -4,7 +4,7 @@
  * cancel, and download as a stream with progress. Only ciphertext ever goes through here.
  */
 import type { BlobLimits, BlobUpload } from '../../../src/shared/api.ts';
-import { ApiError } from './api.ts';
+import { ApiError, fetchJson } from './api.ts';
 
 export type { BlobLimits, BlobUpload };
 
@@ -38,17 +38,7 @@ function errorFrom(status: number, text: string): BlobApiError {
 }
 
 async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method,
-      credentials: 'same-origin',
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError(0, 'NETWORK', 'Cannot reach the server. Check your connection and try again.');
-  }
+  const res = await fetchJson(method, path, body);
   const text = await res.text();
   if (!res.ok) throw errorFrom(res.status, text);
   return (text ? JSON.parse(text) : undefined) as T;
