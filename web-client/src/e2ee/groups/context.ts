@@ -26,4 +26,6 @@ export interface EngineContext {
   now(): number;
   warn(w: Omit<E2eeWarning, 'at'>): void;
   keyChanged(changes: KeyChange[]): void;
+  /** Leaves were taken out of a group: sends held back for that may go now. */
+  rosterChanged(): void;
 }

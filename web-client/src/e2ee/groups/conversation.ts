@@ -87,6 +87,8 @@ export class ConversationGroup {
   readonly names = new Map<string, string>();
   /** The conversation's members as last read from the server (a send is blocked by any of their key changes). */
   private memberIds = new Set<string>();
+  /** Users the server announced as removed whose leaves no commit has taken out yet. */
+  private readonly announcedRemovals = new Set<string>();
   /** The generation tag of the stored state this object reflects (undefined: not loaded yet). */
   private generation: string | null | undefined;
   private currentKeys: EpochKeys | undefined;
@@ -232,6 +234,7 @@ export class ConversationGroup {
       return 'applied';
     }
     if (res.added.length || res.removed.length) this.want('quick');
+    if (res.removed.length) this.removalsDone(res.removed.map((m) => m.userId));
     await this.onNewEpoch();
     return 'applied';
   }
@@ -368,11 +371,14 @@ export class ConversationGroup {
     const refreshRemovals = async () => {
       dir.pendingRemovals = (await this.ctx.client.group(this.conv))?.pendingRemovals ?? [];
     };
-    await this.commit(async () => {
+    let removing: string[] = [];
+    const removed = await this.commit(async () => {
       const d = diffRoster(this.group!.members(), this.group!.ownLeafIndex, dir);
       if (!d.remove.length) return null;
+      removing = d.remove.map((m) => m.userId);
       return { pending: await this.group!.remove({ deviceIds: d.remove.map((m) => m.deviceId) }), resolves: d.resolves };
     }, refreshRemovals);
+    if (removed) this.removalsDone(removing);
     // The removal commit claimed them: the same directory must not remove the fresh leaves again.
     if (this.group?.active) await refreshRemovals();
     await this.addMissing(dir);
@@ -485,6 +491,8 @@ export class ConversationGroup {
     }
     this.group = joined.group;
     this.stuck = undefined;
+    // A fresh roster from the Welcome: removals announced for the old one do not apply to it.
+    this.announcedRemovals.clear();
     if (joined.keyChanges.length) this.ctx.keyChanged(joined.keyChanges);
     await this.onNewEpoch();
     await this.ctx.client.deleteWelcome(w.id);
@@ -586,5 +594,28 @@ export class ConversationGroup {
   /** The roster now (for the UI's device list and tests). */
   members(): Member[] {
     return this.group?.active ? this.group.members() : [];
+  }
+
+  /** The server announced (mls.removal) that `userId` must go: until a commit takes their leaves out, nothing is sent. */
+  announceRemoval(userId: string): void {
+    if (userId !== this.ctx.userId) this.announcedRemovals.add(userId);
+  }
+
+  private removalsDone(userIds: string[]): void {
+    let any = false;
+    for (const u of userIds) any = this.announcedRemovals.delete(u) || any;
+    if (any) this.ctx.rosterChanged();
+  }
+
+  /**
+   * True while a leaf remains of someone announced as removed, or of someone no longer a member:
+   * a message sealed now would be readable by them (the check that would remove them failed).
+   */
+  removalOverdue(): boolean {
+    if (!this.group?.active) return false;
+    const own = this.group.ownLeafIndex;
+    const leaves = this.group.members().filter((m) => m.leafIndex !== own);
+    for (const u of [...this.announcedRemovals]) if (!leaves.some((m) => m.userId === u)) this.announcedRemovals.delete(u);
+    return leaves.some((m) => this.announcedRemovals.has(m.userId) || (this.memberIds.size > 0 && !this.memberIds.has(m.userId)));
   }
 }

@@ -84,6 +84,7 @@ export interface KeyChangeNotice {
 }
 
 const STAGGER_CAP_MS = 15_000;
+const REMOVAL_PENDING_MESSAGE = 'Someone was removed from this conversation and is still in its encryption; this message goes out once they are taken out.';
 /** Welcome pages read in one pick-up at most. */
 const MAX_WELCOME_PAGES = 64;
 /** Re-checks for devices that had no KeyPackage to claim yet (waits: 1×, 2×, 4× packageRetryMs). */
@@ -139,6 +140,7 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
       now,
       warn: (w) => this.warn(w),
       keyChanged: (changes) => this.keyChanged(changes),
+      rosterChanged: () => this.keysArrived(),
     };
     // Epochs a previous session did not get into the archive.
     this.track(this.ctx.archive.flush());
@@ -223,6 +225,8 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
     if (c.joined && !c.stuck) await c.maybeRotate().catch(() => undefined);
     if (!c.joined) throw new SendRefused('waiting_for_keys', WAITING_MESSAGE, true);
     if (c.stuck) throw new SendRefused('group_stuck', 'This conversation’s encryption could not follow a change made by another member, so this device cannot send here.');
+    // Fail closed: someone removed is still in the group (the commit removing them could not be made yet).
+    if (c.removalOverdue()) throw new SendRefused('removal_pending', REMOVAL_PENDING_MESSAGE, true);
     return c.seal(content);
   }
 
@@ -247,6 +251,7 @@ export class E2eeCodec extends EventTarget implements BodyCodec {
         break;
       }
       case 'mls.removal':
+        this.conv(f.conv).announceRemoval(f.userId);
         this.schedule(f.conv, { catchUp: true, reconcile: 'quick' });
         break;
       case 'mls.members':
