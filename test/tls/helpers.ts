@@ -11,7 +11,14 @@ import { secureContextOptions, type KeyPair } from '../../src/tls/policy.ts';
 /** A fresh temp folder removed after the test. */
 export function tempDir(t: TestContext, prefix = 'chatroom-tls-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // A server closed by a later hook may still be writing here (WAL, -shm): remove it at exit.
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    }
+  });
   return dir;
 }
 
