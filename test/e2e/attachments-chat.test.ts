@@ -2,19 +2,20 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { startTestServer } from '../helpers/server.ts';
 import { api } from '../helpers/client.ts';
 import { SESSION_COOKIE } from '../../src/server/auth/tokens.ts';
-import { chromiumSkipReason, describeProblems } from '../helpers/browser.ts';
+import { chromiumSkipReason, describeProblems, messageLog } from '../helpers/browser.ts';
 import { launchMediaBrowser } from '../fixtures/media/harness.ts';
 import { blobBytes, chatPair, chooseFile } from '../fixtures/media/chat-pair.ts';
 import { slowLink } from '../fixtures/media/slow-link.ts';
 import { CANARY, GPS_LATITUDE, jpegMarkers, makeJpeg, u32, withMetadata } from '../fixtures/media/exif-jpeg.ts';
 import { ciphertextSize } from '../../web-client/src/crypto/file-chunks.ts';
 import { largestPlaintext } from '../../web-client/src/state/uploads.ts';
+import { filePaths } from '../helpers/files.ts';
 
 /** The server's attachment limit in this test, ciphertext bytes (3 MiB). */
 const MAX_UPLOAD = 3 * 1024 * 1024;
@@ -24,9 +25,6 @@ const STEP_MS = 60_000;
 const FILE_NAME = 'quarterly-report-NAMECANARY.bin';
 const PHOTO_NAME = 'IMG_NAMECANARY_0001.jpg';
 
-function log(page: Page) {
-  return page.getByRole('log', { name: 'Messages' });
-}
 
 /**
  * Records a voice message of `ms` in the composer and sends it. The length is what is measured,
@@ -57,15 +55,6 @@ function recordInPage(page: Page, ms: number): Promise<number> {
   }, ms);
 }
 
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
-    else out.push(p);
-  }
-  return out;
-}
 
 /** Shannon entropy of the byte histogram, bits per byte. */
 function entropy(b: Buffer): number {
@@ -109,7 +98,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
     assert.ok(source.includes(CANARY) && source.includes(Buffer.from('Exif')), 'the input carries the metadata');
     await chooseFile(pageA, 'Attach photo', { name: PHOTO_NAME, mimeType: 'image/jpeg', buffer: source });
 
-    const thumb = log(pageB).getByRole('img', { name: 'Photo from alice' });
+    const thumb = messageLog(pageB).getByRole('img', { name: 'Photo from alice' });
     await thumb.waitFor();
     await pageB.waitForFunction((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0, await thumb.elementHandle());
     const thumbInfo = await thumb.evaluate((img: HTMLImageElement) => ({ src: img.src, w: img.naturalWidth, h: img.naturalHeight }));
@@ -118,7 +107,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
     assert.deepEqual([thumbInfo.w, thumbInfo.h], [240, 320]);
     assertNoMetadata(await blobBytes(pageB, thumbInfo.src), 'the thumbnail bob decrypted');
 
-    await log(pageB).getByRole('button', { name: 'Open photo from alice' }).click();
+    await messageLog(pageB).getByRole('button', { name: 'Open photo from alice' }).click();
     const viewer = pageB.getByRole('dialog', { name: 'Photo viewer' });
     const full = viewer.getByRole('img', { name: 'Photo from alice' });
     await pageB.waitForFunction((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth === 900, await full.elementHandle());
@@ -135,7 +124,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
 
   await t.test('a second photo: its thumbnail and a progress bar until the full image is here; Previous / Next walk the conversation', async () => {
     await chooseFile(pageA, 'Attach photo', { name: 'second.jpg', mimeType: 'image/jpeg', buffer: await makeJpeg(pageA, 640, 480, true) });
-    await log(pageB).getByRole('img', { name: 'Photo from alice' }).nth(1).waitFor();
+    await messageLog(pageB).getByRole('img', { name: 'Photo from alice' }).nth(1).waitFor();
     // The full image is held on its way: meanwhile the lightbox shows the thumbnail and a progress bar, no Download.
     let release: () => void = () => {};
     const released = new Promise<void>((resolve) => (release = resolve));
@@ -144,7 +133,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
       await released;
       await route.continue();
     });
-    await log(pageB).getByRole('button', { name: 'Open photo from alice' }).nth(1).click();
+    await messageLog(pageB).getByRole('button', { name: 'Open photo from alice' }).nth(1).click();
     const viewer = pageB.getByRole('dialog', { name: 'Photo viewer' });
     await viewer.getByText('2 of 2').waitFor();
     await viewer.getByRole('progressbar', { name: 'Download progress' }).waitFor();
@@ -170,7 +159,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
     await pageA.getByRole('timer', { name: 'Recording time' }).waitFor({ state: 'hidden' });
     const pressedMs = await recordInPage(pageA, 2000);
 
-    const player = log(pageB).getByRole('group', { name: 'Voice message from alice' });
+    const player = messageLog(pageB).getByRole('group', { name: 'Voice message from alice' });
     await player.waitFor();
     await player.getByText(/^0:0[12]$/).waitFor();
     await player.getByRole('button', { name: 'Play', exact: true }).click();
@@ -188,7 +177,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
   });
 
   await t.test('a 20-second voice message starts playing at bob’s before its download has finished', async () => {
-    const voices = log(pageB).getByRole('group', { name: 'Voice message from alice' });
+    const voices = messageLog(pageB).getByRole('group', { name: 'Voice message from alice' });
     const before = await voices.count();
     // 32 kbit/s × 20 s ≈ 80 KB: two 64 KiB chunks. At 8 KB/s the server's answers take ~10 s.
     link.setRate(8 * 1024);
@@ -225,7 +214,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
   await t.test('a file round-trips byte for byte, saved under its name', async () => {
     const bytes = randomBytes(300_000);
     await chooseFile(pageA, 'Attach file', { name: FILE_NAME, mimeType: 'application/octet-stream', buffer: bytes });
-    const chip = log(pageB).getByRole('group', { name: `File: ${FILE_NAME}, 293 KB` });
+    const chip = messageLog(pageB).getByRole('group', { name: `File: ${FILE_NAME}, 293 KB` });
     await chip.waitFor();
     const download = pageB.waitForEvent('download');
     await chip.getByRole('button', { name: FILE_NAME }).click();
@@ -237,7 +226,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
 
   await t.test('a download shows its progress and can be cancelled', async () => {
     await chooseFile(pageA, 'Attach file', { name: 'slow.bin', mimeType: 'application/octet-stream', buffer: randomBytes(2_000_000) });
-    const chip = log(pageB).getByRole('group', { name: 'File: slow.bin, 1.9 MB' });
+    const chip = messageLog(pageB).getByRole('group', { name: 'File: slow.bin, 1.9 MB' });
     await chip.waitFor();
     // bob's download is held until the test lets it go, so its progress bar can be seen.
     let release: () => void = () => {};
@@ -268,17 +257,17 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
     const target = pageA.locator('composer-box .composer');
     await target.dispatchEvent('dragover', { dataTransfer: drop });
     await target.dispatchEvent('drop', { dataTransfer: drop });
-    await log(pageB).getByRole('img', { name: 'Photo from alice' }).nth(2).waitFor();
+    await messageLog(pageB).getByRole('img', { name: 'Photo from alice' }).nth(2).waitFor();
     await pageA.getByRole('textbox', { name: 'Message' }).evaluate((box) => {
       const dt = new DataTransfer();
       dt.items.add(new File(['pasted notes'], 'pasted.txt', { type: 'text/plain' }));
       box.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
     });
-    await log(pageB).getByRole('group', { name: 'Text file: pasted.txt, 12 B' }).waitFor();
+    await messageLog(pageB).getByRole('group', { name: 'Text file: pasted.txt, 12 B' }).waitFor();
   });
 
   await t.test('several photos chosen together: one message each, in the order chosen', async () => {
-    const photos = log(pageB).getByRole('img', { name: 'Photo from alice' });
+    const photos = messageLog(pageB).getByRole('img', { name: 'Photo from alice' });
     const before = await photos.count();
     const sizes = [[300, 200], [200, 300], [250, 250]] as const;
     const files = [];
@@ -306,7 +295,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
     await uploads.getByText('The upload was interrupted').waitFor();
     await pageA.unroute(pieces);
     await uploads.getByRole('button', { name: 'Retry resume.bin' }).click();
-    const chip = log(pageB).getByRole('group', { name: 'File: resume.bin, 977 KB' });
+    const chip = messageLog(pageB).getByRole('group', { name: 'File: resume.bin, 977 KB' });
     await chip.waitFor();
     assert.equal(declared.length, 1, 'the retry declared no new upload');
     const download = pageB.waitForEvent('download');
@@ -337,14 +326,14 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
 
   await t.test('one byte over the size limit: a clear message in the composer, nothing stored', async () => {
     const usedBefore = await server.store.blobs.usedBytes(aliceId);
-    const filesBefore = filesUnder(join(server.dir, 'blobs')).length;
+    const filesBefore = filePaths(join(server.dir, 'blobs')).length;
     const size = largestPlaintext(MAX_UPLOAD) + 1;
     assert.equal(ciphertextSize(size), MAX_UPLOAD + 1, 'its ciphertext is one byte over');
     await chooseFile(pageA, 'Attach file', { name: 'too-big.bin', mimeType: 'application/octet-stream', buffer: randomBytes(size) });
     const alert = pageA.getByRole('alert').filter({ hasText: 'too-big.bin: Too large: this server accepts attachments up to 3 MB' });
     await alert.waitFor();
     assert.equal(await server.store.blobs.usedBytes(aliceId), usedBefore);
-    assert.equal(filesUnder(join(server.dir, 'blobs')).length, filesBefore);
+    assert.equal(filePaths(join(server.dir, 'blobs')).length, filesBefore);
     await alert.getByRole('button', { name: 'Dismiss the message about too-big.bin' }).click();
     await alert.waitFor({ state: 'hidden' });
   });
@@ -390,7 +379,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
   });
 
   await t.test('stored blobs: no JPEG, WebM or Opus magic, no EXIF, ≥ 7.9 bits/byte; no file name anywhere on disk', async () => {
-    const blobs = filesUnder(join(server.dir, 'blobs')).filter((p) => !p.includes(`${join('blobs', 'tmp')}`));
+    const blobs = filePaths(join(server.dir, 'blobs')).filter((p) => !p.includes(`${join('blobs', 'tmp')}`));
     assert.ok(blobs.length >= 16, `photo + thumbnail six times, a voice message and three files: ${blobs.length}`);
     const all: Buffer[] = [];
     for (const p of blobs) {
@@ -404,7 +393,7 @@ test('attachments between two people in Chromium', { skip: chromiumSkipReason(),
     }
     const together = Buffer.concat(all);
     assert.ok(entropy(together) >= 7.99, `all blobs: ${entropy(together).toFixed(4)} bits/byte over ${together.length} bytes`);
-    for (const p of filesUnder(server.dir).filter((f) => !blobs.includes(f))) {
+    for (const p of filePaths(server.dir).filter((f) => !blobs.includes(f))) {
       const text = readFileSync(p).toString('latin1');
       for (const name of [FILE_NAME, PHOTO_NAME, 'NAMECANARY']) {
         assert.ok(!text.includes(name), `${p} holds "${name}"`);

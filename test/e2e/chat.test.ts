@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { acceptRecoveryKey, chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage } from '../helpers/browser.ts';
+import { acceptRecoveryKey, chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage, sendMessage } from '../helpers/browser.ts';
 import { freePort, initInstance, loopback, startCli } from './cli-server.ts';
 
 /** Live delivery budget between two browsers, ms (the issue's "within 1 s"). */
@@ -28,10 +28,6 @@ async function seeMessage(page: Page, text: string, author: string, timeout = LI
   assert.match(await article.innerText(), new RegExp(author), `the message "${text}" names its author ${author}`);
 }
 
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByRole('textbox', { name: 'Message' }).fill(text);
-  await page.getByRole('button', { name: 'Send' }).click();
-}
 
 /** Opens a conversation from the Conversations landmark by (the start of) its name. */
 async function open(page: Page, name: string, timeout = 5_000): Promise<void> {
@@ -84,9 +80,9 @@ test('two people set up, invite, chat, reload and outlive a restart', { skip: ch
   // general: both ways, live.
   await open(pageA, 'general');
   await open(pageB, 'general');
-  await send(pageA, 'Hello from alice in general');
+  await sendMessage(pageA, 'Hello from alice in general');
   await seeMessage(pageB, 'Hello from alice in general', 'alice', FIRST_MS);
-  await send(pageB, 'Hi alice, bob here');
+  await sendMessage(pageB, 'Hi alice, bob here');
   await seeMessage(pageA, 'Hi alice, bob here', 'bob');
 
   // A direct message.
@@ -94,10 +90,10 @@ test('two people set up, invite, chat, reload and outlive a restart', { skip: ch
   await pageA.getByRole('dialog').getByRole('textbox', { name: 'Username' }).fill('bob');
   await pageA.getByRole('dialog').getByRole('button', { name: 'Start conversation' }).click();
   await pageA.getByRole('heading', { name: 'bob' }).waitFor();
-  await send(pageA, 'Just between us, bob');
+  await sendMessage(pageA, 'Just between us, bob');
   await open(pageB, 'alice');
   await seeMessage(pageB, 'Just between us, bob', 'alice', FIRST_MS);
-  await send(pageB, 'Secret reply to alice');
+  await sendMessage(pageB, 'Secret reply to alice');
   await seeMessage(pageA, 'Secret reply to alice', 'bob');
 
   // A group.
@@ -106,15 +102,15 @@ test('two people set up, invite, chat, reload and outlive a restart', { skip: ch
   await pageA.getByRole('dialog').getByRole('textbox', { name: 'Members' }).fill('bob');
   await pageA.getByRole('dialog').getByRole('button', { name: 'Create group' }).click();
   await pageA.getByRole('heading', { name: 'Weekend' }).waitFor();
-  await send(pageA, 'Group plans for the weekend?');
+  await sendMessage(pageA, 'Group plans for the weekend?');
   await open(pageB, 'Weekend');
   await seeMessage(pageB, 'Group plans for the weekend?', 'alice', FIRST_MS);
-  await send(pageB, 'Hiking on Saturday');
+  await sendMessage(pageB, 'Hiking on Saturday');
   await seeMessage(pageA, 'Hiking on Saturday', 'bob');
 
   // Unread badge: bob is in the group while alice writes in general.
   await open(pageA, 'general');
-  await send(pageA, 'Anyone around?');
+  await sendMessage(pageA, 'Anyone around?');
   await pageB
     .getByRole('navigation', { name: 'Conversations' })
     .getByRole('link', { name: 'general, 1 unread' })
@@ -139,7 +135,7 @@ test('two people set up, invite, chat, reload and outlive a restart', { skip: ch
   await open(pageB, 'general');
   await seeMessage(pageB, 'Anyone around?', 'alice', 5_000);
   await pageB.getByRole('status').filter({ hasText: 'Reconnecting' }).waitFor({ state: 'hidden', timeout: RECONNECT_MS });
-  await send(pageA, 'Back after the restart');
+  await sendMessage(pageA, 'Back after the restart');
   await seeMessage(pageB, 'Back after the restart', 'alice', RECONNECT_MS);
 
   const after = describeProblems([pageA, pageB]).slice(before).filter((line) => !DOWNTIME_NOISE.test(line));

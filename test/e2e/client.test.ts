@@ -8,7 +8,7 @@ import { inviteToken, registerInvited } from '../helpers/client.ts';
 import { SESSION_COOKIE } from '../../src/server/auth/tokens.ts';
 import { encodeText } from '../../web-client/src/content.ts';
 import { fromBase64 } from '../../src/shared/base64.ts';
-import { acceptRecoveryKey, chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage, setUpKeys } from '../helpers/browser.ts';
+import { acceptRecoveryKey, chromiumSkipReason, describeProblems, launchBrowser, messageLog, newContext, newPage, setUpKeys } from '../helpers/browser.ts';
 import { allDecoded, nodeDevice, unlockWithRecoveryKey } from './e2ee-helpers.ts';
 
 const skip = chromiumSkipReason();
@@ -54,9 +54,6 @@ async function signedIn(ctxOf: () => Promise<BrowserContext>, server: TestServer
   return ctx;
 }
 
-function log(page: Page) {
-  return page.getByRole('log', { name: 'Messages' });
-}
 
 test('web client in Chromium', { skip, timeout: 300_000 }, async (t) => {
   const server = await startTestServer();
@@ -93,46 +90,46 @@ test('web client in Chromium', { skip, timeout: 300_000 }, async (t) => {
   await pageA.reload();
 
   await t.test('history loads on open and pages back on scroll, without duplicates', async () => {
-    await log(pageA).getByRole('article').filter({ hasText: 'history 120' }).waitFor({ timeout: 30_000 });
-    const articles = log(pageA).getByRole('article');
+    await messageLog(pageA).getByRole('article').filter({ hasText: 'history 120' }).waitFor({ timeout: 30_000 });
+    const articles = messageLog(pageA).getByRole('article');
     // Page back until the start (not until "history 1" shows: it may still be decrypting).
-    const atStart = async () => (await log(pageA).getByText('This is the beginning of the conversation.').count()) > 0;
+    const atStart = async () => (await messageLog(pageA).getByText('This is the beginning of the conversation.').count()) > 0;
     for (let round = 0; round < 5 && !(await atStart()); round++) {
       const shown = await articles.count();
-      await log(pageA).evaluate((el) => el.scrollTo({ top: 0 }));
+      await messageLog(pageA).evaluate((el) => el.scrollTo({ top: 0 }));
       await articles.nth(shown).waitFor({ timeout: 30_000 });
     }
     await allDecoded(pageA, world.general);
     await articles.filter({ hasText: /history 1(?!\d)/ }).waitFor();
-    const texts = await log(pageA).getByRole('article').allInnerTexts();
+    const texts = await messageLog(pageA).getByRole('article').allInnerTexts();
     const history = texts.map((x) => /history (\d+)/.exec(x)?.[1]).filter(Boolean);
     assert.equal(history.length, HISTORY, 'every stored message shows once');
     assert.equal(new Set(history).size, HISTORY, 'no duplicates');
     assert.deepEqual(history.map(Number), [...Array(HISTORY).keys()].map((i) => i + 1), 'in order');
-    assert.match(await log(pageA).innerText(), /beginning of the conversation/);
-    assert.ok((await log(pageA).getByRole('separator').count()) >= 2, 'a day separator for each day');
+    assert.match(await messageLog(pageA).innerText(), /beginning of the conversation/);
+    assert.ok((await messageLog(pageA).getByRole('separator').count()) >= 2, 'a day separator for each day');
   });
 
   await t.test('hostile text stays text; only http(s) URLs become links', async () => {
-    for (const text of hostile) await log(pageA).getByRole('article').filter({ hasText: text.slice(0, 20) }).first().waitFor();
+    for (const text of hostile) await messageLog(pageA).getByRole('article').filter({ hasText: text.slice(0, 20) }).first().waitFor();
     assert.equal(await pageA.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
-    const links = log(pageA).getByRole('link');
+    const links = messageLog(pageA).getByRole('link');
     const hrefs = await links.evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
     assert.deepEqual(hrefs, ['https://example.org/ok?a=1&b=2'], 'one link, trailing dot excluded, no javascript: link');
   });
 
   await t.test('bodies that are not envelopes show as undecryptable with the reason, never as text', async () => {
-    const refused = log(pageA).getByRole('article').filter({ hasText: /Cannot decrypt this message: \S/ });
+    const refused = messageLog(pageA).getByRole('article').filter({ hasText: /Cannot decrypt this message: \S/ });
     await refused.nth(1).waitFor();
     assert.equal(await refused.count(), 2, 'the binary body and the plaintext one');
-    assert.equal(await log(pageA).getByText('plaintext the server made up').count(), 0);
+    assert.equal(await messageLog(pageA).getByText('plaintext the server made up').count(), 0);
   });
 
   // Bob's browser unlocks the keys his Node device made and reads the history from before it joined.
   const pageB = await newPage(await signedIn(context(), server, world.bob));
   await pageB.goto(`${server.url}/c/${world.general}`);
   await unlockWithRecoveryKey(pageB, bob.recoveryKey);
-  await log(pageB).getByRole('article').filter({ hasText: 'history 120' }).waitFor({ timeout: 30_000 });
+  await messageLog(pageB).getByRole('article').filter({ hasText: 'history 120' }).waitFor({ timeout: 30_000 });
 
   await t.test('a conversation opened on load is marked read and stays read after the socket opens', async () => {
     // Few enough messages that nothing scrolls: only opening the conversation can mark it read.
@@ -148,7 +145,7 @@ test('web client in Chromium', { skip, timeout: 300_000 }, async (t) => {
       ws.connectToServer();
     });
     await page.goto(`${server.url}/c/${world.group}`);
-    await log(page).getByRole('article').filter({ hasText: 'group note 3' }).waitFor();
+    await messageLog(page).getByRole('article').filter({ hasText: 'group note 3' }).waitFor();
     release();
     await page.waitForFunction(() => (document.querySelector('chat-app') as unknown as { store: { connection: string } }).store.connection === 'open');
     // The socket's open triggers a fresh conversation list; let it (and the read it causes) finish.
@@ -169,7 +166,7 @@ test('web client in Chromium', { skip, timeout: 300_000 }, async (t) => {
     await box.pressSequentially('line two');
     await box.press('Enter');
     // Bob's browser may still be waiting to be added to the group's encryption; then it sends.
-    const article = log(pageA).getByRole('article').filter({ hasText: 'line two' });
+    const article = messageLog(pageA).getByRole('article').filter({ hasText: 'line two' });
     await article.waitFor({ timeout: 30_000 });
     assert.match(await article.innerText(), /line one\nline two/);
     assert.equal(await box.inputValue(), '', 'the composer is cleared after sending');
@@ -177,7 +174,7 @@ test('web client in Chromium', { skip, timeout: 300_000 }, async (t) => {
   });
 
   await t.test('after a dropped connection the replay fills the gap exactly once', async () => {
-    const articles = log(pageA).getByRole('article');
+    const articles = messageLog(pageA).getByRole('article');
     const before = await articles.count();
     // Cut the socket and keep the browser offline so nothing arrives live.
     await pageA.context().setOffline(true);
@@ -208,7 +205,7 @@ test('web client in Chromium', { skip, timeout: 300_000 }, async (t) => {
 
   await t.test('keyboard: the skip link is the first stop and lands in the composer', async () => {
     await pageA.reload();
-    await log(pageA).getByRole('article').first().waitFor();
+    await messageLog(pageA).getByRole('article').first().waitFor();
     await pageA.keyboard.press('Tab');
     const skipLink = pageA.getByRole('button', { name: 'Skip to message composer' });
     assert.equal(await skipLink.evaluate((el) => el.matches(':focus-visible')), true, 'focused, with a visible ring');
@@ -251,7 +248,7 @@ test('web client in Chromium', { skip, timeout: 300_000 }, async (t) => {
     assert.equal(info.serverName, 'Book club', 'the invite is for the open conversation\'s server');
     await pageA.keyboard.press('Escape');
     await pageA.goto(`${server.url}/c/${world.general}`);
-    await log(pageA).getByRole('article').filter({ hasText: 'while away 5' }).waitFor();
+    await messageLog(pageA).getByRole('article').filter({ hasText: 'while away 5' }).waitFor();
   });
 
   await t.test('sign in with Username/Password, wrong password shows the API message', async () => {
@@ -316,10 +313,10 @@ test('web client in Chromium', { skip, timeout: 300_000 }, async (t) => {
     await why.getByRole('button', { name: 'Set up keys' }).waitFor();
     assert.equal(await page.getByRole('textbox', { name: 'Message' }).count(), 0, 'no composer');
     assert.equal(await page.getByRole('note', { name: 'End-to-end encrypted' }).count(), 0, 'no lock while this browser cannot encrypt');
-    await log(page).getByRole('article').first().waitFor();
+    await messageLog(page).getByRole('article').first().waitFor();
     await allDecoded(page, world.general);
-    assert.equal(await log(page).getByRole('article').filter({ hasText: /history \d/ }).count(), 0, 'no message text shown');
-    assert.ok((await log(page).getByRole('article').filter({ hasText: 'Cannot decrypt this message: Your account has no end-to-end keys yet' }).count()) > 0);
+    assert.equal(await messageLog(page).getByRole('article').filter({ hasText: /history \d/ }).count(), 0, 'no message text shown');
+    assert.ok((await messageLog(page).getByRole('article').filter({ hasText: 'Cannot decrypt this message: Your account has no end-to-end keys yet' }).count()) > 0);
     assert.deepEqual(describeProblems([page]), []);
     await page.context().close();
   });
@@ -327,7 +324,7 @@ test('web client in Chromium', { skip, timeout: 300_000 }, async (t) => {
   await t.test('theme: dark by default on a light system; Light persists across reload; Match system follows the system', async () => {
     const page = await newPage(await signedIn(context({ colorScheme: 'light' }), server, frank));
     await page.goto(`${server.url}/c/${world.general}`);
-    await log(page).waitFor();
+    await messageLog(page).waitFor();
     assert.equal(await page.evaluate(() => matchMedia('(prefers-color-scheme: light)').matches), true, 'the browser reports a light system');
     let bg = await backgrounds(page);
     assert.equal(bg.theme, 'dark');
@@ -341,7 +338,7 @@ test('web client in Chromium', { skip, timeout: 300_000 }, async (t) => {
     assertLight(bg, 'after choosing Light');
 
     await page.reload();
-    await log(page).waitFor();
+    await messageLog(page).waitFor();
     assertLight(await backgrounds(page), 'Light after a reload');
     assert.equal(await theme.inputValue(), 'light', 'the control shows the stored choice');
 
@@ -354,7 +351,7 @@ test('web client in Chromium', { skip, timeout: 300_000 }, async (t) => {
     // A second tab of the same browser follows the choice, control included.
     const other = await newPage(page.context());
     await other.goto(`${server.url}/c/${world.general}`);
-    await log(other).waitFor();
+    await messageLog(other).waitFor();
     const otherTheme = other.getByRole('combobox', { name: 'Theme' });
     assert.equal(await otherTheme.inputValue(), 'system');
     await theme.selectOption({ label: 'Dark' });
@@ -367,7 +364,7 @@ test('web client in Chromium', { skip, timeout: 300_000 }, async (t) => {
 
     await page.emulateMedia({ colorScheme: 'light' });
     await page.reload();
-    await log(page).waitFor();
+    await messageLog(page).waitFor();
     assertDark(await backgrounds(page), 'Dark again after a reload on a light system');
     assert.deepEqual(describeProblems([page]), []);
   });
@@ -375,7 +372,7 @@ test('web client in Chromium', { skip, timeout: 300_000 }, async (t) => {
   await t.test('360 px: the conversation list hides behind a toggle', async () => {
     const page = await newPage(await signedIn(context({ width: 360, height: 740 }), server, frank));
     await page.goto(`${server.url}/c/${world.general}`);
-    await log(page).waitFor();
+    await messageLog(page).waitFor();
     const nav = page.getByRole('navigation', { name: 'Conversations' });
     assert.equal(await nav.isVisible(), false, 'hidden at first');
     await page.getByRole('button', { name: 'Show conversations' }).click();

@@ -2,44 +2,26 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Page } from 'playwright-core';
-import { acceptRecoveryKey, chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage } from '../helpers/browser.ts';
+import { acceptRecoveryKey, chromiumSkipReason, describeProblems, launchBrowser, messageLog, newContext, newPage, seeMessage, sendMessage } from '../helpers/browser.ts';
 import { freePort, initInstance, loopback, startCli } from './cli-server.ts';
+import { filesUnder } from '../helpers/files.ts';
 
 /** Playwright's wait for a message to arrive, ms (adding a device to a group takes a commit and a Welcome). */
 const ARRIVAL_MS = 30_000;
 
-function filesUnder(dir: string): Array<{ path: string; bytes: Buffer }> {
-  const out: Array<{ path: string; bytes: Buffer }> = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
-    else out.push({ path: p, bytes: readFileSync(p) });
-  }
-  return out;
-}
 
 /** The canary as the bytes it could be stored as: UTF-8, UTF-16 (either order) and hex. */
 function needles(canary: string): Buffer[] {
   return [Buffer.from(canary, 'utf8'), Buffer.from(canary, 'utf16le'), Buffer.from(canary, 'utf16le').swap16(), Buffer.from(Buffer.from(canary).toString('hex'))];
 }
 
-function log(page: Page) {
-  return page.getByRole('log', { name: 'Messages' });
-}
 
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByRole('textbox', { name: 'Message' }).fill(text);
-  await page.getByRole('button', { name: 'Send' }).click();
-}
 
-async function see(page: Page, text: string): Promise<void> {
-  await log(page).getByRole('article').filter({ hasText: text }).waitFor({ timeout: ARRIVAL_MS });
-}
 
 async function open(page: Page, name: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Conversations' }).getByRole('link', { name: new RegExp(`^${name}\\b`) }).first().click({ timeout: ARRIVAL_MS });
@@ -87,10 +69,10 @@ test('canary: no message text reaches the server\'s disk or output', { skip: chr
   const exchange = async (where: string) => {
     const fromA = `${canary} ${where} from alice`;
     const fromB = `${canary} ${where} from bob`;
-    await send(pageA, fromA);
-    await see(pageB, fromA);
-    await send(pageB, fromB);
-    await see(pageA, fromB);
+    await sendMessage(pageA, fromA);
+    await seeMessage(pageB, fromA, ARRIVAL_MS);
+    await sendMessage(pageB, fromB);
+    await seeMessage(pageA, fromB, ARRIVAL_MS);
     sent.push(fromA, fromB);
   };
 

@@ -5,24 +5,14 @@ import type { Page } from 'playwright-core';
 import { startTestServer } from '../helpers/server.ts';
 import { inviteToken } from '../helpers/client.ts';
 import { ensureSetupLink } from '../../src/server/invites.ts';
-import { acceptRecoveryKey, chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage } from '../helpers/browser.ts';
+import { acceptRecoveryKey, chromiumSkipReason, describeProblems, launchBrowser, messageLog, newContext, newPage, seeMessage, sendMessage } from '../helpers/browser.ts';
 import { unlockWithRecoveryKey } from './e2ee-helpers.ts';
 
 /** Playwright's wait for a message or a key to arrive, ms (a device joins through a commit and a Welcome). */
 const ARRIVAL_MS = 30_000;
 
-function log(page: Page) {
-  return page.getByRole('log', { name: 'Messages' });
-}
 
-async function send(page: Page, text: string): Promise<void> {
-  await page.getByRole('textbox', { name: 'Message' }).fill(text);
-  await page.getByRole('button', { name: 'Send' }).click();
-}
 
-async function see(page: Page, text: string): Promise<void> {
-  await log(page).getByRole('article').filter({ hasText: text }).waitFor({ timeout: ARRIVAL_MS });
-}
 
 async function signUp(page: Page, link: string, username: string): Promise<string> {
   await page.goto(link);
@@ -68,11 +58,11 @@ test('a second browser reads earlier messages; both sides verify the same safety
     await pageA.getByRole('dialog').getByRole('textbox', { name: 'Username' }).fill('bob');
     await pageA.getByRole('dialog').getByRole('button', { name: 'Start conversation' }).click();
     await pageA.getByRole('heading', { name: 'bob' }).waitFor();
-    await send(pageA, 'first from alice');
+    await sendMessage(pageA, 'first from alice');
     await openDm(pageB, 'alice');
-    await see(pageB, 'first from alice');
-    await send(pageB, 'reply from bob');
-    await see(pageA, 'reply from bob');
+    await seeMessage(pageB, 'first from alice', ARRIVAL_MS);
+    await sendMessage(pageB, 'reply from bob');
+    await seeMessage(pageA, 'reply from bob', ARRIVAL_MS);
   });
 
   await t.test('alice on a second browser unlocks with the recovery key and reads what was said before', async () => {
@@ -82,12 +72,12 @@ test('a second browser reads earlier messages; both sides verify the same safety
     await pageA2.getByRole('button', { name: 'Sign in' }).click();
     await unlockWithRecoveryKey(pageA2, recoveryKey);
     await openDm(pageA2, 'bob');
-    await see(pageA2, 'first from alice');
-    await see(pageA2, 'reply from bob');
-    assert.equal(await log(pageA2).getByText('Cannot decrypt').count(), 0, 'nothing left undecryptable');
-    await send(pageA2, 'from alice’s second browser');
-    await see(pageB, 'from alice’s second browser');
-    await see(pageA, 'from alice’s second browser');
+    await seeMessage(pageA2, 'first from alice', ARRIVAL_MS);
+    await seeMessage(pageA2, 'reply from bob', ARRIVAL_MS);
+    assert.equal(await messageLog(pageA2).getByText('Cannot decrypt').count(), 0, 'nothing left undecryptable');
+    await sendMessage(pageA2, 'from alice’s second browser');
+    await seeMessage(pageB, 'from alice’s second browser', ARRIVAL_MS);
+    await seeMessage(pageA, 'from alice’s second browser', ARRIVAL_MS);
   });
 
   await t.test('alice and bob see the same 60-digit safety number and mark each other verified', async () => {

@@ -9,15 +9,12 @@ import { MlsClient } from '../../web-client/src/e2ee/mls-client.ts';
 import { createAccountKey, createDevice, generateKeyPackages } from '../../web-client/src/crypto/index.ts';
 import { SESSION_COOKIE } from '../../src/server/auth/tokens.ts';
 import type { ServerFrame } from '../../src/shared/protocol.ts';
-import { chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage, setUpKeys } from '../helpers/browser.ts';
+import { chromiumSkipReason, describeProblems, launchBrowser, messageLog, newContext, newPage, setUpKeys } from '../helpers/browser.ts';
 import { nodeDevice, replaceAccountKey } from './e2ee-helpers.ts';
 
 /** Playwright's wait for a message or a commit to arrive, ms. */
 const ARRIVAL_MS = 30_000;
 
-function log(page: Page) {
-  return page.getByRole('log', { name: 'Messages' });
-}
 
 /** A server, alice's browser in her DM with bob (keys set up there), and bob as a Node device. */
 async function aliceInDm(t: TestContext) {
@@ -46,7 +43,7 @@ test('a changed safety number blocks sending until the new key is accepted', { s
 
   await t.test('before: alice reads bob, no banner', async () => {
     await bob.send(world.dm, 'hello from bob’s first key');
-    await log(pageA).getByRole('article').filter({ hasText: 'hello from bob’s first key' }).waitFor();
+    await messageLog(pageA).getByRole('article').filter({ hasText: 'hello from bob’s first key' }).waitFor();
     assert.equal(await pageA.getByRole('alert').filter({ hasText: 'safety number changed' }).count(), 0);
   });
 
@@ -60,7 +57,7 @@ test('a changed safety number blocks sending until the new key is accepted', { s
     const box = pageA.getByRole('textbox', { name: 'Message' });
     await box.fill('sent while blocked');
     await box.press('Enter');
-    const refused = log(pageA).getByRole('article').filter({ hasText: 'sent while blocked' });
+    const refused = messageLog(pageA).getByRole('article').filter({ hasText: 'sent while blocked' });
     await refused.getByRole('alert').filter({ hasText: /Not sent:.*/ }).waitFor();
     assert.match(await refused.innerText(), new RegExp(bobName), 'the refusal names whose key changed');
     assert.equal((await server.store.messagesAfter(world.dm, 0, 1000)).length, before, 'nothing reached the server');
@@ -84,7 +81,7 @@ test('a changed safety number blocks sending until the new key is accepted', { s
     const opened = await bob.codec.decode(world.dm, frame);
     assert.ok(opened.ok && opened.content.kind === 'text', `bob's new device opens it: ${JSON.stringify(opened)}`);
     assert.equal(opened.content.text, 'sent while blocked');
-    await log(pageA).getByRole('article').filter({ hasText: 'sent while blocked' }).getByRole('alert').waitFor({ state: 'detached' });
+    await messageLog(pageA).getByRole('article').filter({ hasText: 'sent while blocked' }).getByRole('alert').waitFor({ state: 'detached' });
   });
 
   await t.test('no console errors, page errors or CSP violations', () => {
@@ -95,7 +92,7 @@ test('a changed safety number blocks sending until the new key is accepted', { s
 test('the server adds a device for bob under an account key of its own: alice is warned live and sends nothing', { skip: chromiumSkipReason(), timeout: 300_000 }, async (t) => {
   const { server, world, bobName, pageA, bob } = await aliceInDm(t);
   await bob.send(world.dm, 'hello from the real bob');
-  await log(pageA).getByRole('article').filter({ hasText: 'hello from the real bob' }).waitFor();
+  await messageLog(pageA).getByRole('article').filter({ hasText: 'hello from the real bob' }).waitFor();
 
   // The operator mints a session for bob, registers a device and certifies it with a key it made.
   const { cookie } = await createSession(server, world.bob.user.id);
@@ -112,7 +109,7 @@ test('the server adds a device for bob under an account key of its own: alice is
   const box = pageA.getByRole('textbox', { name: 'Message' });
   await box.fill('not for the forged device');
   await box.press('Enter');
-  await log(pageA).getByRole('article').filter({ hasText: 'not for the forged device' }).getByRole('alert').filter({ hasText: /Not sent:/ }).waitFor();
+  await messageLog(pageA).getByRole('article').filter({ hasText: 'not for the forged device' }).getByRole('alert').filter({ hasText: /Not sent:/ }).waitFor();
   assert.equal((await server.store.messagesAfter(world.dm, 0, 1000)).length, before, 'nothing was sent');
   await pageA.getByRole('button', { name: `Review ${bobName}’s new safety number` }).click();
   const dialog = pageA.getByRole('dialog', { name: `Safety number with ${bobName}` });

@@ -1,8 +1,6 @@
 // End-to-end keys in Chromium: sign-up shows the recovery key once (copy, optional passphrase, same key after a reload) and the chat is end-to-end encrypted (the stored body is an envelope); a second browser unlocked with the recovery key reads the earlier message; a second browser unlocks with the recovery key after wrong ones are refused; a third with the passphrase; signing in again needs no key; a device removed in Your devices must unlock again; the recovery key and passphrase are nowhere in the data dir.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startTestServer } from '../helpers/server.ts';
 import { api } from '../helpers/client.ts';
@@ -10,7 +8,8 @@ import { ensureSetupLink } from '../../src/server/invites.ts';
 import { SESSION_COOKIE } from '../../src/server/auth/tokens.ts';
 import { encodeRecoveryKey, newBackupKey, decodeRecoveryKey } from '../../web-client/src/crypto/index.ts';
 import { fromBase64 } from '../../src/shared/base64.ts';
-import { acceptRecoveryKey, chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage } from '../helpers/browser.ts';
+import { acceptRecoveryKey, chromiumSkipReason, describeProblems, launchBrowser, messageLog, newContext, newPage } from '../helpers/browser.ts';
+import { filesUnder } from '../helpers/files.ts';
 
 const USERNAME = 'alice';
 const PASSWORD = 'alice: correct horse battery staple';
@@ -18,15 +17,6 @@ const PASSPHRASE = 'a backup passphrase of some length';
 /** Argon2id (64 MiB, t=3) in the Worker: ~2 s idle, 10 s or more on the loaded test machine. */
 const ARGON2_MS = 90_000;
 
-function filesUnder(dir: string): Array<{ path: string; bytes: Buffer }> {
-  const out: Array<{ path: string; bytes: Buffer }> = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
-    else out.push({ path: p, bytes: readFileSync(p) });
-  }
-  return out;
-}
 
 async function cookieOf(context: BrowserContext): Promise<string> {
   const c = (await context.cookies()).find((x) => x.name === SESSION_COOKIE);
@@ -41,9 +31,6 @@ async function signIn(page: Page, url: string): Promise<void> {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-function log(page: Page) {
-  return page.getByRole('log', { name: 'Messages' });
-}
 
 test('end-to-end keys in Chromium', { skip: chromiumSkipReason(), timeout: 300_000 }, async (t) => {
   const server = await startTestServer();
@@ -84,7 +71,7 @@ test('end-to-end keys in Chromium', { skip: chromiumSkipReason(), timeout: 300_0
     await pageA.getByRole('note', { name: 'End-to-end encrypted' }).waitFor();
     await pageA.getByRole('textbox', { name: 'Message' }).fill('hello from the first browser');
     await pageA.getByRole('button', { name: 'Send' }).click();
-    const sent = log(pageA).getByRole('article').filter({ hasText: 'hello from the first browser' });
+    const sent = messageLog(pageA).getByRole('article').filter({ hasText: 'hello from the first browser' });
     await sent.waitFor();
     await sent.getByText('Sending…').waitFor({ state: 'detached', timeout: 20_000 });
     // The stored body is a content envelope (version byte 1), not the text.
@@ -97,7 +84,7 @@ test('end-to-end keys in Chromium', { skip: chromiumSkipReason(), timeout: 300_0
     // Reloading keeps the keys: straight back into the chat, which still opens the message.
     await pageA.reload();
     await pageA.getByRole('note', { name: 'End-to-end encrypted' }).waitFor({ timeout: 20_000 });
-    await log(pageA).getByRole('article').filter({ hasText: 'hello from the first browser' }).waitFor({ timeout: 20_000 });
+    await messageLog(pageA).getByRole('article').filter({ hasText: 'hello from the first browser' }).waitFor({ timeout: 20_000 });
   });
 
   await t.test('a second browser: a wrong recovery key is refused, then the right one adds a device', async () => {
@@ -118,7 +105,7 @@ test('end-to-end keys in Chromium', { skip: chromiumSkipReason(), timeout: 300_0
     await pageB.getByRole('button', { name: 'Unlock' }).click();
     await pageB.getByRole('navigation', { name: 'Conversations' }).waitFor({ timeout: 20_000 });
     // Sent before this browser had a device: it opens through the epoch-key archive.
-    await log(pageB).getByRole('article').filter({ hasText: 'hello from the first browser' }).waitFor({ timeout: 20_000 });
+    await messageLog(pageB).getByRole('article').filter({ hasText: 'hello from the first browser' }).waitFor({ timeout: 20_000 });
     const devices = (await api(server, await cookieOf(contextB), 'GET', '/api/mls/devices')).body.devices;
     assert.equal(devices.length, 2, 'the server lists two devices for alice');
     assert.ok(devices.every((d: { certificate: string }) => d.certificate.length > 0), 'both certified');

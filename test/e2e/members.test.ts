@@ -5,7 +5,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { api, createUser, createWorld, uniqueName, type DirectUser, type World } from '../helpers/direct.ts';
 import { SESSION_COOKIE } from '../../src/server/auth/tokens.ts';
-import { chromiumSkipReason, describeProblems, launchBrowser, newContext, newPage, setUpKeys } from '../helpers/browser.ts';
+import { chromiumSkipReason, describeProblems, launchBrowser, messageLog, newContext, newPage, setUpKeys } from '../helpers/browser.ts';
 
 const skip = chromiumSkipReason();
 
@@ -32,9 +32,6 @@ function members(page: Page) {
   return page.getByRole('complementary', { name: 'Members' });
 }
 
-function log(page: Page) {
-  return page.getByRole('log', { name: 'Messages' });
-}
 
 async function sameLoad(page: Page): Promise<boolean> {
   return page.evaluate(() => (window as unknown as { __sameLoad?: boolean }).__sameLoad === true);
@@ -80,10 +77,10 @@ test('membership actions in Chromium', { skip, timeout: 600_000 }, async (t) => 
     const box = pageA.getByRole('textbox', { name: 'Message' });
     await box.fill('welcome to trio');
     await box.press('Enter');
-    await log(pageA).getByRole('article').filter({ hasText: 'welcome to trio' }).waitFor();
+    await messageLog(pageA).getByRole('article').filter({ hasText: 'welcome to trio' }).waitFor();
 
     await nav(pageB).getByRole('link', { name: /^trio/ }).click();
-    await log(pageB).getByRole('article').filter({ hasText: 'welcome to trio' }).waitFor();
+    await messageLog(pageB).getByRole('article').filter({ hasText: 'welcome to trio' }).waitFor();
 
     // Keyboard: the button opens the dialog with the Username field focused; Escape closes it.
     await pageB.getByRole('button', { name: 'Add people' }).focus();
@@ -109,11 +106,11 @@ test('membership actions in Chromium', { skip, timeout: 600_000 }, async (t) => 
     // Carol's list gains the group live (the server's `conversations` frame). What was sent before
     // she joined was encrypted for the members of that time: it shows as such, with the reason.
     await nav(pageC).getByRole('link', { name: /^trio/ }).click();
-    await log(pageC).getByRole('article').filter({ hasText: 'Cannot decrypt this message: Sent before this device joined' }).waitFor();
+    await messageLog(pageC).getByRole('article').filter({ hasText: 'Cannot decrypt this message: Sent before this device joined' }).waitFor();
     const boxB = pageB.getByRole('textbox', { name: 'Message' });
     await boxB.fill('hello carol');
     await boxB.press('Enter');
-    await log(pageC).getByRole('article').filter({ hasText: 'hello carol' }).waitFor();
+    await messageLog(pageC).getByRole('article').filter({ hasText: 'hello carol' }).waitFor();
     assert.equal(await sameLoad(pageC), true, 'no reload');
   });
 
@@ -159,7 +156,7 @@ test('membership actions in Chromium', { skip, timeout: 600_000 }, async (t) => 
   });
 
   await t.test('alice kicks carol: carol loses the server live and her channel view closes with a notice', async () => {
-    await log(pageC).waitFor();
+    await messageLog(pageC).waitFor();
     await confirmAction(pageA, `Kick ${carol.user.username}`, `Kick ${carol.user.username}`);
     await members(pageA).getByText(carol.user.username, { exact: true }).waitFor({ state: 'detached' });
     await pageC.getByRole('alert').filter({ hasText: 'You were removed from Home, so #general was closed.' }).waitFor();
@@ -170,7 +167,7 @@ test('membership actions in Chromium', { skip, timeout: 600_000 }, async (t) => 
   });
 
   await t.test('alice bans bob: the same for bob, and a server invite cannot bring him back', async () => {
-    await log(pageB).waitFor();
+    await messageLog(pageB).waitFor();
     await confirmAction(pageA, `Ban ${bob.user.username}`, `Ban ${bob.user.username}`);
     await pageB.getByRole('alert').filter({ hasText: 'You were removed from Home, so #general was closed.' }).waitFor();
     await nav(pageB).getByRole('link', { name: /^general/ }).waitFor({ state: 'detached' });

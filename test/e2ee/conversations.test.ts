@@ -1,26 +1,17 @@
 // E2eeCodec with three members in a group chat, a DM and a server channel against a real server: every message round-trips, and the data dir holds no plaintext (database, -wal, any file).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { api, registerInvited, setupOwner } from '../helpers/client.ts';
-import { closeAll, firstDevice, online, read, send, settle, startE2eeServer, texts } from './helpers.ts';
+import { readFileSync } from 'node:fs';
+import { api } from '../helpers/client.ts';
+import { aliceBobCarol, read, send, settle, startE2eeServer, texts } from './helpers.ts';
+import { filePaths } from '../helpers/files.ts';
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
-}
 
 test('group chat, DM and server channel: round trips, and only envelopes on disk', async (t) => {
   const server = await startE2eeServer();
   t.after(() => server.close());
-  const alice = await online(server, await firstDevice(server, await setupOwner(server, 'alice')));
-  const bob = await online(server, await firstDevice(server, await registerInvited(server, 'bob')));
-  const carol = await online(server, await firstDevice(server, await registerInvited(server, 'carol')));
-  const all = [alice, bob, carol];
-  t.after(() => closeAll(...all));
+  const all = await aliceBobCarol(t, server);
+  const [alice, bob, carol] = all;
 
   const group = (await api(server, alice.who.cookie, 'POST', '/api/groups', { name: 'trio', members: ['bob', 'carol'] })).body.id as string;
   const dm = (await api(server, bob.who.cookie, 'POST', '/api/dms', { username: 'carol' })).body.id as string;
@@ -54,7 +45,7 @@ test('group chat, DM and server channel: round trips, and only envelopes on disk
   assert.equal(decoded[1].ok && decoded[1].deviceId, bob.codec.deviceId);
 
   // Checkpoint-free: whatever SQLite holds right now, in the database and its -wal.
-  const files = filesUnder(server.dir);
+  const files = filePaths(server.dir);
   assert.ok(files.some((f) => f.endsWith('-wal')), 'the WAL is part of what is checked');
   for (const f of files) {
     const bytes = readFileSync(f);

@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { api, login, type SignedIn } from '../helpers/client.ts';
+import { api, login, registerInvited, setupOwner, type SignedIn } from '../helpers/client.ts';
+import type { TestContext } from 'node:test';
 import { connect, type WsClient } from '../helpers/direct.ts';
 import type { ServerFrame } from '../../src/shared/protocol.ts';
 import type { StoredMessage } from '../../src/shared/api.ts';
@@ -166,4 +167,13 @@ export async function closeAll(...clients: Client[]): Promise<void> {
     c.codec.close();
     await c.ws?.close();
   }
+}
+
+/** The owner alice and the invited bob and carol, each on a first device and online; closed after the test. */
+export async function aliceBobCarol(t: TestContext, server: TestServer): Promise<[Client, Client, Client]> {
+  const alice = await online(server, await firstDevice(server, await setupOwner(server, 'alice')));
+  const bob = await online(server, await firstDevice(server, await registerInvited(server, 'bob')));
+  const carol = await online(server, await firstDevice(server, await registerInvited(server, 'carol')));
+  t.after(() => closeAll(alice, bob, carol));
+  return [alice, bob, carol];
 }

@@ -1,18 +1,15 @@
 // E2eeCodec and history: a member added later gets a clear, retryable refusal for earlier messages; a new device restored with the recovery key reads earlier history through the epoch-key archive.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { api, registerInvited, setupOwner } from '../helpers/client.ts';
+import { api } from '../helpers/client.ts';
 import { KEYS_EVENT } from '../../web-client/src/state/body-codec.ts';
 import { decodeArchive } from '../../web-client/src/e2ee/backup-format.ts';
-import { closeAll, firstDevice, online, read, restoredDevice, send, settle, startE2eeServer, texts } from './helpers.ts';
+import { aliceBobCarol, closeAll, online, read, restoredDevice, send, settle, startE2eeServer, texts } from './helpers.ts';
 
 test('history: later members see why, restored devices read it through the archive', async (t) => {
   const server = await startE2eeServer();
   t.after(() => server.close());
-  const alice = await online(server, await firstDevice(server, await setupOwner(server, 'alice')));
-  const bob = await online(server, await firstDevice(server, await registerInvited(server, 'bob')));
-  const carol = await online(server, await firstDevice(server, await registerInvited(server, 'carol')));
-  t.after(() => closeAll(alice, bob, carol));
+  const [alice, bob, carol] = await aliceBobCarol(t, server);
   const group = (await api(server, alice.who.cookie, 'POST', '/api/groups', { name: 'g', members: ['bob'] })).body.id as string;
   await send(alice, group, 'early 1');
   await send(bob, group, 'early 2');

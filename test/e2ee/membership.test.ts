@@ -2,16 +2,13 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { api, registerInvited, setupOwner } from '../helpers/client.ts';
-import { closeAll, firstDevice, online, read, restoredDevice, send, settle, startE2eeServer, stored, texts } from './helpers.ts';
+import { aliceBobCarol, closeAll, firstDevice, online, read, restoredDevice, send, settle, startE2eeServer, stored, texts } from './helpers.ts';
 
 test('leave, re-add and kick: removed members cannot read what follows', async (t) => {
   const server = await startE2eeServer();
   t.after(() => server.close());
-  const alice = await online(server, await firstDevice(server, await setupOwner(server, 'alice')));
-  const bob = await online(server, await firstDevice(server, await registerInvited(server, 'bob')));
-  const carol = await online(server, await firstDevice(server, await registerInvited(server, 'carol')));
-  const all = [alice, bob, carol];
-  t.after(() => closeAll(...all));
+  const all = await aliceBobCarol(t, server);
+  const [alice, bob, carol] = all;
   const group = (await api(server, alice.who.cookie, 'POST', '/api/groups', { name: 'g', members: ['bob', 'carol'] })).body.id as string;
 
   await send(alice, group, 'all three');

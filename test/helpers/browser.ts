@@ -153,3 +153,19 @@ export async function setUpKeys(page: Page, opts: { timeout?: number } = {}): Pr
   await page.getByRole('note', { name: 'End-to-end encrypted' }).waitFor({ timeout });
   return key;
 }
+
+/** The open conversation's Messages log. */
+export function messageLog(page: Page) {
+  return page.getByRole('log', { name: 'Messages' });
+}
+
+/** Types `text` into the composer and presses Send. */
+export async function sendMessage(page: Page, text: string): Promise<void> {
+  await page.getByRole('textbox', { name: 'Message' }).fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+}
+
+/** Waits until a message containing `text` is in the log. */
+export async function seeMessage(page: Page, text: string, timeout?: number): Promise<void> {
+  await messageLog(page).getByRole('article').filter({ hasText: text }).waitFor(timeout === undefined ? {} : { timeout });
+}

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { deriveLoginKey, newSalt } from '../../web-client/src/auth/kdf.ts';
 import { toBase64 } from '../../src/shared/base64.ts';
+import { filePaths } from '../helpers/files.ts';
 
 const CLIENT_ADDRESS = '127.0.0.77';
 const USER_AGENT = 'CanaryAgent/7.7 (privacy-test-ua-5be1)';
@@ -66,15 +67,6 @@ function call(port: number, method: string, path: string, body?: unknown, cookie
   });
 }
 
-function filesUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
-    else out.push(p);
-  }
-  return out;
-}
 
 function waitFor(child: ChildProcess, output: () => string, re: RegExp, ms = 20_000): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
@@ -150,7 +142,7 @@ test('no IP address, user agent, password or username reaches disk, stdout or st
 
   const canaries = [CLIENT_ADDRESS, USER_AGENT, 'CanaryAgent', PASSWORD];
   const scanDataDir = (when: string) => {
-    for (const file of filesUnder(dir)) {
+    for (const file of filePaths(dir)) {
       const bytes = readFileSync(file);
       for (const c of canaries) {
         assert.equal(bytes.includes(Buffer.from(c, 'utf8')), false, `${c} found in ${file} (${when})`);
@@ -159,7 +151,7 @@ test('no IP address, user agent, password or username reaches disk, stdout or st
     }
   };
   // While running, the -wal file still holds the latest pages.
-  assert.ok(filesUnder(dir).some((f) => f.endsWith('-wal')), 'the database runs in WAL mode');
+  assert.ok(filePaths(dir).some((f) => f.endsWith('-wal')), 'the database runs in WAL mode');
   scanDataDir('while running');
 
   child.kill('SIGTERM');

@@ -1,8 +1,6 @@
 // The client's identity layer (web-client/src/e2ee) against a real server in Node: keys at sign-up, recovery on a second device, wrong keys, rebind, KeyPackage top-up, passphrase restore, the vault's encryption, and no secret in the data dir.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { api, login, setupOwner, registerInvited, type SignedIn } from '../helpers/client.ts';
 import { DeviceKeys } from '../../web-client/src/e2ee/device-keys.ts';
@@ -12,6 +10,7 @@ import { decodeAccountKeyBackup, decodeArchive } from '../../web-client/src/e2ee
 import { topUpPlan, KEY_PACKAGE_TARGET } from '../../web-client/src/e2ee/key-packages.ts';
 import { fromB64Url, toB64Url } from '../../web-client/src/e2ee/b64url.ts';
 import { decodeRecoveryKey, encodeRecoveryKey, newBackupKey, verifyDeviceCertificate, isCryptoError } from '../../web-client/src/crypto/index.ts';
+import { filesUnder } from '../helpers/files.ts';
 
 /** Cheap Argon2id so the passphrase path runs in well under a second (the real cost is 64 MiB, t=3). */
 const FAST_ARGON2 = { t: 1, m: 256, p: 1 };
@@ -25,15 +24,6 @@ function keysFor(server: TestServer, who: SignedIn, kv = new MemoryKeyValueStore
 }
 
 /** Every file under `dir`, as bytes. */
-function filesUnder(dir: string): Array<{ path: string; bytes: Buffer }> {
-  const out: Array<{ path: string; bytes: Buffer }> = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...filesUnder(p));
-    else out.push({ path: p, bytes: readFileSync(p) });
-  }
-  return out;
-}
 
 async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(p, (err: unknown) => isCryptoError(err) && err.code === code);
