@@ -227,6 +227,8 @@ export class PendingCommit {
 /** One device's view of one MLS group at one epoch (immutable). */
 export class MlsGroup {
   private spent = false;
+  /** The roster of this (immutable) state, parsed once: every send and check reads it. */
+  private roster: Member[] | undefined;
   private constructor(
     private readonly state: ClientState,
     private readonly device: DeviceIdentity,
@@ -328,7 +330,9 @@ export class MlsGroup {
   }
 
   members(): Member[] {
-    return rosterOf(this.live());
+    const live = this.live();
+    this.roster ??= rosterOf(live);
+    return this.roster.slice();
   }
 
   /** Secret bytes for at-rest storage (holds private keys: encrypt before storing). */
