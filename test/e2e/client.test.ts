@@ -6,7 +6,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createUser, createWorld, uniqueName, type DirectUser, type World } from '../helpers/direct.ts';
 import { inviteToken, registerInvited } from '../helpers/client.ts';
 import { SESSION_COOKIE } from '../../src/server/auth/tokens.ts';
-import { encodeText } from '../../web-client/src/content.ts';
+import { encodeText } from '../helpers/plain-body.ts';
 import { fromBase64 } from '../../src/shared/base64.ts';
 import { acceptRecoveryKey, chromiumSkipReason, describeProblems, launchBrowser, messageLog, newContext, newPage, setUpKeys } from '../helpers/browser.ts';
 import { allDecoded, nodeDevice, unlockWithRecoveryKey } from './e2ee-helpers.ts';

@@ -1,8 +1,8 @@
-// web-client/src/content.ts: text bodies survive encode → decode (any Unicode), and garbage decodes to `unknown` without throwing.
+// Message content as a plain (unencrypted) body, decoded by crypto/content.ts (test/helpers/plain-body.ts): text survives encode → decode (any Unicode), and garbage decodes to `unknown` without throwing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeBody, encodeText } from '../../web-client/src/content.ts';
+import { decodeBody, encodeText } from '../helpers/plain-body.ts';
 import { toBase64 } from '../../src/shared/base64.ts';
 
 const utf8 = (s: string) => toBase64(new TextEncoder().encode(s));

@@ -1,9 +1,10 @@
 /**
- * Unencrypted bodies: message content (crypto/content.ts) as UTF-8 JSON, base64 for the wire. Only
- * the plain codec (state/plain-codec.ts) and test helpers use this; encrypted bodies are envelopes.
+ * Unencrypted bodies, for tests only: message content (web-client/src/crypto/content.ts) as UTF-8
+ * JSON in base64, what a server (or an old client) could store instead of an envelope. The app
+ * never sends one; tests use them to check that such bodies are refused, never shown as text.
  */
 import { fromBase64, toBase64 } from '../../src/shared/base64.ts';
-import { decodeContent, encodeContent as contentBytes, type MessageContent } from './crypto/content.ts';
+import { decodeContent, encodeContent as contentBytes, type MessageContent } from '../../web-client/src/crypto/content.ts';
 
 /** Body (base64) for any content. */
 export function encodeContent(content: MessageContent): string {
